@@ -1,0 +1,42 @@
+#include "core/credential.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <stdexcept>
+
+namespace cordon {
+
+std::string CredentialHash::Hex() const {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (uint8_t b : bytes) {
+    out.push_back(kDigits[b >> 4]);
+    out.push_back(kDigits[b & 0xF]);
+  }
+  return out;
+}
+
+CredentialHash CredentialHash::FromBytes(std::string_view b) {
+  CredentialHash h;
+  std::memcpy(h.bytes.data(), b.data(), std::min(b.size(), h.bytes.size()));
+  return h;
+}
+
+CredentialHasher::CredentialHasher(std::string key) : key_(std::move(key)) {
+  if (key_.size() < 16) throw std::invalid_argument("campus secret must be at least 16 bytes");
+}
+
+CredentialHash CredentialHasher::Hash(std::string_view credential) const {
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+       reinterpret_cast<const unsigned char*>(credential.data()), credential.size(), mac,
+       &mac_len);
+  CredentialHash h;
+  std::memcpy(h.bytes.data(), mac, h.bytes.size());
+  return h;
+}
+
+}  // namespace cordon

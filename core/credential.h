@@ -1,0 +1,44 @@
+// Credentials (card numbers, QR payloads) are never stored in the clear:
+// the daemon keeps HMAC-SHA256(campus secret, credential), truncated to 128
+// bits, and looks people up by that.
+#pragma once
+
+#include <array>
+#include <compare>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace cordon {
+
+struct CredentialHash {
+  std::array<uint8_t, 16> bytes{};
+
+  auto operator<=>(const CredentialHash&) const = default;
+  std::string Hex() const;
+  std::string_view AsBytes() const {
+    return {reinterpret_cast<const char*>(bytes.data()), bytes.size()};
+  }
+  static CredentialHash FromBytes(std::string_view b);  // b.size() must be 16
+};
+
+struct CredentialHashHasher {
+  size_t operator()(const CredentialHash& h) const {
+    uint64_t v;  // already uniformly distributed: the first 8 bytes suffice
+    std::memcpy(&v, h.bytes.data(), sizeof v);
+    return static_cast<size_t>(v);
+  }
+};
+
+class CredentialHasher {
+ public:
+  // key: the campus secret, at least 16 bytes.
+  explicit CredentialHasher(std::string key);
+  CredentialHash Hash(std::string_view credential) const;
+
+ private:
+  std::string key_;
+};
+
+}  // namespace cordon

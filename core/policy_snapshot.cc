@@ -1,0 +1,96 @@
+#include "core/policy_snapshot.h"
+
+#include <algorithm>
+
+namespace cordon {
+namespace {
+
+template <typename T>
+void PutById(std::vector<T>& items, const T& item) {
+  auto it = std::find_if(items.begin(), items.end(), [&](const T& x) { return x.id == item.id; });
+  if (it == items.end()) {
+    items.push_back(item);
+  } else {
+    *it = item;
+  }
+}
+
+}  // namespace
+
+const Person* PolicySnapshot::FindPerson(PersonId id) const {
+  auto it = people.find(id);
+  return it == people.end() ? nullptr : &it->second;
+}
+
+const Person* PolicySnapshot::FindByExternalId(std::string_view external_id) const {
+  auto it = people_by_external_id.find(std::string(external_id));
+  return it == people_by_external_id.end() ? nullptr : FindPerson(it->second);
+}
+
+const Person* PolicySnapshot::FindByCredential(const CredentialHash& hash) const {
+  auto it = people_by_credential.find(hash);
+  return it == people_by_credential.end() ? nullptr : FindPerson(it->second);
+}
+
+const Gate* PolicySnapshot::FindGate(std::string_view gate_id) const {
+  auto it = gates.find(gate_id);
+  return it == gates.end() ? nullptr : &it->second;
+}
+
+const Gate* PolicySnapshot::FindGateByRow(GateRowId id) const {
+  for (const auto& [name, gate] : gates) {
+    if (gate.id == id) return &gate;
+  }
+  return nullptr;
+}
+
+std::span<const QuarantineOrder> PolicySnapshot::QuarantinesOf(PersonId id) const {
+  auto it = quarantines_of.find(id);
+  if (it == quarantines_of.end()) return {};
+  return it->second;
+}
+
+std::span<const SingleVisitPass> PolicySnapshot::PassesOf(PersonId id) const {
+  auto it = passes_of.find(id);
+  if (it == passes_of.end()) return {};
+  return it->second;
+}
+
+const QuarantineOrder* PolicySnapshot::ActiveQuarantine(PersonId id, TimePoint t) const {
+  for (const auto& order : QuarantinesOf(id)) {
+    if (order.ActiveAt(t)) return &order;
+  }
+  return nullptr;
+}
+
+void PolicySnapshot::PutPerson(const Person& person) {
+  auto old = people.find(person.id);
+  if (old != people.end() && old->second.external_id != person.external_id) {
+    people_by_external_id.erase(old->second.external_id);
+  }
+  people[person.id] = person;
+  people_by_external_id[person.external_id] = person.id;
+}
+
+void PolicySnapshot::SetCredentials(PersonId id, std::vector<CredentialHash> hashes) {
+  for (const auto& old : credentials_of[id]) {
+    // The hash may already have moved to someone else in the same change.
+    auto it = people_by_credential.find(old);
+    if (it != people_by_credential.end() && it->second == id) people_by_credential.erase(it);
+  }
+  for (const auto& h : hashes) people_by_credential[h] = id;
+  if (auto it = people.find(id); it != people.end()) {
+    it->second.credential_count = static_cast<int>(hashes.size());
+  }
+  credentials_of[id] = std::move(hashes);
+}
+
+void PolicySnapshot::PutQuarantine(const QuarantineOrder& order) {
+  PutById(quarantines_of[order.person], order);
+}
+
+void PolicySnapshot::PutPass(const SingleVisitPass& pass) { PutById(passes_of[pass.person], pass); }
+
+void PolicySnapshot::PutGate(const Gate& gate) { gates[gate.gate_id] = gate; }
+
+}  // namespace cordon

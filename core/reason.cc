@@ -1,0 +1,40 @@
+#include "core/reason.h"
+
+#include <array>
+#include <utility>
+
+namespace cordon {
+namespace {
+
+constexpr std::array<std::pair<Reason, std::string_view>, 12> kNames{{
+    {Reason::kAllowResidentStaff, "ALLOW_RESIDENT_STAFF"},
+    {Reason::kAllowStudent, "ALLOW_STUDENT"},
+    {Reason::kAllowPassEntry, "ALLOW_PASS_ENTRY"},
+    {Reason::kAllowPassExit, "ALLOW_PASS_EXIT"},
+    {Reason::kAllowExitWithoutEntry, "ALLOW_EXIT_WITHOUT_ENTRY"},
+    {Reason::kDenyUnknownCredential, "DENY_UNKNOWN_CREDENTIAL"},
+    {Reason::kDenyPersonInactive, "DENY_PERSON_INACTIVE"},
+    {Reason::kDenyPersonExpired, "DENY_PERSON_EXPIRED"},
+    {Reason::kDenyQuarantine, "DENY_QUARANTINE"},
+    {Reason::kDenyAlreadyOnCampus, "DENY_ALREADY_ON_CAMPUS"},
+    {Reason::kDenyNoValidPass, "DENY_NO_VALID_PASS"},
+    {Reason::kDenyPassUsed, "DENY_PASS_USED"},
+}};
+
+}  // namespace
+
+std::string_view ReasonName(Reason r) {
+  for (const auto& [reason, name] : kNames) {
+    if (reason == r) return name;
+  }
+  return "REASON_UNKNOWN";
+}
+
+std::optional<Reason> ReasonFromNumber(int number) {
+  for (const auto& [reason, name] : kNames) {
+    if (static_cast<int>(reason) == number) return reason;
+  }
+  return std::nullopt;
+}
+
+}  // namespace cordon

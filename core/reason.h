@@ -1,0 +1,34 @@
+// Stable reason codes carried by every decision. The numbers match proto
+// cordon.v1.Reason and are stored in the database: never renumber.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+namespace cordon {
+
+enum class Reason : uint16_t {
+  kAllowResidentStaff = 1,
+  kAllowStudent = 2,
+  kAllowPassEntry = 3,
+  kAllowPassExit = 4,
+  kAllowExitWithoutEntry = 5,
+
+  kDenyUnknownCredential = 100,
+  kDenyPersonInactive = 101,
+  kDenyPersonExpired = 102,
+  kDenyQuarantine = 103,
+  kDenyAlreadyOnCampus = 104,
+  kDenyNoValidPass = 105,
+  kDenyPassUsed = 106,
+};
+
+inline bool IsAllow(Reason r) { return static_cast<uint16_t>(r) < 100; }
+
+// "ALLOW_STUDENT", "DENY_QUARANTINE", ...: the name logs, JSON and the CLI show.
+std::string_view ReasonName(Reason r);
+// Accepts a stored or transmitted number; nullopt for an unknown one.
+std::optional<Reason> ReasonFromNumber(int number);
+
+}  // namespace cordon

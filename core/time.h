@@ -1,0 +1,33 @@
+// Time in Cordon: UTC instants with microsecond resolution.
+//
+// Nothing in core/ reads a clock. Callers pass the time in, so the engine is
+// a pure function and tests control time exactly.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace cordon {
+
+using Micros = std::chrono::microseconds;
+using TimePoint = std::chrono::sys_time<Micros>;
+
+inline constexpr int64_t ToUnixMicros(TimePoint t) { return t.time_since_epoch().count(); }
+inline constexpr TimePoint FromUnixMicros(int64_t us) { return TimePoint(Micros(us)); }
+
+// Reads the time; the daemon and the gate agent hold one, tests substitute a
+// manual clock.
+class Clock {
+ public:
+  virtual ~Clock() = default;
+  virtual TimePoint Now() const = 0;
+};
+
+class SystemClock final : public Clock {
+ public:
+  TimePoint Now() const override {
+    return std::chrono::time_point_cast<Micros>(std::chrono::system_clock::now());
+  }
+};
+
+}  // namespace cordon

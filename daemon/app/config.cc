@@ -1,0 +1,114 @@
+#include "daemon/app/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <functional>
+#include <map>
+#include <set>
+
+namespace cordon::app {
+namespace {
+
+std::string Where(const std::string& path, const YAML::Node& node, const std::string& key) {
+  return path + ":" + std::to_string(node.Mark().line + 1) + ": " + key;
+}
+
+}  // namespace
+
+absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path);
+  } catch (const YAML::BadFile&) {
+    return absl::NotFoundError("cannot read config file " + path);
+  } catch (const YAML::ParserException& e) {
+    return absl::InvalidArgumentError(path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+  if (root.IsNull()) return absl::OkStatus();  // an empty file keeps the defaults
+  if (!root.IsMap()) return absl::InvalidArgumentError(path + ": must be a mapping of keys");
+
+  DaemonConfig next = config;
+  using Setter = std::function<absl::Status(const YAML::Node&, const std::string& where)>;
+  auto str = [](std::string& out) -> Setter {
+    return [&out](const YAML::Node& n, const std::string& where) {
+      if (!n.IsScalar()) return absl::InvalidArgumentError(where + ": must be a string");
+      out = n.as<std::string>();
+      return absl::OkStatus();
+    };
+  };
+  auto uint = [](uint32_t& out) -> Setter {
+    return [&out](const YAML::Node& n, const std::string& where) {
+      try {
+        if (!n.IsScalar()) throw YAML::Exception(n.Mark(), "not a scalar");
+        long long v = n.as<long long>();
+        if (v <= 0 || v > 4'000'000'000LL) throw YAML::Exception(n.Mark(), "out of range");
+        out = static_cast<uint32_t>(v);
+        return absl::OkStatus();
+      } catch (const YAML::Exception&) {
+        return absl::InvalidArgumentError(where + ": must be a positive integer");
+      }
+    };
+  };
+  std::map<std::string, std::map<std::string, Setter>> sections = {
+      {"", {{"listen", str(next.listen)}, {"data_dir", str(next.data_dir)},
+            {"port_file", str(next.port_file)}}},
+      {"log", {{"level", str(next.log_level)}, {"format", [&next](const YAML::Node& n,
+                                                                 const std::string& where) {
+         if (!n.IsScalar() || (n.as<std::string>() != "text" && n.as<std::string>() != "json")) {
+           return absl::InvalidArgumentError(where + ": must be text or json");
+         }
+         next.log_json = n.as<std::string>() == "json";
+         return absl::OkStatus();
+       }}}},
+      {"gates", {{"heartbeat_interval_ms", uint(next.heartbeat_interval_ms)}}},
+      {"journal", {{"max_batch", uint(next.journal_max_batch)}}},
+      {"queries", {{"threads", uint(next.query_threads)}}},
+      {"shutdown", {{"drain_timeout_ms", uint(next.drain_timeout_ms)}}},
+  };
+
+  for (const auto& kv : root) {
+    std::string key = kv.first.as<std::string>();
+    const YAML::Node& value = kv.second;
+    if (auto it = sections[""].find(key); it != sections[""].end()) {
+      if (auto st = it->second(value, Where(path, value, key)); !st.ok()) return st;
+      continue;
+    }
+    auto section = sections.find(key);
+    if (section == sections.end() || key.empty()) {
+      return absl::InvalidArgumentError(Where(path, kv.first, key) + ": unknown key");
+    }
+    if (!value.IsMap()) {
+      return absl::InvalidArgumentError(Where(path, value, key) + ": must be a mapping");
+    }
+    for (const auto& sub : value) {
+      std::string subkey = sub.first.as<std::string>();
+      auto setter = section->second.find(subkey);
+      if (setter == section->second.end()) {
+        return absl::InvalidArgumentError(Where(path, sub.first, key + "." + subkey) +
+                                          ": unknown key");
+      }
+      if (auto st = setter->second(sub.second, Where(path, sub.second, key + "." + subkey));
+          !st.ok()) {
+        return st;
+      }
+    }
+  }
+  config = next;
+  return absl::OkStatus();
+}
+
+absl::Status ValidateConfig(const DaemonConfig& config) {
+  static const std::set<std::string> kLevels = {"trace", "debug", "info", "warn", "error"};
+  if (!kLevels.count(config.log_level)) {
+    return absl::InvalidArgumentError("log level '" + config.log_level +
+                                      "' is not one of trace, debug, info, warn, error");
+  }
+  if (config.listen.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError("listen address '" + config.listen +
+                                      "' must be host:port, e.g. 127.0.0.1:7400");
+  }
+  if (config.data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
+  return absl::OkStatus();
+}
+
+}  // namespace cordon::app

@@ -1,0 +1,29 @@
+// cordond's configuration: defaults, then the YAML file, then flags.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace cordon::app {
+
+struct DaemonConfig {
+  std::string listen = "127.0.0.1:7400";  // host:port; port 0 picks a free one
+  std::string data_dir = "./cordon-data";
+  std::string log_level = "info";  // trace, debug, info, warn, error
+  bool log_json = false;
+  std::string port_file;  // if set, the bound port is written here once serving
+  uint32_t heartbeat_interval_ms = 5000;
+  uint32_t journal_max_batch = 4096;
+  uint32_t query_threads = 2;
+  uint32_t drain_timeout_ms = 10000;  // SIGTERM: how long to wait for commits
+};
+
+// Reads a YAML config file over `config`. Every problem names the file, line
+// and key; on error `config` is unchanged.
+absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config);
+// Checks values that flags may also have set.
+absl::Status ValidateConfig(const DaemonConfig& config);
+
+}  // namespace cordon::app

@@ -1,0 +1,148 @@
+#include "daemon/app/daemon.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "daemon/app/campus_secret.h"
+
+namespace cordon::app {
+namespace {
+
+namespace fs = std::filesystem;
+
+absl::Status WritePortFile(const std::string& path, int port) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << port << "\n";
+    if (!out) return absl::InternalError("cannot write port file " + tmp);
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);  // atomic: a reader never sees a half-written port
+  if (ec) return absl::InternalError("cannot rename port file to " + path + ": " + ec.message());
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Daemon::Daemon(DaemonConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
+
+Daemon::~Daemon() { Shutdown(); }
+
+void Daemon::RunQuery(std::function<void()> work) { boost::asio::post(queries_, std::move(work)); }
+
+absl::Status Daemon::Start() {
+  std::error_code ec;
+  fs::create_directories(config_.data_dir, ec);
+  if (ec) {
+    return absl::PermissionDeniedError("cannot create data directory " + config_.data_dir + ": " +
+                                       ec.message());
+  }
+  fs::permissions(config_.data_dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+
+  auto secret = LoadOrCreateCampusSecret(config_.data_dir + "/campus.key");
+  if (!secret.ok()) return secret.status();
+  hasher_.emplace(*secret);
+
+  auto started = std::chrono::steady_clock::now();
+  auto store = storage::SqliteStore::Open(config_.data_dir + "/cordon.db");
+  if (!store.ok()) return store.status();
+  store_ = std::move(*store);
+  auto policy = store_->LoadPolicy();
+  if (!policy.ok()) return policy.status();
+  size_t people = policy->people.size();
+  int64_t version = policy->version;
+  policy_.emplace(std::make_shared<const PolicySnapshot>(std::move(*policy)));
+  if (auto st = presence_.Restore(*store_); !st.ok()) return st;
+  auto marks = store_->LoadIncarnations();
+  if (!marks.ok()) return marks.status();
+  ledger_.Restore(*marks);
+  auto restored_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - started).count();
+  spdlog::info("restored policy v{} ({} people), {} on campus, {} gate incarnations in {} ms",
+               version, people, presence_.OnCampusCount(), marks->size(), restored_ms);
+
+  storage::JournalWriter::Options jopts;
+  jopts.max_batch = config_.journal_max_batch;
+  journal_ = std::make_unique<storage::JournalWriter>(
+      *store_, jopts, [this](std::span<const storage::RecordedEvent> batch) {
+        ledger_.OnCommitted(batch);
+      });
+  journal_->Start();
+
+  work_.emplace(queries_.get_executor());
+  for (uint32_t i = 0; i < config_.query_threads; ++i) {
+    query_threads_.emplace_back([this] { queries_.run(); });
+  }
+  rpc::QueryRunner run_query = [this](std::function<void()> work) { RunQuery(std::move(work)); };
+
+  gate_service_ = std::make_unique<rpc::GateService>(rpc::GateServiceDeps{
+      *policy_, presence_, *journal_, ledger_, *hasher_, clock_, config_.heartbeat_interval_ms});
+  admin_service_ = std::make_unique<rpc::AdminService>(
+      rpc::AdminServiceDeps{*policy_, presence_, *journal_, ledger_, *hasher_, clock_, run_query});
+  security_service_ = std::make_unique<rpc::SecurityService>(
+      rpc::SecurityServiceDeps{*policy_, presence_, *store_, clock_, run_query});
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config_.listen, grpc::InsecureServerCredentials(), &port_);
+  builder.RegisterService(gate_service_.get());
+  builder.RegisterService(admin_service_.get());
+  builder.RegisterService(security_service_.get());
+  // Gate messages are small; a roster chunk is ~100 KB. Anything bigger is a
+  // broken or hostile client and gets RESOURCE_EXHAUSTED from gRPC itself.
+  builder.SetMaxReceiveMessageSize(1 << 20);
+  // Notice dead gates (a cut cable sends no FIN) within about 30 seconds.
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  builder.AddChannelArgument(GRPC_ARG_HTTP2_MIN_RECV_PING_INTERVAL_WITHOUT_DATA_MS, 5000);
+  builder.AddChannelArgument(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  server_ = builder.BuildAndStart();
+  if (!server_ || port_ == 0) {
+    return absl::UnavailableError("cannot listen on " + config_.listen +
+                                  " (address in use or not local?)");
+  }
+  server_->GetHealthCheckService()->SetServingStatus(true);
+  spdlog::info("cordond {} serving on {} (port {}), data in {}", CORDON_VERSION, config_.listen,
+               port_, config_.data_dir);
+  if (!config_.port_file.empty()) return WritePortFile(config_.port_file, port_);
+  return absl::OkStatus();
+}
+
+void Daemon::Shutdown() {
+  if (stopped_) return;
+  stopped_ = true;
+  if (server_) {
+    spdlog::info("draining: refusing new gates, committing what was received");
+    server_->GetHealthCheckService()->SetServingStatus(false);
+    gate_service_->StartDraining();
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.drain_timeout_ms);
+    if (!journal_->WaitUntilCommitted(deadline)) {
+      spdlog::warn("draining: commits did not finish in {} ms; the gates keep what is unacked",
+                   config_.drain_timeout_ms);
+    }
+    ledger_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
+    server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    server_->Wait();
+  }
+  if (journal_) journal_->Stop();
+  work_.reset();
+  queries_.stop();
+  for (auto& t : query_threads_) t.join();
+  query_threads_.clear();
+  if (journal_) {
+    auto stats = journal_->stats();
+    spdlog::info("stopped: {} events committed in {} batches this run", stats.events_committed,
+                 stats.batches_committed);
+  }
+}
+
+}  // namespace cordon::app

@@ -1,0 +1,70 @@
+// cordond wired together: storage, the journal writer, the policy, presence,
+// the gate ledger, the gRPC services and the query threads.
+#pragma once
+
+#include <grpcpp/grpcpp.h>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <memory>
+#include <optional>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/credential.h"
+#include "core/time.h"
+#include "daemon/app/config.h"
+#include "daemon/presence/campus_presence.h"
+#include "daemon/rpc/admin_service.h"
+#include "daemon/rpc/gate_ledger.h"
+#include "daemon/rpc/gate_service.h"
+#include "daemon/rpc/policy_holder.h"
+#include "daemon/rpc/security_service.h"
+#include "daemon/storage/journal_writer.h"
+#include "daemon/storage/sqlite_store.h"
+
+namespace cordon::app {
+
+class Daemon {
+ public:
+  Daemon(DaemonConfig config, const Clock& clock);
+  ~Daemon();
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
+  // Opens the data directory, restores policy, presence and the gate ledger
+  // from the database, and starts serving.
+  absl::Status Start();
+  int port() const { return port_; }
+
+  // SIGTERM/SIGINT: refuse new gates and stop reading, commit what was
+  // received and ack it, close the streams, stop. Idempotent.
+  void Shutdown();
+
+ private:
+  void RunQuery(std::function<void()> work);
+
+  const DaemonConfig config_;
+  const Clock& clock_;
+  int port_ = 0;
+  bool stopped_ = false;
+
+  std::unique_ptr<storage::SqliteStore> store_;
+  std::optional<CredentialHasher> hasher_;
+  std::optional<rpc::PolicyHolder> policy_;
+  presence::CampusPresence presence_;
+  rpc::GateLedger ledger_;
+  std::unique_ptr<storage::JournalWriter> journal_;
+
+  boost::asio::io_context queries_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> query_threads_;
+
+  std::unique_ptr<rpc::GateService> gate_service_;
+  std::unique_ptr<rpc::AdminService> admin_service_;
+  std::unique_ptr<rpc::SecurityService> security_service_;
+  std::unique_ptr<grpc::Server> server_;
+};
+
+}  // namespace cordon::app

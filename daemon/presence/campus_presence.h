@@ -1,0 +1,43 @@
+// Who is on campus now, kept in memory and rebuilt from storage at start.
+//
+// Deciding a scan and applying its movement happen under one short lock, so
+// two gates scanning the same person at once cannot both admit them. The
+// critical section is the pure engine call plus a hash-map update (about a
+// microsecond); nothing inside it waits for I/O.
+#pragma once
+
+#include <mutex>
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "core/campus_state.h"
+#include "core/engine.h"
+#include "daemon/storage/store.h"
+
+namespace cordon::presence {
+
+class CampusPresence {
+ public:
+  absl::Status Restore(storage::Store& store);
+
+  // Decides against `policy` at `now` and applies the movement if allowed.
+  Decision DecideAndApply(const PolicySnapshot& policy, const ScanInput& scan, TimePoint now,
+                          GateRowId gate);
+  // Applies an allowed decision made elsewhere (one the gate already held)
+  // and returns the pass it used.
+  PassUse ApplyDecided(const PolicySnapshot& policy, PersonId person, Direction direction,
+                       Reason reason, TimePoint at, GateRowId gate);
+
+  std::optional<Presence> PresenceOf(PersonId person) const;
+  std::vector<std::pair<PersonId, Presence>> OnCampus() const;
+  size_t OnCampusCount() const;
+  PassProgress ProgressOf(PassId pass) const;
+
+ private:
+  mutable std::mutex mu_;
+  CampusState state_;  // guarded by mu_
+};
+
+}  // namespace cordon::presence

@@ -1,0 +1,84 @@
+// AdminService: gates, people, roster import, quarantine orders, passes.
+//
+// A change is checked for shape in the reaction, then runs as a job on the
+// journal writer thread: checked against the current policy, written in one
+// transaction with the next policy version, and only then published as the
+// new snapshot. Changes are therefore serialised and never race each other.
+#pragma once
+
+#include <functional>
+
+#include "cordon/v1/admin.grpc.pb.h"
+#include "core/credential.h"
+#include "core/time.h"
+#include "daemon/presence/campus_presence.h"
+#include "daemon/rpc/gate_ledger.h"
+#include "daemon/rpc/policy_holder.h"
+#include "daemon/storage/journal_writer.h"
+
+namespace cordon::rpc {
+
+// Runs a read that may take a while (sorting, SQL) off the gRPC threads.
+using QueryRunner = std::function<void(std::function<void()>)>;
+
+struct AdminServiceDeps {
+  PolicyHolder& policy;
+  presence::CampusPresence& presence;
+  storage::JournalWriter& journal;
+  GateLedger& ledger;
+  const CredentialHasher& hasher;
+  const Clock& clock;
+  QueryRunner run_query;
+};
+
+class AdminService final : public v1::AdminService::CallbackService {
+ public:
+  explicit AdminService(AdminServiceDeps deps) : deps_(std::move(deps)) {}
+
+  grpc::ServerUnaryReactor* RegisterGate(grpc::CallbackServerContext* ctx,
+                                         const v1::RegisterGateRequest* req,
+                                         v1::Gate* resp) override;
+  grpc::ServerUnaryReactor* ListGates(grpc::CallbackServerContext* ctx,
+                                      const v1::ListGatesRequest* req,
+                                      v1::ListGatesResponse* resp) override;
+  grpc::ServerUnaryReactor* AddPerson(grpc::CallbackServerContext* ctx,
+                                      const v1::AddPersonRequest* req,
+                                      v1::Person* resp) override;
+  grpc::ServerUnaryReactor* SetPersonActive(grpc::CallbackServerContext* ctx,
+                                            const v1::SetPersonActiveRequest* req,
+                                            v1::Person* resp) override;
+  grpc::ServerUnaryReactor* ListPeople(grpc::CallbackServerContext* ctx,
+                                       const v1::ListPeopleRequest* req,
+                                       v1::ListPeopleResponse* resp) override;
+  grpc::ServerUnaryReactor* GetPerson(grpc::CallbackServerContext* ctx,
+                                      const v1::GetPersonRequest* req,
+                                      v1::PersonDetail* resp) override;
+  grpc::ServerReadReactor<v1::ImportRosterChunk>* ImportRoster(
+      grpc::CallbackServerContext* ctx, v1::ImportRosterReport* resp) override;
+  grpc::ServerUnaryReactor* SetQuarantine(grpc::CallbackServerContext* ctx,
+                                          const v1::SetQuarantineRequest* req,
+                                          v1::QuarantineOrder* resp) override;
+  grpc::ServerUnaryReactor* ClearQuarantine(grpc::CallbackServerContext* ctx,
+                                            const v1::ClearQuarantineRequest* req,
+                                            v1::ClearQuarantineResponse* resp) override;
+  grpc::ServerUnaryReactor* IssuePass(grpc::CallbackServerContext* ctx,
+                                      const v1::IssuePassRequest* req,
+                                      v1::SingleVisitPass* resp) override;
+
+  const AdminServiceDeps& deps() const { return deps_; }
+
+ private:
+  // Runs `change` on the writer thread and finishes the call with its status.
+  // `change` gets the store, the current snapshot and the next version.
+  using Change = std::function<grpc::Status(storage::Store&, const PolicySnapshot& current,
+                                            int64_t next_version)>;
+  grpc::ServerUnaryReactor* RunChange(grpc::CallbackServerContext* ctx, const char* what,
+                                      Change change);
+  // Copies `current` as the next snapshot to edit.
+  static std::shared_ptr<PolicySnapshot> NextSnapshot(const PolicySnapshot& current,
+                                                      int64_t version);
+
+  AdminServiceDeps deps_;
+};
+
+}  // namespace cordon::rpc

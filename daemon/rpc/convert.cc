@@ -1,0 +1,77 @@
+#include "daemon/rpc/convert.h"
+
+namespace cordon::rpc {
+
+void ToProto(TimePoint t, google::protobuf::Timestamp* out) {
+  int64_t us = ToUnixMicros(t);
+  int64_t secs = us / 1'000'000;
+  int64_t rem = us % 1'000'000;
+  if (rem < 0) {  // Timestamp nanos must be non-negative
+    rem += 1'000'000;
+    secs -= 1;
+  }
+  out->set_seconds(secs);
+  out->set_nanos(static_cast<int32_t>(rem * 1000));
+}
+
+TimePoint FromProto(const google::protobuf::Timestamp& ts) {
+  return FromUnixMicros(ts.seconds() * 1'000'000 + ts.nanos() / 1000);
+}
+
+std::optional<Direction> FromProto(v1::Direction d) {
+  switch (d) {
+    case v1::DIRECTION_IN: return Direction::kIn;
+    case v1::DIRECTION_OUT: return Direction::kOut;
+    default: return std::nullopt;
+  }
+}
+
+std::optional<PersonCategory> FromProto(v1::PersonCategory c) {
+  switch (c) {
+    case v1::PERSON_CATEGORY_RESIDENT_STAFF: return PersonCategory::kResidentStaff;
+    case v1::PERSON_CATEGORY_STUDENT: return PersonCategory::kStudent;
+    case v1::PERSON_CATEGORY_SINGLE_VISIT: return PersonCategory::kSingleVisit;
+    case v1::PERSON_CATEGORY_CONTRACTOR: return PersonCategory::kContractor;
+    default: return std::nullopt;
+  }
+}
+
+void ToProto(const Person& p, v1::Person* out) {
+  out->set_external_id(p.external_id);
+  out->set_name(p.name);
+  out->set_category(ToProto(p.category));
+  out->set_cohort(p.cohort);
+  out->set_active(p.active);
+  if (p.valid_until) ToProto(*p.valid_until, out->mutable_valid_until());
+  out->set_credential_count(p.credential_count);
+}
+
+void ToProto(const QuarantineOrder& q, const std::string& person, v1::QuarantineOrder* out) {
+  out->set_id(q.id);
+  out->set_person(person);
+  ToProto(q.starts_at, out->mutable_starts_at());
+  ToProto(q.ends_at, out->mutable_ends_at());
+  out->set_reason(q.reason);
+  ToProto(q.ordered_at, out->mutable_ordered_at());
+  if (q.cleared_at) ToProto(*q.cleared_at, out->mutable_cleared_at());
+}
+
+void ToProto(const SingleVisitPass& pass, const std::string& person, const PassProgress& progress,
+             v1::SingleVisitPass* out) {
+  out->set_id(pass.id);
+  out->set_person(person);
+  out->set_host(pass.host);
+  ToProto(pass.valid_from, out->mutable_valid_from());
+  ToProto(pass.valid_until, out->mutable_valid_until());
+  ToProto(pass.issued_at, out->mutable_issued_at());
+  if (progress.entered_at) ToProto(*progress.entered_at, out->mutable_entered_at());
+  if (progress.exited_at) ToProto(*progress.exited_at, out->mutable_exited_at());
+}
+
+void ToProto(const Gate& g, v1::Gate* out) {
+  out->set_gate_id(g.gate_id);
+  out->set_description(g.description);
+  ToProto(g.registered_at, out->mutable_registered_at());
+}
+
+}  // namespace cordon::rpc

@@ -1,0 +1,130 @@
+#include "daemon/rpc/gate_ledger.h"
+
+#include <string>
+
+namespace cordon::rpc {
+
+void GateLedger::Restore(std::span<const storage::IncarnationMark> marks) {
+  std::lock_guard lock(mu_);
+  for (const auto& m : marks) {
+    Incarnation& inc = gates_[m.gate].incarnations[m.incarnation];
+    inc.committed = m.highest_seq;
+    inc.highest_admitted = m.highest_seq;
+  }
+}
+
+absl::StatusOr<uint64_t> GateLedger::Connect(GateRowId gate, uint64_t incarnation,
+                                             uint64_t last_assigned_seq, GateConnection* conn,
+                                             TimePoint now) {
+  std::lock_guard lock(mu_);
+  GateEntry& entry = gates_[gate];
+  Incarnation& inc = entry.incarnations[incarnation];
+  if (last_assigned_seq < inc.highest_admitted) {
+    return absl::FailedPreconditionError(
+        "hello.last_assigned_seq: the gate's outbox has assigned up to " +
+        std::to_string(last_assigned_seq) + " but the daemon already received " +
+        std::to_string(inc.highest_admitted) +
+        " from this incarnation; the outbox was restored from an older copy. Move it aside "
+        "and start the gate with a new outbox");
+  }
+  if (entry.conn != nullptr && entry.conn != conn) {
+    entry.conn->Close(grpc::Status(grpc::StatusCode::ABORTED,
+                                   "superseded by a newer connection from the same gate"));
+  }
+  entry.conn = conn;
+  entry.conn_incarnation = incarnation;
+  entry.last_seen = now;
+  return inc.committed;
+}
+
+void GateLedger::Disconnect(GateRowId gate, GateConnection* conn) {
+  std::lock_guard lock(mu_);
+  auto it = gates_.find(gate);
+  if (it != gates_.end() && it->second.conn == conn) it->second.conn = nullptr;
+}
+
+absl::StatusOr<GateLedger::Admission> GateLedger::Admit(GateRowId gate, uint64_t incarnation,
+                                                        uint64_t seq, TimePoint now) {
+  std::lock_guard lock(mu_);
+  GateEntry& entry = gates_[gate];
+  entry.last_seen = now;
+  Incarnation& inc = entry.incarnations[incarnation];
+  Admission a;
+  a.committed_up_to = inc.committed;
+  if (seq <= inc.committed) {
+    a.kind = Admission::Kind::kCommitted;
+    return a;
+  }
+  if (auto it = inc.pending.find(seq); it != inc.pending.end()) {
+    a.kind = Admission::Kind::kPending;
+    a.decision = it->second;
+    return a;
+  }
+  if (seq < inc.highest_admitted) {
+    // Every received seq above `committed` is pending; this one never came.
+    return absl::InvalidArgumentError("scan.seq: " + std::to_string(seq) + " is below " +
+                                      std::to_string(inc.highest_admitted) +
+                                      " already received; sequence numbers must increase");
+  }
+  inc.highest_admitted = seq;
+  inc.pending.emplace(seq, std::nullopt);
+  a.kind = Admission::Kind::kNew;
+  return a;
+}
+
+void GateLedger::RecordDecision(GateRowId gate, uint64_t incarnation, uint64_t seq,
+                                v1::Decision decision) {
+  std::lock_guard lock(mu_);
+  auto& pending = gates_[gate].incarnations[incarnation].pending;
+  if (auto it = pending.find(seq); it != pending.end()) it->second = std::move(decision);
+}
+
+void GateLedger::Touch(GateRowId gate, TimePoint now) {
+  std::lock_guard lock(mu_);
+  gates_[gate].last_seen = now;
+}
+
+void GateLedger::OnCommitted(std::span<const storage::RecordedEvent> batch) {
+  // Highest committed seq per (gate, incarnation) in this batch. Batches are
+  // small maps: a handful of gates each.
+  std::map<std::pair<GateRowId, uint64_t>, uint64_t> highest;
+  for (const auto& e : batch) {
+    auto& h = highest[{e.gate, e.incarnation}];
+    h = std::max(h, e.seq);
+  }
+  std::lock_guard lock(mu_);
+  for (const auto& [key, seq] : highest) {
+    GateEntry& entry = gates_[key.first];
+    Incarnation& inc = entry.incarnations[key.second];
+    inc.committed = std::max(inc.committed, seq);
+    inc.pending.erase(inc.pending.begin(), inc.pending.upper_bound(inc.committed));
+    if (entry.conn != nullptr && entry.conn_incarnation == key.second) {
+      v1::DaemonMessage ack;
+      ack.mutable_persist_ack()->set_up_to_seq(inc.committed);
+      entry.conn->Send(std::move(ack));
+    }
+  }
+}
+
+void GateLedger::CloseAll(const grpc::Status& status) {
+  std::lock_guard lock(mu_);
+  for (auto& [gate, entry] : gates_) {
+    if (entry.conn != nullptr) entry.conn->Close(status);
+  }
+}
+
+GateLedger::GateStatus GateLedger::StatusOf(GateRowId gate) const {
+  std::lock_guard lock(mu_);
+  auto it = gates_.find(gate);
+  if (it == gates_.end()) return {};
+  return GateStatus{it->second.conn != nullptr, it->second.last_seen};
+}
+
+size_t GateLedger::ConnectedCount() const {
+  std::lock_guard lock(mu_);
+  size_t n = 0;
+  for (const auto& [gate, entry] : gates_) n += entry.conn != nullptr;
+  return n;
+}
+
+}  // namespace cordon::rpc

@@ -1,0 +1,96 @@
+// What the daemon knows about each gate's event stream: per incarnation, the
+// highest sequence committed and the decisions made but not yet committed;
+// and which stream is the gate's live connection (for PersistAcks).
+//
+// It is how "never stored twice, never decided twice" holds without touching
+// SQLite on a stream thread: a resent scan is recognised here, in memory.
+// Restored at start from storage (gate_incarnations).
+//
+// Lock order: GateLedger::mu_ before a connection's own lock. Connections are
+// only called under mu_, so once Disconnect() returns nobody calls them again.
+// (Close() may Finish a stream under mu_; gRPC schedules a bidi reactor's
+// OnDone, which calls Disconnect(), rather than running it inline.)
+#pragma once
+
+#include <grpcpp/support/status.h>
+
+#include <cstdint>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <unordered_map>
+
+#include "absl/status/statusor.h"
+#include "cordon/v1/gate.pb.h"
+#include "core/model.h"
+#include "core/time.h"
+#include "daemon/storage/records.h"
+
+namespace cordon::rpc {
+
+// The ledger's view of a gate stream.
+class GateConnection {
+ public:
+  virtual ~GateConnection() = default;
+  virtual void Send(v1::DaemonMessage message) = 0;
+  virtual void Close(grpc::Status status) = 0;
+};
+
+class GateLedger {
+ public:
+  void Restore(std::span<const storage::IncarnationMark> marks);
+
+  // Hello: makes `conn` the gate's live stream (closing a previous one) and
+  // returns the highest committed sequence of this incarnation. Refuses an
+  // outbox older than what was already received (restored from a copy).
+  absl::StatusOr<uint64_t> Connect(GateRowId gate, uint64_t incarnation, uint64_t last_assigned_seq,
+                                   GateConnection* conn, TimePoint now);
+  void Disconnect(GateRowId gate, GateConnection* conn);
+
+  struct Admission {
+    enum class Kind { kNew, kPending, kCommitted };
+    Kind kind = Kind::kNew;
+    // kPending: the decision sent for it, if the daemon decided it.
+    std::optional<v1::Decision> decision;
+    uint64_t committed_up_to = 0;
+  };
+  // Classifies a scan by its sequence number; a kNew scan is marked pending
+  // at once, so a duplicate arriving concurrently is never decided twice.
+  absl::StatusOr<Admission> Admit(GateRowId gate, uint64_t incarnation, uint64_t seq,
+                                  TimePoint now);
+  // Keeps the decision sent for a pending scan, to resend it after a
+  // reconnect until the scan is committed.
+  void RecordDecision(GateRowId gate, uint64_t incarnation, uint64_t seq, v1::Decision decision);
+  void Touch(GateRowId gate, TimePoint now);
+
+  // Journal writer thread: marks a committed batch and sends PersistAcks.
+  void OnCommitted(std::span<const storage::RecordedEvent> batch);
+  // Shutdown: closes every live stream (after its queued messages).
+  void CloseAll(const grpc::Status& status);
+
+  struct GateStatus {
+    bool connected = false;
+    std::optional<TimePoint> last_seen;
+  };
+  GateStatus StatusOf(GateRowId gate) const;
+  size_t ConnectedCount() const;
+
+ private:
+  struct Incarnation {
+    uint64_t committed = 0;         // every seq <= committed is in the database
+    uint64_t highest_admitted = 0;  // highest seq received
+    std::map<uint64_t, std::optional<v1::Decision>> pending;  // admitted, not committed
+  };
+  struct GateEntry {
+    std::unordered_map<uint64_t, Incarnation> incarnations;
+    GateConnection* conn = nullptr;
+    uint64_t conn_incarnation = 0;
+    std::optional<TimePoint> last_seen;
+  };
+
+  mutable std::mutex mu_;
+  std::unordered_map<GateRowId, GateEntry> gates_;  // guarded by mu_
+};
+
+}  // namespace cordon::rpc

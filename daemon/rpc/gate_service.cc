@@ -1,0 +1,312 @@
+#include "daemon/rpc/gate_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "core/identifiers.h"
+#include "daemon/rpc/convert.h"
+
+namespace cordon::rpc {
+namespace {
+
+// One gate's stream. Reactions run on gRPC's threads and never block: the
+// decision is computed in memory, the event is handed to the journal writer,
+// and replies go through a per-stream queue with one write in flight.
+class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>,
+                         public GateConnection {
+ public:
+  GateStream(const GateServiceDeps& deps, const std::atomic<bool>& draining, std::string peer)
+      : deps_(deps), draining_(draining), peer_(std::move(peer)) {
+    StartRead(&in_);
+  }
+
+  void Send(v1::DaemonMessage message) override {
+    {
+      std::lock_guard lock(mu_);
+      if (close_status_) return;
+      if (out_.size() >= deps_.max_outbound_queue) {
+        out_.clear();
+        close_status_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                     "the gate is not reading the daemon's replies");
+      } else {
+        out_.push_back(std::move(message));
+      }
+    }
+    Pump();
+  }
+
+  void Close(grpc::Status status) override {
+    {
+      std::lock_guard lock(mu_);
+      if (!close_status_) close_status_ = std::move(status);
+    }
+    Pump();
+  }
+
+ private:
+  void OnReadDone(bool ok) override {
+    if (!ok) {  // the gate finished sending, or the stream broke
+      Close(grpc::Status::OK);
+      return;
+    }
+    grpc::Status st;
+    switch (in_.kind_case()) {
+      case v1::GateMessage::kHello:
+        st = hello_done_ ? InvalidArgument("hello: sent twice on one stream")
+                         : HandleHello(in_.hello());
+        break;
+      case v1::GateMessage::kScan:
+        st = hello_done_ ? HandleScan(in_.scan())
+                         : InvalidArgument("scan: the first message must be a hello");
+        break;
+      case v1::GateMessage::kHeartbeat:
+        if (hello_done_) {
+          deps_.ledger.Touch(gate_, deps_.clock.Now());
+        } else {
+          st = InvalidArgument("heartbeat: the first message must be a hello");
+        }
+        break;
+      default:
+        st = InvalidArgument("message: empty, or of a kind this daemon does not know");
+    }
+    if (!st.ok()) {
+      spdlog::warn("gate stream {} ({}): closing: {}", gate_id_.empty() ? "?" : gate_id_, peer_,
+                   st.error_message());
+      Close(st);
+      return;
+    }
+    if (draining_.load()) return;  // stop reading; the drain closes the stream after the acks
+    // Under mu_ so that a Finish from another thread cannot slip in between
+    // the check and the read.
+    std::lock_guard lock(mu_);
+    if (!close_status_) StartRead(&in_);
+  }
+
+  void OnWriteDone(bool ok) override {
+    {
+      std::lock_guard lock(mu_);
+      write_in_flight_ = false;
+      if (!ok) {  // the stream is broken: nothing more can be delivered
+        out_.clear();
+        if (!close_status_) {
+          close_status_ = grpc::Status(grpc::StatusCode::UNAVAILABLE, "write to gate failed");
+        }
+      }
+    }
+    Pump();
+  }
+
+  void OnCancel() override { Close(grpc::Status(grpc::StatusCode::CANCELLED, "stream cancelled")); }
+
+  void OnDone() override {
+    if (hello_done_) {
+      deps_.ledger.Disconnect(gate_, this);
+      spdlog::info("gate {} disconnected", gate_id_);
+    }
+    delete this;
+  }
+
+  // Starts the next write, or Finish once the queue is empty and a close was
+  // asked for. Called without mu_ held: a reaction may run inline.
+  void Pump() {
+    std::optional<grpc::Status> finish;
+    {
+      std::lock_guard lock(mu_);
+      if (write_in_flight_ || finished_) return;
+      if (!out_.empty()) {
+        writing_ = std::move(out_.front());
+        out_.pop_front();
+        write_in_flight_ = true;
+      } else if (close_status_) {
+        finished_ = true;
+        finish = *close_status_;
+      } else {
+        return;
+      }
+    }
+    if (finish) {
+      Finish(*finish);
+    } else {
+      StartWrite(&writing_);
+    }
+  }
+
+  grpc::Status HandleHello(const v1::Hello& hello) {
+    if (auto problem = CheckGateId(hello.gate_id()); !problem.empty()) {
+      return InvalidArgument("hello.gate_id: " + problem);
+    }
+    if (hello.incarnation() == 0) return InvalidArgument("hello.incarnation: must be nonzero");
+    if (draining_.load()) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down");
+    }
+    auto policy = deps_.policy.Get();
+    const Gate* gate = policy->FindGate(hello.gate_id());
+    if (gate == nullptr) {
+      return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                          "gate '" + hello.gate_id() +
+                              "' is not registered; an administrator can register it with: "
+                              "cordonctl gate add " + hello.gate_id());
+    }
+    TimePoint now = deps_.clock.Now();
+    auto committed =
+        deps_.ledger.Connect(gate->id, hello.incarnation(), hello.last_assigned_seq(), this, now);
+    if (!committed.ok()) return ToGrpc(committed.status());
+    hello_done_ = true;
+    gate_ = gate->id;
+    gate_id_ = gate->gate_id;
+    incarnation_ = hello.incarnation();
+
+    v1::DaemonMessage msg;
+    v1::Welcome* welcome = msg.mutable_welcome();
+    welcome->set_daemon_version(CORDON_VERSION);
+    welcome->set_policy_version(policy->version);
+    ToProto(now, welcome->mutable_daemon_time());
+    welcome->set_committed_up_to_seq(*committed);
+    welcome->set_heartbeat_interval_ms(deps_.heartbeat_interval_ms);
+    Send(std::move(msg));
+    spdlog::info("gate {} connected from {} (agent {}, incarnation {:016x}, committed up to {})",
+                 gate_id_, peer_, hello.agent_version(), incarnation_, *committed);
+    return grpc::Status::OK;
+  }
+
+  grpc::Status HandleScan(const v1::Scan& scan) {
+    TimePoint now = deps_.clock.Now();
+    if (scan.seq() == 0) return InvalidArgument("scan.seq: must be at least 1");
+    if (auto problem = CheckCredential(scan.credential()); !problem.empty()) {
+      return InvalidArgument("scan.credential: " + problem);
+    }
+    std::optional<Direction> direction = FromProto(scan.direction());
+    if (!direction) return InvalidArgument("scan.direction: must be DIRECTION_IN or DIRECTION_OUT");
+    if (!scan.has_gate_time()) return InvalidArgument("scan.gate_time: required");
+    if (scan.has_gate_decision()) {
+      if (auto st = CheckHeldDecision(scan.gate_decision()); !st.ok()) return st;
+    }
+
+    auto admission = deps_.ledger.Admit(gate_, incarnation_, scan.seq(), now);
+    if (!admission.ok()) return ToGrpc(admission.status());
+    using Kind = GateLedger::Admission::Kind;
+    if (admission->kind == Kind::kCommitted) {  // a resend of something already stored
+      v1::DaemonMessage ack;
+      ack.mutable_persist_ack()->set_up_to_seq(admission->committed_up_to);
+      Send(std::move(ack));
+      return grpc::Status::OK;
+    }
+    if (admission->kind == Kind::kPending) {  // decided, not yet committed: the ack will follow
+      if (!scan.has_gate_decision() && admission->decision) {
+        v1::DaemonMessage again;
+        *again.mutable_decision() = *admission->decision;
+        Send(std::move(again));
+      }
+      return grpc::Status::OK;
+    }
+
+    auto policy = deps_.policy.Get();
+    storage::RecordedEvent ev;
+    ev.gate = gate_;
+    ev.incarnation = incarnation_;
+    ev.seq = scan.seq();
+    ev.credential = deps_.hasher.Hash(scan.credential());
+    ev.direction = *direction;
+    ev.gate_time = FromProto(scan.gate_time());
+    ev.received_at = now;
+
+    if (scan.has_gate_decision()) {
+      RecordHeldDecision(*policy, scan.gate_decision(), ev);
+    } else {
+      Decision d = deps_.presence.DecideAndApply(*policy, ScanInput{ev.credential, *direction},
+                                                 now, gate_);
+      ev.person = d.person;
+      ev.allowed = d.allowed;
+      ev.reason = d.reason;
+      ev.policy_version = d.policy_version;
+      ev.source = DecisionSource::kDaemon;
+      ev.decided_at = now;
+      ev.occurred_at = now;
+      ev.pass = d.pass;
+      ev.pass_step = d.pass_step;
+      ev.alert = d.alert;
+
+      v1::DaemonMessage msg;
+      v1::Decision* out = msg.mutable_decision();
+      out->set_seq(scan.seq());
+      out->set_allowed(d.allowed);
+      out->set_reason(ToProto(d.reason));
+      out->set_message(d.display);
+      out->set_policy_version(d.policy_version);
+      ToProto(now, out->mutable_decided_at());
+      deps_.ledger.RecordDecision(gate_, incarnation_, scan.seq(), *out);
+      Send(std::move(msg));
+    }
+    deps_.journal.Submit(std::move(ev));
+    return grpc::Status::OK;
+  }
+
+  static grpc::Status CheckHeldDecision(const v1::GateDecision& held) {
+    auto reason = ReasonFromNumber(held.reason());
+    if (!reason) return InvalidArgument("scan.gate_decision.reason: unknown reason code");
+    if (held.allowed() != IsAllow(*reason)) {
+      return InvalidArgument("scan.gate_decision.allowed: contradicts reason " +
+                             std::string(ReasonName(*reason)));
+    }
+    if (held.source() != v1::DECISION_SOURCE_DAEMON &&
+        held.source() != v1::DECISION_SOURCE_GATE_OFFLINE) {
+      return InvalidArgument("scan.gate_decision.source: must be DAEMON or GATE_OFFLINE");
+    }
+    if (!held.has_decided_at()) return InvalidArgument("scan.gate_decision.decided_at: required");
+    return grpc::Status::OK;
+  }
+
+  // Records what the gate did with a decision it already held, instead of
+  // deciding again: the turnstile opened (or not) on that decision.
+  void RecordHeldDecision(const PolicySnapshot& policy, const v1::GateDecision& held,
+                          storage::RecordedEvent& ev) {
+    const Person* person = policy.FindByCredential(ev.credential);
+    ev.person = person ? person->id : 0;
+    ev.allowed = held.allowed();
+    ev.reason = *ReasonFromNumber(held.reason());
+    ev.policy_version = held.policy_version();
+    ev.source = static_cast<DecisionSource>(held.source());
+    ev.decided_at = FromProto(held.decided_at());
+    // The daemon's clock dated an online decision; an offline one has only
+    // the gate's.
+    ev.occurred_at = ev.source == DecisionSource::kDaemon ? ev.decided_at : ev.gate_time;
+    if (ev.reason == Reason::kAllowExitWithoutEntry) ev.alert = AlertKind::kExitWithoutEntry;
+    if (ev.allowed && ev.person != 0) {
+      PassUse use = deps_.presence.ApplyDecided(policy, ev.person, ev.direction, ev.reason,
+                                                ev.occurred_at, gate_);
+      ev.pass = use.pass;
+      ev.pass_step = use.step;
+    }
+  }
+
+  const GateServiceDeps& deps_;
+  const std::atomic<bool>& draining_;
+  const std::string peer_;
+
+  // Touched only by reactions, which gRPC runs one at a time per stream.
+  v1::GateMessage in_;
+  bool hello_done_ = false;
+  GateRowId gate_ = 0;
+  std::string gate_id_;
+  uint64_t incarnation_ = 0;
+
+  std::mutex mu_;
+  std::deque<v1::DaemonMessage> out_;        // guarded by mu_
+  v1::DaemonMessage writing_;                // the message of the write in flight
+  bool write_in_flight_ = false;             // guarded by mu_
+  std::optional<grpc::Status> close_status_;  // guarded by mu_
+  bool finished_ = false;                    // guarded by mu_
+};
+
+}  // namespace
+
+grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>* GateService::Connect(
+    grpc::CallbackServerContext* context) {
+  return new GateStream(deps_, draining_, context->peer());
+}
+
+}  // namespace cordon::rpc

@@ -1,0 +1,46 @@
+// GateService.Connect: one bidirectional stream per gate (see
+// proto/cordon/v1/gate.proto for the conversation).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "cordon/v1/gate.grpc.pb.h"
+#include "core/credential.h"
+#include "core/time.h"
+#include "daemon/presence/campus_presence.h"
+#include "daemon/rpc/gate_ledger.h"
+#include "daemon/rpc/policy_holder.h"
+#include "daemon/storage/journal_writer.h"
+
+namespace cordon::rpc {
+
+struct GateServiceDeps {
+  PolicyHolder& policy;
+  presence::CampusPresence& presence;
+  storage::JournalWriter& journal;
+  GateLedger& ledger;
+  const CredentialHasher& hasher;
+  const Clock& clock;
+  uint32_t heartbeat_interval_ms = 5000;
+  // A gate that lets this many replies pile up unread is disconnected.
+  size_t max_outbound_queue = 65536;
+};
+
+class GateService final : public v1::GateService::CallbackService {
+ public:
+  explicit GateService(GateServiceDeps deps) : deps_(deps) {}
+
+  grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>* Connect(
+      grpc::CallbackServerContext* context) override;
+
+  // Shutdown: new gates are refused and streams stop reading; what was read
+  // is still decided and recorded.
+  void StartDraining() { draining_.store(true); }
+
+ private:
+  GateServiceDeps deps_;
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace cordon::rpc

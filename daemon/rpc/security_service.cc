@@ -1,0 +1,157 @@
+#include "daemon/rpc/security_service.h"
+
+#include <algorithm>
+
+#include "core/identifiers.h"
+#include "daemon/rpc/convert.h"
+#include "daemon/rpc/paging.h"
+
+namespace cordon::rpc {
+namespace {
+
+using grpc::Status;
+using grpc::StatusCode;
+
+grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, Status status) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(std::move(status));
+  return reactor;
+}
+
+std::string GateName(const PolicySnapshot& policy, GateRowId id) {
+  const Gate* gate = policy.FindGateByRow(id);
+  return gate ? gate->gate_id : "gate#" + std::to_string(id);
+}
+
+// Reads an optional [from, to) range; unset from is the epoch, unset to is now.
+std::pair<TimePoint, TimePoint> Range(const google::protobuf::Timestamp* from, bool has_from,
+                                      const google::protobuf::Timestamp* to, bool has_to,
+                                      TimePoint now) {
+  return {has_from ? FromProto(*from) : FromUnixMicros(0),
+          has_to ? FromProto(*to) : now + std::chrono::seconds(1)};
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* SecurityService::ListMovements(grpc::CallbackServerContext* ctx,
+                                                         const v1::ListMovementsRequest* req,
+                                                         v1::ListMovementsResponse* resp) {
+  if (auto p = CheckExternalId(req->person()); !p.empty()) {
+    return FinishNow(ctx, InvalidArgument("person: " + p));
+  }
+  auto page_size = PageSize(req->page_size());
+  if (!page_size) return FinishNow(ctx, InvalidArgument("page_size: must not be negative"));
+  storage::MovementQuery q;
+  if (!req->page_token().empty()) {
+    q.after = ParseTimeCursorToken(req->page_token());
+    if (!q.after) return FinishNow(ctx, InvalidArgument("page_token: malformed"));
+  }
+  auto policy = deps_.policy.Get();
+  const Person* person = policy->FindByExternalId(req->person());
+  if (!person) {
+    return FinishNow(ctx, Status(StatusCode::NOT_FOUND, "person '" + req->person() + "' not found"));
+  }
+  std::tie(q.from, q.to) = Range(&req->from(), req->has_from(), &req->to(), req->has_to(),
+                                 deps_.clock.Now());
+  if (q.to <= q.from) return FinishNow(ctx, InvalidArgument("to: must be after from"));
+  q.person = person->id;
+  q.limit = *page_size;
+
+  auto* reactor = ctx->DefaultReactor();
+  deps_.run_query([this, reactor, resp, q, policy, external_id = person->external_id] {
+    auto rows = deps_.store.ListMovements(q);
+    if (!rows.ok()) {
+      reactor->Finish(ToGrpc(rows.status()));
+      return;
+    }
+    for (const auto& row : *rows) {
+      v1::Movement* m = resp->add_movements();
+      m->set_person(external_id);
+      m->set_gate_id(GateName(*policy, row.gate));
+      m->set_direction(ToProto(row.direction));
+      m->set_allowed(row.allowed);
+      m->set_reason(ToProto(row.reason));
+      ToProto(row.occurred_at, m->mutable_occurred_at());
+      ToProto(row.gate_time, m->mutable_gate_time());
+      m->set_policy_version(row.policy_version);
+      m->set_source(ToProto(row.source));
+      m->set_seq(row.seq);
+    }
+    if (static_cast<int>(rows->size()) == q.limit) {
+      resp->set_next_page_token(TimeCursorToken(rows->back().occurred_at, rows->back().id));
+    }
+    reactor->Finish(Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SecurityService::ListPresence(grpc::CallbackServerContext* ctx,
+                                                        const v1::ListPresenceRequest* /*req*/,
+                                                        v1::ListPresenceResponse* resp) {
+  auto* reactor = ctx->DefaultReactor();
+  deps_.run_query([this, reactor, resp] {
+    auto policy = deps_.policy.Get();
+    auto inside = deps_.presence.OnCampus();
+    std::sort(inside.begin(), inside.end(),
+              [](const auto& a, const auto& b) { return a.second.since < b.second.since; });
+    auto& counts = *resp->mutable_by_category();
+    for (const auto& [person_id, presence] : inside) {
+      const Person* person = policy->FindPerson(person_id);
+      if (!person) continue;
+      v1::PresentPerson* out = resp->add_people();
+      out->set_person(person->external_id);
+      out->set_name(person->name);
+      out->set_category(ToProto(person->category));
+      out->set_cohort(person->cohort);
+      ToProto(presence.since, out->mutable_since());
+      out->set_gate_id(GateName(*policy, presence.gate));
+      counts[std::string(CategoryName(person->category))] += 1;
+    }
+    reactor->Finish(Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SecurityService::ListAlerts(grpc::CallbackServerContext* ctx,
+                                                      const v1::ListAlertsRequest* req,
+                                                      v1::ListAlertsResponse* resp) {
+  auto page_size = PageSize(req->page_size());
+  if (!page_size) return FinishNow(ctx, InvalidArgument("page_size: must not be negative"));
+  storage::AlertQuery q;
+  if (!req->page_token().empty()) {
+    q.after = ParseTimeCursorToken(req->page_token());
+    if (!q.after) return FinishNow(ctx, InvalidArgument("page_token: malformed"));
+  }
+  std::tie(q.from, q.to) = Range(&req->from(), req->has_from(), &req->to(), req->has_to(),
+                                 deps_.clock.Now());
+  if (q.to <= q.from) return FinishNow(ctx, InvalidArgument("to: must be after from"));
+  q.limit = *page_size;
+  auto* reactor = ctx->DefaultReactor();
+  deps_.run_query([this, reactor, resp, q] {
+    auto rows = deps_.store.ListAlerts(q);
+    if (!rows.ok()) {
+      reactor->Finish(ToGrpc(rows.status()));
+      return;
+    }
+    auto policy = deps_.policy.Get();
+    for (const auto& row : *rows) {
+      v1::Alert* a = resp->add_alerts();
+      a->set_id(row.id);
+      a->set_kind(ToProto(row.kind));
+      a->set_severity(ToProto(row.severity));
+      ToProto(row.raised_at, a->mutable_raised_at());
+      if (const Person* p = policy->FindPerson(row.person)) a->set_person(p->external_id);
+      if (row.gate) a->set_gate_id(GateName(*policy, row.gate));
+      a->set_detail(row.detail.empty() && row.kind == AlertKind::kExitWithoutEntry
+                        ? "exit with no entry on record: a wall climbed or a gate tailgated"
+                        : row.detail);
+    }
+    if (static_cast<int>(rows->size()) == q.limit) {
+      resp->set_next_page_token(TimeCursorToken(rows->back().raised_at, rows->back().id));
+    }
+    reactor->Finish(Status::OK);
+  });
+  return reactor;
+}
+
+}  // namespace cordon::rpc

@@ -1,0 +1,40 @@
+// SecurityService: movement logs, who is on campus now, alerts. Queries run
+// on the query pool (read-only connections), never on gRPC's threads.
+#pragma once
+
+#include "cordon/v1/security.grpc.pb.h"
+#include "core/time.h"
+#include "daemon/presence/campus_presence.h"
+#include "daemon/rpc/admin_service.h"
+#include "daemon/rpc/policy_holder.h"
+#include "daemon/storage/store.h"
+
+namespace cordon::rpc {
+
+struct SecurityServiceDeps {
+  PolicyHolder& policy;
+  presence::CampusPresence& presence;
+  storage::Store& store;
+  const Clock& clock;
+  QueryRunner run_query;
+};
+
+class SecurityService final : public v1::SecurityService::CallbackService {
+ public:
+  explicit SecurityService(SecurityServiceDeps deps) : deps_(std::move(deps)) {}
+
+  grpc::ServerUnaryReactor* ListMovements(grpc::CallbackServerContext* ctx,
+                                          const v1::ListMovementsRequest* req,
+                                          v1::ListMovementsResponse* resp) override;
+  grpc::ServerUnaryReactor* ListPresence(grpc::CallbackServerContext* ctx,
+                                         const v1::ListPresenceRequest* req,
+                                         v1::ListPresenceResponse* resp) override;
+  grpc::ServerUnaryReactor* ListAlerts(grpc::CallbackServerContext* ctx,
+                                       const v1::ListAlertsRequest* req,
+                                       v1::ListAlertsResponse* resp) override;
+
+ private:
+  SecurityServiceDeps deps_;
+};
+
+}  // namespace cordon::rpc

@@ -1,0 +1,81 @@
+// The one writer thread. Gate streams Submit() recorded events without
+// waiting; the writer takes everything queued (up to max_batch), commits it in
+// one transaction (group commit), then tells the listener, which sends the
+// PersistAcks. Administrative changes are Post()ed as jobs and run on the same
+// thread, so the database has exactly one writer.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "daemon/storage/records.h"
+#include "daemon/storage/store.h"
+
+namespace cordon::storage {
+
+class JournalWriter {
+ public:
+  struct Options {
+    size_t max_batch = 4096;
+    // A failed commit is retried with exponential backoff; the events stay
+    // queued (and in the gates' outboxes) until it succeeds.
+    std::chrono::milliseconds retry_initial{20};
+    std::chrono::milliseconds retry_max{2000};
+  };
+  // Runs on the writer thread after a batch is committed.
+  using CommitListener = std::function<void(std::span<const RecordedEvent> batch)>;
+  using Job = std::function<void(Store&)>;
+
+  struct Stats {
+    uint64_t events_committed = 0;
+    uint64_t batches_committed = 0;
+    uint64_t commit_failures = 0;
+    size_t queue_depth = 0;
+  };
+
+  JournalWriter(Store& store, Options options, CommitListener on_commit);
+  ~JournalWriter();
+  JournalWriter(const JournalWriter&) = delete;
+  JournalWriter& operator=(const JournalWriter&) = delete;
+
+  void Start();
+  // Commits what is queued, then stops the thread. Idempotent.
+  void Stop();
+
+  // Any thread; takes a short lock, never waits for the disk.
+  void Submit(RecordedEvent event);
+  void Post(Job job);
+
+  // Waits until every event submitted before the call is committed; false on
+  // timeout.
+  bool WaitUntilCommitted(std::chrono::steady_clock::time_point deadline);
+  Stats stats() const;
+
+ private:
+  void Run();
+  void CommitWithRetry(std::vector<RecordedEvent>& batch);
+
+  Store& store_;
+  const Options options_;
+  const CommitListener on_commit_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;       // writer waits for work
+  std::condition_variable committed_;  // WaitUntilCommitted waits here
+  std::deque<RecordedEvent> events_;   // guarded by mu_
+  std::deque<Job> jobs_;               // guarded by mu_
+  uint64_t submitted_ = 0;             // guarded by mu_
+  uint64_t done_ = 0;                  // committed or abandoned; guarded by mu_
+  bool stopping_ = false;              // guarded by mu_
+  Stats stats_;                        // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace cordon::storage

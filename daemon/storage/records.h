@@ -1,0 +1,91 @@
+// What storage records and returns, in domain terms (no protobuf here).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/campus_state.h"
+#include "core/credential.h"
+#include "core/engine.h"
+#include "core/model.h"
+#include "core/reason.h"
+#include "core/roster.h"
+#include "core/time.h"
+
+namespace cordon::storage {
+
+// One scan as recorded: identity (gate, incarnation, seq), the decision and
+// every clock involved. Append-only; unique on (gate, incarnation, seq).
+struct RecordedEvent {
+  GateRowId gate = 0;
+  uint64_t incarnation = 0;
+  uint64_t seq = 0;
+  PersonId person = 0;  // 0: unknown credential
+  CredentialHash credential;
+  Direction direction = Direction::kIn;
+  TimePoint occurred_at;  // when the person passed (daemon clock when decided online)
+  TimePoint gate_time;    // the gate's clock
+  TimePoint received_at;  // daemon clock on receipt
+  TimePoint decided_at;
+  bool allowed = false;
+  Reason reason = Reason::kDenyUnknownCredential;
+  int64_t policy_version = 0;
+  DecisionSource source = DecisionSource::kDaemon;
+  PassId pass = 0;
+  PassStep pass_step = PassStep::kNone;
+  std::optional<AlertKind> alert;
+};
+
+// The highest sequence committed for one gate incarnation.
+struct IncarnationMark {
+  GateRowId gate = 0;
+  uint64_t incarnation = 0;
+  uint64_t highest_seq = 0;
+};
+
+struct MovementQuery {
+  PersonId person = 0;
+  TimePoint from;
+  TimePoint to;
+  // Paging cursor: rows after (after_at, after_id) in (occurred_at, id) order.
+  std::optional<std::pair<TimePoint, int64_t>> after;
+  int limit = 100;
+};
+
+struct MovementRow {
+  int64_t id = 0;
+  PersonId person = 0;
+  GateRowId gate = 0;
+  uint64_t seq = 0;
+  Direction direction = Direction::kIn;
+  bool allowed = false;
+  Reason reason = Reason::kDenyUnknownCredential;
+  TimePoint occurred_at;
+  TimePoint gate_time;
+  int64_t policy_version = 0;
+  DecisionSource source = DecisionSource::kDaemon;
+};
+
+enum class Severity : uint8_t { kInfo = 1, kWarning = 2, kCritical = 3 };
+
+struct AlertQuery {
+  TimePoint from;
+  TimePoint to;
+  // Paging cursor: rows after (after_at, after_id) in (raised_at, id) order.
+  std::optional<std::pair<TimePoint, int64_t>> after;
+  int limit = 100;
+};
+
+struct AlertRow {
+  int64_t id = 0;
+  AlertKind kind = AlertKind::kExitWithoutEntry;
+  Severity severity = Severity::kWarning;
+  TimePoint raised_at;
+  PersonId person = 0;
+  GateRowId gate = 0;
+  std::string detail;
+};
+
+}  // namespace cordon::storage

@@ -1,0 +1,155 @@
+#include "daemon/storage/schema.h"
+
+#include <array>
+#include <string>
+
+namespace cordon::storage {
+namespace {
+
+// Times are integer microseconds since the Unix epoch, UTC. Enumerations are
+// stored as their proto numbers (core/model.h, core/reason.h).
+constexpr std::string_view kV1 = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO meta(key, value) VALUES ('policy_version', 0);
+
+CREATE TABLE gates (
+  id            INTEGER PRIMARY KEY,
+  gate_id       TEXT NOT NULL UNIQUE,
+  description   TEXT NOT NULL DEFAULT '',
+  registered_at INTEGER NOT NULL
+);
+
+CREATE TABLE people (
+  id          INTEGER PRIMARY KEY,
+  external_id TEXT NOT NULL UNIQUE,
+  name        TEXT NOT NULL,
+  category    INTEGER NOT NULL,
+  cohort      TEXT NOT NULL DEFAULT '',
+  active      INTEGER NOT NULL DEFAULT 1,
+  valid_until INTEGER,
+  updated_at  INTEGER NOT NULL
+);
+
+-- HMAC-SHA256(campus secret, credential), first 16 bytes. Never the credential.
+CREATE TABLE credentials (
+  hash      BLOB PRIMARY KEY,
+  person_id INTEGER NOT NULL REFERENCES people(id)
+) WITHOUT ROWID;
+CREATE INDEX credentials_by_person ON credentials(person_id);
+
+CREATE TABLE quarantines (
+  id         INTEGER PRIMARY KEY,
+  person_id  INTEGER NOT NULL REFERENCES people(id),
+  starts_at  INTEGER NOT NULL,
+  ends_at    INTEGER NOT NULL,
+  reason     TEXT NOT NULL DEFAULT '',
+  ordered_at INTEGER NOT NULL,
+  cleared_at INTEGER
+);
+CREATE INDEX quarantines_by_person ON quarantines(person_id);
+
+CREATE TABLE passes (
+  id          INTEGER PRIMARY KEY,
+  person_id   INTEGER NOT NULL REFERENCES people(id),
+  host        TEXT NOT NULL,
+  valid_from  INTEGER NOT NULL,
+  valid_until INTEGER NOT NULL,
+  issued_at   INTEGER NOT NULL,
+  entered_at  INTEGER,
+  exited_at   INTEGER
+);
+CREATE INDEX passes_by_person ON passes(person_id);
+
+-- Append-only journal of every scan. No foreign keys here: the hot path pays
+-- for none; gate and person ids come from the daemon's own snapshot.
+CREATE TABLE events (
+  id              INTEGER PRIMARY KEY,
+  gate_id         INTEGER NOT NULL,
+  incarnation     INTEGER NOT NULL,
+  seq             INTEGER NOT NULL,
+  person_id       INTEGER,
+  credential_hash BLOB NOT NULL,
+  direction       INTEGER NOT NULL,
+  occurred_at     INTEGER NOT NULL,
+  gate_time       INTEGER NOT NULL,
+  received_at     INTEGER NOT NULL,
+  decided_at      INTEGER NOT NULL,
+  allowed         INTEGER NOT NULL,
+  reason          INTEGER NOT NULL,
+  policy_version  INTEGER NOT NULL,
+  source          INTEGER NOT NULL,
+  pass_id         INTEGER,
+  UNIQUE (gate_id, incarnation, seq)
+);
+CREATE INDEX events_by_person ON events(person_id, occurred_at);
+
+-- Highest committed sequence per gate incarnation, so start-up need not scan
+-- the events table.
+CREATE TABLE gate_incarnations (
+  gate_id     INTEGER NOT NULL,
+  incarnation INTEGER NOT NULL,
+  highest_seq INTEGER NOT NULL,
+  PRIMARY KEY (gate_id, incarnation)
+) WITHOUT ROWID;
+
+CREATE TABLE alerts (
+  id              INTEGER PRIMARY KEY,
+  kind            INTEGER NOT NULL,
+  severity        INTEGER NOT NULL,
+  raised_at       INTEGER NOT NULL,
+  person_id       INTEGER,
+  gate_id         INTEGER,
+  event_id        INTEGER,
+  detail          TEXT NOT NULL DEFAULT '',
+  acknowledged_by TEXT,
+  acknowledged_at INTEGER
+);
+CREATE INDEX alerts_by_time ON alerts(raised_at);
+)sql";
+
+constexpr std::array<Migration, 1> kMigrations{{
+    {1, "initial schema", kV1},
+}};
+
+}  // namespace
+
+std::span<const Migration> Migrations() { return kMigrations; }
+int LatestSchemaVersion() { return kMigrations.back().version; }
+
+absl::StatusOr<int> SchemaVersion(Database& db) {
+  auto stmt = db.Prepare("PRAGMA user_version");
+  if (!stmt.ok()) return stmt.status();
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  return static_cast<int>(stmt->Int(0));
+}
+
+absl::Status Migrate(Database& db, int target) {
+  if (target < 0) target = LatestSchemaVersion();
+  auto txn = Transaction::Begin(db);
+  if (!txn.ok()) return txn.status();
+  auto current = SchemaVersion(db);
+  if (!current.ok()) return current.status();
+  if (*current > LatestSchemaVersion()) {
+    return absl::FailedPreconditionError(
+        "database schema version " + std::to_string(*current) +
+        " is newer than this cordond understands (" + std::to_string(LatestSchemaVersion()) +
+        "); run a newer cordond or restore a backup");
+  }
+  for (const Migration& m : kMigrations) {
+    if (m.version <= *current || m.version > target) continue;
+    if (auto st = db.Exec(m.sql); !st.ok()) {
+      return absl::InternalError("migration " + std::to_string(m.version) + " (" +
+                                 std::string(m.name) + "): " + std::string(st.message()));
+    }
+    if (auto st = db.Exec("PRAGMA user_version = " + std::to_string(m.version)); !st.ok()) {
+      return st;
+    }
+  }
+  return txn->Commit();
+}
+
+}  // namespace cordon::storage

@@ -1,0 +1,455 @@
+#include "daemon/storage/sqlite_store.h"
+
+#include <map>
+#include <utility>
+
+#include "core/status_macros.h"
+#include "daemon/storage/schema.h"
+
+namespace cordon::storage {
+namespace {
+
+int64_t Us(TimePoint t) { return ToUnixMicros(t); }
+std::optional<int64_t> Us(const std::optional<TimePoint>& t) {
+  if (!t) return std::nullopt;
+  return ToUnixMicros(*t);
+}
+std::optional<TimePoint> OptTime(const Statement& s, int col) {
+  auto v = s.OptInt(col);
+  if (!v) return std::nullopt;
+  return FromUnixMicros(*v);
+}
+// SQLite integers are signed 64-bit; incarnations are random unsigned 64-bit.
+int64_t AsStored(uint64_t v) { return static_cast<int64_t>(v); }
+uint64_t FromStored(int64_t v) { return static_cast<uint64_t>(v); }
+
+Severity SeverityOf(AlertKind kind) {
+  switch (kind) {
+    case AlertKind::kExitWithoutEntry: return Severity::kWarning;
+  }
+  return Severity::kWarning;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
+  CORDON_ASSIGN_OR_RETURN(Database db, Database::Open(path, Database::Mode::kReadWrite));
+  CORDON_RETURN_IF_ERROR(Migrate(db));
+  std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(db)));
+  CORDON_RETURN_IF_ERROR(store->PrepareWriterStatements());
+  return store;
+}
+
+absl::Status SqliteStore::PrepareWriterStatements() {
+  CORDON_ASSIGN_OR_RETURN(insert_event_, writer_.Prepare(R"sql(
+      INSERT INTO events(gate_id, incarnation, seq, person_id, credential_hash, direction,
+                         occurred_at, gate_time, received_at, decided_at, allowed, reason,
+                         policy_version, source, pass_id)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+      ON CONFLICT (gate_id, incarnation, seq) DO NOTHING)sql"));
+  CORDON_ASSIGN_OR_RETURN(insert_alert_, writer_.Prepare(R"sql(
+      INSERT INTO alerts(kind, severity, raised_at, person_id, gate_id, event_id, detail)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql"));
+  CORDON_ASSIGN_OR_RETURN(upsert_incarnation_, writer_.Prepare(R"sql(
+      INSERT INTO gate_incarnations(gate_id, incarnation, highest_seq) VALUES (?1, ?2, ?3)
+      ON CONFLICT (gate_id, incarnation)
+      DO UPDATE SET highest_seq = max(highest_seq, excluded.highest_seq))sql"));
+  CORDON_ASSIGN_OR_RETURN(pass_entered_, writer_.Prepare(
+      "UPDATE passes SET entered_at = coalesce(entered_at, ?2) WHERE id = ?1"));
+  CORDON_ASSIGN_OR_RETURN(pass_exited_, writer_.Prepare(
+      "UPDATE passes SET exited_at = coalesce(exited_at, ?2) WHERE id = ?1"));
+  return absl::OkStatus();
+}
+
+SqliteStore::Reader::~Reader() {
+  if (db_) {
+    std::lock_guard lock(store_->readers_mu_);
+    store_->idle_readers_.push_back(std::move(*db_));
+  }
+}
+
+absl::StatusOr<SqliteStore::Reader> SqliteStore::BorrowReader() {
+  {
+    std::lock_guard lock(readers_mu_);
+    if (!idle_readers_.empty()) {
+      Database db = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return Reader(this, std::move(db));
+    }
+  }
+  CORDON_ASSIGN_OR_RETURN(Database db, Database::Open(path_, Database::Mode::kReadOnly));
+  return Reader(this, std::move(db));
+}
+
+absl::Status SqliteStore::SetVersion(int64_t version) {
+  CORDON_ASSIGN_OR_RETURN(Statement s,
+                          writer_.Prepare("UPDATE meta SET value = ?1 WHERE key = 'policy_version'"));
+  return s.Bind(1, version).Run();
+}
+
+// ---------------------------------------------------------------- start-up
+
+absl::StatusOr<PolicySnapshot> SqliteStore::LoadPolicy() {
+  PolicySnapshot p;
+  Database& db = writer_;
+  {
+    CORDON_ASSIGN_OR_RETURN(Statement s,
+                            db.Prepare("SELECT value FROM meta WHERE key = 'policy_version'"));
+    CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row) p.version = s.Int(0);
+  }
+  {
+    CORDON_ASSIGN_OR_RETURN(Statement s,
+                            db.Prepare("SELECT id, gate_id, description, registered_at FROM gates"));
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      p.PutGate(Gate{s.Int(0), s.Text(1), s.Text(2), FromUnixMicros(s.Int(3))});
+    }
+  }
+  {
+    CORDON_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+        "SELECT id, external_id, name, category, cohort, active, valid_until FROM people"));
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      Person person;
+      person.id = s.Int(0);
+      person.external_id = s.Text(1);
+      person.name = s.Text(2);
+      person.category = static_cast<PersonCategory>(s.Int(3));
+      person.cohort = s.Text(4);
+      person.active = s.Int(5) != 0;
+      person.valid_until = OptTime(s, 6);
+      p.PutPerson(person);
+    }
+  }
+  {
+    std::unordered_map<PersonId, std::vector<CredentialHash>> creds;
+    CORDON_ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT hash, person_id FROM credentials"));
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      creds[s.Int(1)].push_back(CredentialHash::FromBytes(s.Blob(0)));
+    }
+    for (auto& [person, hashes] : creds) p.SetCredentials(person, std::move(hashes));
+  }
+  {
+    CORDON_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+        "SELECT id, person_id, starts_at, ends_at, reason, ordered_at, cleared_at FROM quarantines"));
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      p.PutQuarantine(QuarantineOrder{s.Int(0), s.Int(1), FromUnixMicros(s.Int(2)),
+                                      FromUnixMicros(s.Int(3)), s.Text(4),
+                                      FromUnixMicros(s.Int(5)), OptTime(s, 6)});
+    }
+  }
+  {
+    CORDON_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+        "SELECT id, person_id, host, valid_from, valid_until, issued_at FROM passes"));
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      p.PutPass(SingleVisitPass{s.Int(0), s.Int(1), s.Text(2), FromUnixMicros(s.Int(3)),
+                                FromUnixMicros(s.Int(4)), FromUnixMicros(s.Int(5))});
+    }
+  }
+  return p;
+}
+
+absl::Status SqliteStore::RestoreCampusState(CampusState& state) {
+  Database& db = writer_;
+  {
+    CORDON_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+        "SELECT id, entered_at, exited_at FROM passes "
+        "WHERE entered_at IS NOT NULL OR exited_at IS NOT NULL"));
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      state.RestorePass(s.Int(0), PassProgress{OptTime(s, 1), OptTime(s, 2)});
+    }
+  }
+  // One index seek per person (events_by_person) rather than a scan of the
+  // whole journal: start-up time grows with the number of people, not events.
+  CORDON_ASSIGN_OR_RETURN(Statement people, db.Prepare("SELECT id FROM people"));
+  CORDON_ASSIGN_OR_RETURN(Statement last, db.Prepare(
+      "SELECT direction, occurred_at, gate_id FROM events "
+      "WHERE person_id = ?1 AND allowed = 1 ORDER BY occurred_at DESC, id DESC LIMIT 1"));
+  for (;;) {
+    CORDON_ASSIGN_OR_RETURN(bool row, people.Step());
+    if (!row) break;
+    PersonId person = people.Int(0);
+    last.Bind(1, person);
+    CORDON_ASSIGN_OR_RETURN(bool found, last.Step());
+    if (found) {
+      state.Apply(Movement{person, static_cast<Direction>(last.Int(0)),
+                           FromUnixMicros(last.Int(1)), last.Int(2)});
+    }
+    last.Reset();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<IncarnationMark>> SqliteStore::LoadIncarnations() {
+  std::vector<IncarnationMark> out;
+  CORDON_ASSIGN_OR_RETURN(Statement s, writer_.Prepare(
+      "SELECT gate_id, incarnation, highest_seq FROM gate_incarnations"));
+  for (;;) {
+    CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(IncarnationMark{s.Int(0), FromStored(s.Int(1)), FromStored(s.Int(2))});
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- writer
+
+absl::Status SqliteStore::CommitEvents(std::span<const RecordedEvent> events) {
+  CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
+  std::map<std::pair<GateRowId, uint64_t>, uint64_t> highest;
+  for (const RecordedEvent& e : events) {
+    Statement& ins = *insert_event_;
+    ins.Bind(1, e.gate)
+        .Bind(2, AsStored(e.incarnation))
+        .Bind(3, AsStored(e.seq))
+        .Bind(4, e.person ? std::optional<int64_t>(e.person) : std::nullopt)
+        .BindBlob(5, e.credential.AsBytes())
+        .Bind(6, static_cast<int64_t>(e.direction))
+        .Bind(7, Us(e.occurred_at))
+        .Bind(8, Us(e.gate_time))
+        .Bind(9, Us(e.received_at))
+        .Bind(10, Us(e.decided_at))
+        .Bind(11, int64_t{e.allowed})
+        .Bind(12, static_cast<int64_t>(e.reason))
+        .Bind(13, e.policy_version)
+        .Bind(14, static_cast<int64_t>(e.source))
+        .Bind(15, e.pass ? std::optional<int64_t>(e.pass) : std::nullopt);
+    CORDON_RETURN_IF_ERROR(ins.Run());
+    auto& h = highest[{e.gate, e.incarnation}];
+    h = std::max(h, e.seq);
+    if (writer_.Changes() == 0) continue;  // already recorded: a resend
+    int64_t event_id = writer_.LastInsertRowId();
+    if (e.alert) {
+      CORDON_RETURN_IF_ERROR(insert_alert_->Bind(1, static_cast<int64_t>(*e.alert))
+                                 .Bind(2, static_cast<int64_t>(SeverityOf(*e.alert)))
+                                 .Bind(3, Us(e.occurred_at))
+                                 .Bind(4, e.person ? std::optional<int64_t>(e.person) : std::nullopt)
+                                 .Bind(5, e.gate)
+                                 .Bind(6, event_id)
+                                 .Bind(7, std::string_view())
+                                 .Run());
+    }
+    if (e.pass != 0 && e.pass_step == PassStep::kEntry) {
+      CORDON_RETURN_IF_ERROR(pass_entered_->Bind(1, e.pass).Bind(2, Us(e.occurred_at)).Run());
+    } else if (e.pass != 0 && e.pass_step == PassStep::kExit) {
+      CORDON_RETURN_IF_ERROR(pass_exited_->Bind(1, e.pass).Bind(2, Us(e.occurred_at)).Run());
+    }
+  }
+  for (const auto& [key, seq] : highest) {
+    CORDON_RETURN_IF_ERROR(upsert_incarnation_->Bind(1, key.first)
+                               .Bind(2, AsStored(key.second))
+                               .Bind(3, AsStored(seq))
+                               .Run());
+  }
+  return txn.Commit();
+}
+
+absl::StatusOr<Gate> SqliteStore::RegisterGate(const Gate& gate, int64_t version) {
+  CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
+  CORDON_ASSIGN_OR_RETURN(Statement s, writer_.Prepare(
+      "INSERT INTO gates(gate_id, description, registered_at) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (gate_id) DO UPDATE SET description = excluded.description RETURNING id, registered_at"));
+  s.Bind(1, gate.gate_id).Bind(2, gate.description).Bind(3, Us(gate.registered_at));
+  CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return absl::InternalError("register gate: no id returned");
+  Gate stored = gate;
+  stored.id = s.Int(0);
+  stored.registered_at = FromUnixMicros(s.Int(1));
+  s.Reset();
+  CORDON_RETURN_IF_ERROR(SetVersion(version));
+  CORDON_RETURN_IF_ERROR(txn.Commit());
+  return stored;
+}
+
+absl::StatusOr<std::vector<Person>> SqliteStore::UpsertPeople(std::span<const PersonRecord> people,
+                                                              int64_t version, TimePoint now) {
+  CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
+  CORDON_ASSIGN_OR_RETURN(Statement upsert, writer_.Prepare(R"sql(
+      INSERT INTO people(external_id, name, category, cohort, active, valid_until, updated_at)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+      ON CONFLICT (external_id) DO UPDATE SET
+        name = excluded.name, category = excluded.category, cohort = excluded.cohort,
+        active = excluded.active, valid_until = excluded.valid_until,
+        updated_at = excluded.updated_at
+      RETURNING id)sql"));
+  CORDON_ASSIGN_OR_RETURN(Statement drop_creds,
+                          writer_.Prepare("DELETE FROM credentials WHERE person_id = ?1"));
+  CORDON_ASSIGN_OR_RETURN(Statement add_cred,
+                          writer_.Prepare("INSERT INTO credentials(hash, person_id) VALUES (?1, ?2)"));
+  CORDON_ASSIGN_OR_RETURN(Statement count_creds,
+                          writer_.Prepare("SELECT count(*) FROM credentials WHERE person_id = ?1"));
+  int64_t now_us = Us(now);
+  std::vector<Person> out;
+  out.reserve(people.size());
+  for (const PersonRecord& rec : people) {
+    const Person& p = rec.person;
+    upsert.Bind(1, p.external_id)
+        .Bind(2, p.name)
+        .Bind(3, static_cast<int64_t>(p.category))
+        .Bind(4, p.cohort)
+        .Bind(5, int64_t{p.active})
+        .Bind(6, Us(p.valid_until))
+        .Bind(7, now_us);
+    CORDON_ASSIGN_OR_RETURN(bool row, upsert.Step());
+    if (!row) return absl::InternalError("upsert person: no id returned");
+    Person stored = p;
+    stored.id = upsert.Int(0);
+    upsert.Reset();
+    out.push_back(std::move(stored));
+  }
+  // All replaced credentials go before any new one is added, so a card may
+  // move from one person to another within the same change.
+  for (size_t i = 0; i < people.size(); ++i) {
+    if (people[i].credentials) CORDON_RETURN_IF_ERROR(drop_creds.Bind(1, out[i].id).Run());
+  }
+  for (size_t i = 0; i < people.size(); ++i) {
+    if (!people[i].credentials) continue;
+    for (const CredentialHash& h : *people[i].credentials) {
+      absl::Status st = add_cred.BindBlob(1, h.AsBytes()).Bind(2, out[i].id).Run();
+      if (absl::IsAlreadyExists(st)) {
+        return absl::AlreadyExistsError("a credential of " + out[i].external_id +
+                                        " already belongs to another person");
+      }
+      CORDON_RETURN_IF_ERROR(st);
+    }
+  }
+  for (Person& stored : out) {
+    CORDON_ASSIGN_OR_RETURN(bool counted, count_creds.Bind(1, stored.id).Step());
+    stored.credential_count = counted ? static_cast<int>(count_creds.Int(0)) : 0;
+    count_creds.Reset();
+  }
+  CORDON_RETURN_IF_ERROR(SetVersion(version));
+  CORDON_RETURN_IF_ERROR(txn.Commit());
+  return out;
+}
+
+absl::StatusOr<QuarantineOrder> SqliteStore::AddQuarantine(const QuarantineOrder& order,
+                                                           int64_t version) {
+  CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
+  CORDON_ASSIGN_OR_RETURN(Statement s, writer_.Prepare(
+      "INSERT INTO quarantines(person_id, starts_at, ends_at, reason, ordered_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)"));
+  CORDON_RETURN_IF_ERROR(s.Bind(1, order.person)
+                             .Bind(2, Us(order.starts_at))
+                             .Bind(3, Us(order.ends_at))
+                             .Bind(4, order.reason)
+                             .Bind(5, Us(order.ordered_at))
+                             .Run());
+  QuarantineOrder stored = order;
+  stored.id = writer_.LastInsertRowId();
+  CORDON_RETURN_IF_ERROR(SetVersion(version));
+  CORDON_RETURN_IF_ERROR(txn.Commit());
+  return stored;
+}
+
+absl::Status SqliteStore::ClearQuarantines(std::span<const QuarantineId> orders, TimePoint at,
+                                           int64_t version) {
+  CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
+  CORDON_ASSIGN_OR_RETURN(Statement s, writer_.Prepare(
+      "UPDATE quarantines SET cleared_at = ?2 WHERE id = ?1 AND cleared_at IS NULL"));
+  for (QuarantineId id : orders) CORDON_RETURN_IF_ERROR(s.Bind(1, id).Bind(2, Us(at)).Run());
+  CORDON_RETURN_IF_ERROR(SetVersion(version));
+  return txn.Commit();
+}
+
+absl::StatusOr<SingleVisitPass> SqliteStore::AddPass(const SingleVisitPass& pass, int64_t version) {
+  CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
+  CORDON_ASSIGN_OR_RETURN(Statement s, writer_.Prepare(
+      "INSERT INTO passes(person_id, host, valid_from, valid_until, issued_at) "
+      "VALUES (?1, ?2, ?3, ?4, ?5)"));
+  CORDON_RETURN_IF_ERROR(s.Bind(1, pass.person)
+                             .Bind(2, pass.host)
+                             .Bind(3, Us(pass.valid_from))
+                             .Bind(4, Us(pass.valid_until))
+                             .Bind(5, Us(pass.issued_at))
+                             .Run());
+  SingleVisitPass stored = pass;
+  stored.id = writer_.LastInsertRowId();
+  CORDON_RETURN_IF_ERROR(SetVersion(version));
+  CORDON_RETURN_IF_ERROR(txn.Commit());
+  return stored;
+}
+
+// ---------------------------------------------------------------- queries
+
+absl::StatusOr<std::vector<MovementRow>> SqliteStore::ListMovements(const MovementQuery& q) {
+  CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
+  CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare(R"sql(
+      SELECT id, person_id, gate_id, seq, direction, allowed, reason, occurred_at, gate_time,
+             policy_version, source
+      FROM events
+      WHERE person_id = ?1 AND occurred_at >= ?2 AND occurred_at < ?3
+        AND (occurred_at, id) > (?4, ?5)
+      ORDER BY occurred_at, id
+      LIMIT ?6)sql"));
+  s.Bind(1, q.person).Bind(2, Us(q.from)).Bind(3, Us(q.to));
+  s.Bind(4, q.after ? Us(q.after->first) : INT64_MIN).Bind(5, q.after ? q.after->second : 0);
+  s.Bind(6, int64_t{q.limit});
+  std::vector<MovementRow> out;
+  for (;;) {
+    CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    MovementRow m;
+    m.id = s.Int(0);
+    m.person = s.OptInt(1).value_or(0);
+    m.gate = s.Int(2);
+    m.seq = FromStored(s.Int(3));
+    m.direction = static_cast<Direction>(s.Int(4));
+    m.allowed = s.Int(5) != 0;
+    m.reason = ReasonFromNumber(static_cast<int>(s.Int(6))).value_or(Reason::kDenyUnknownCredential);
+    m.occurred_at = FromUnixMicros(s.Int(7));
+    m.gate_time = FromUnixMicros(s.Int(8));
+    m.policy_version = s.Int(9);
+    m.source = static_cast<DecisionSource>(s.Int(10));
+    out.push_back(m);
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<AlertRow>> SqliteStore::ListAlerts(const AlertQuery& q) {
+  CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
+  CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare(R"sql(
+      SELECT id, kind, severity, raised_at, person_id, gate_id, detail
+      FROM alerts
+      WHERE raised_at >= ?1 AND raised_at < ?2 AND (raised_at, id) > (?3, ?4)
+      ORDER BY raised_at, id
+      LIMIT ?5)sql"));
+  s.Bind(1, Us(q.from)).Bind(2, Us(q.to));
+  s.Bind(3, q.after ? Us(q.after->first) : INT64_MIN).Bind(4, q.after ? q.after->second : 0);
+  s.Bind(5, int64_t{q.limit});
+  std::vector<AlertRow> out;
+  for (;;) {
+    CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    AlertRow a;
+    a.id = s.Int(0);
+    a.kind = static_cast<AlertKind>(s.Int(1));
+    a.severity = static_cast<Severity>(s.Int(2));
+    a.raised_at = FromUnixMicros(s.Int(3));
+    a.person = s.OptInt(4).value_or(0);
+    a.gate = s.OptInt(5).value_or(0);
+    a.detail = s.Text(6);
+    out.push_back(std::move(a));
+  }
+  return out;
+}
+
+absl::StatusOr<int64_t> SqliteStore::CountEvents() {
+  CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
+  CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare("SELECT count(*) FROM events"));
+  CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : 0;
+}
+
+}  // namespace cordon::storage

@@ -1,0 +1,74 @@
+// The embedded backend: one SQLite file in WAL mode. The writer connection
+// belongs to the journal writer thread; queries borrow read-only connections
+// from a small pool, so they never wait for a commit.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/storage/sqlite.h"
+#include "daemon/storage/store.h"
+
+namespace cordon::storage {
+
+class SqliteStore final : public Store {
+ public:
+  // Opens or creates the database and applies pending migrations.
+  static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
+
+  absl::StatusOr<PolicySnapshot> LoadPolicy() override;
+  absl::Status RestoreCampusState(CampusState& state) override;
+  absl::StatusOr<std::vector<IncarnationMark>> LoadIncarnations() override;
+
+  absl::Status CommitEvents(std::span<const RecordedEvent> events) override;
+  absl::StatusOr<Gate> RegisterGate(const Gate& gate, int64_t version) override;
+  absl::StatusOr<std::vector<Person>> UpsertPeople(std::span<const PersonRecord> people,
+                                                   int64_t version, TimePoint now) override;
+  absl::StatusOr<QuarantineOrder> AddQuarantine(const QuarantineOrder& order,
+                                                int64_t version) override;
+  absl::Status ClearQuarantines(std::span<const QuarantineId> orders, TimePoint at,
+                                int64_t version) override;
+  absl::StatusOr<SingleVisitPass> AddPass(const SingleVisitPass& pass, int64_t version) override;
+
+  absl::StatusOr<std::vector<MovementRow>> ListMovements(const MovementQuery& q) override;
+  absl::StatusOr<std::vector<AlertRow>> ListAlerts(const AlertQuery& q) override;
+  absl::StatusOr<int64_t> CountEvents() override;
+
+  const std::string& path() const { return path_; }
+
+ private:
+  SqliteStore(std::string path, Database writer) : path_(std::move(path)), writer_(std::move(writer)) {}
+
+  // A read-only connection on loan from the pool; returned on destruction.
+  class Reader {
+   public:
+    Reader(SqliteStore* store, Database db) : store_(store), db_(std::move(db)) {}
+    Reader(Reader&&) = default;
+    ~Reader();
+    Database& db() { return *db_; }
+
+   private:
+    SqliteStore* store_;
+    std::optional<Database> db_;
+  };
+  absl::StatusOr<Reader> BorrowReader();
+  absl::Status SetVersion(int64_t version);
+  absl::Status PrepareWriterStatements();
+
+  std::string path_;
+  Database writer_;
+  // Hot-path statements, prepared once for the writer connection.
+  std::optional<Statement> insert_event_;
+  std::optional<Statement> insert_alert_;
+  std::optional<Statement> upsert_incarnation_;
+  std::optional<Statement> pass_entered_;
+  std::optional<Statement> pass_exited_;
+
+  std::mutex readers_mu_;
+  std::vector<Database> idle_readers_;  // guarded by readers_mu_
+};
+
+}  // namespace cordon::storage

@@ -1,0 +1,55 @@
+// The storage contract. SqliteStore is the embedded backend; a server
+// backend (PostgreSQL) can implement the same interface, and
+// tests/unit/store_contract_test.cc runs against every backend.
+//
+// Threads: the start-up loaders run before serving; the mutations belong to
+// the journal writer thread (one writer); the queries may run on any thread
+// and use their own read connections.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/campus_state.h"
+#include "core/policy_snapshot.h"
+#include "daemon/storage/records.h"
+
+namespace cordon::storage {
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // ---- start-up
+  virtual absl::StatusOr<PolicySnapshot> LoadPolicy() = 0;
+  // Presence from each person's latest allowed movement, and pass progress.
+  virtual absl::Status RestoreCampusState(CampusState& state) = 0;
+  virtual absl::StatusOr<std::vector<IncarnationMark>> LoadIncarnations() = 0;
+
+  // ---- writer thread
+  // Appends events in one transaction. Events already stored (same gate,
+  // incarnation, seq) are skipped, and so are their alerts and pass steps.
+  virtual absl::Status CommitEvents(std::span<const RecordedEvent> events) = 0;
+
+  // Administrative changes; each runs in one transaction and records
+  // `version` as the new policy version.
+  virtual absl::StatusOr<Gate> RegisterGate(const Gate& gate, int64_t version) = 0;
+  // Inserts or updates by external id; returns the people with their ids.
+  virtual absl::StatusOr<std::vector<Person>> UpsertPeople(std::span<const PersonRecord> people,
+                                                           int64_t version, TimePoint now) = 0;
+  virtual absl::StatusOr<QuarantineOrder> AddQuarantine(const QuarantineOrder& order,
+                                                        int64_t version) = 0;
+  virtual absl::Status ClearQuarantines(std::span<const QuarantineId> orders, TimePoint at,
+                                        int64_t version) = 0;
+  virtual absl::StatusOr<SingleVisitPass> AddPass(const SingleVisitPass& pass,
+                                                  int64_t version) = 0;
+
+  // ---- any thread
+  virtual absl::StatusOr<std::vector<MovementRow>> ListMovements(const MovementQuery& q) = 0;
+  virtual absl::StatusOr<std::vector<AlertRow>> ListAlerts(const AlertQuery& q) = 0;
+  virtual absl::StatusOr<int64_t> CountEvents() = 0;
+};
+
+}  // namespace cordon::storage
