@@ -7,9 +7,13 @@
 #include <string_view>
 
 #include "absl/status/status.h"
-#include "daemon/storage/sqlite.h"
+#include "sqlite/database.h"
 
 namespace cordon::storage {
+
+using sqlite::Database;
+using sqlite::Statement;
+using sqlite::Transaction;
 
 struct Migration {
   int version;

@@ -69,14 +69,16 @@ SqliteStore::Reader::~Reader() {
 }
 
 absl::StatusOr<SqliteStore::Reader> SqliteStore::BorrowReader() {
+  std::optional<Database> idle;
   {
     std::lock_guard lock(readers_mu_);
     if (!idle_readers_.empty()) {
-      Database db = std::move(idle_readers_.back());
+      idle.emplace(std::move(idle_readers_.back()));
       idle_readers_.pop_back();
-      return Reader(this, std::move(db));
     }
   }
+  // Built outside the lock: a Reader's destructor takes readers_mu_.
+  if (idle) return Reader(this, std::move(*idle));
   CORDON_ASSIGN_OR_RETURN(Database db, Database::Open(path_, Database::Mode::kReadOnly));
   return Reader(this, std::move(db));
 }

@@ -9,10 +9,14 @@
 #include <string>
 #include <vector>
 
-#include "daemon/storage/sqlite.h"
+#include "sqlite/database.h"
 #include "daemon/storage/store.h"
 
 namespace cordon::storage {
+
+using sqlite::Database;
+using sqlite::Statement;
+using sqlite::Transaction;
 
 class SqliteStore final : public Store {
  public:
@@ -46,7 +50,12 @@ class SqliteStore final : public Store {
   class Reader {
    public:
     Reader(SqliteStore* store, Database db) : store_(store), db_(std::move(db)) {}
-    Reader(Reader&&) = default;
+    // A moved-from optional keeps its (empty) value: clear it explicitly, or
+    // the moved-from Reader would return a dead connection to the pool.
+    Reader(Reader&& other) noexcept : store_(other.store_), db_(std::move(other.db_)) {
+      other.db_.reset();
+    }
+    Reader& operator=(Reader&&) = delete;
     ~Reader();
     Database& db() { return *db_; }
 

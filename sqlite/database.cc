@@ -1,6 +1,6 @@
-#include "daemon/storage/sqlite.h"
+#include "sqlite/database.h"
 
-namespace cordon::storage {
+namespace cordon::sqlite {
 
 absl::Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
   if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return absl::OkStatus();
@@ -86,12 +86,15 @@ Statement& Statement::Bind(int index, int64_t value) {
 }
 
 Statement& Statement::Bind(int index, std::string_view text) {
-  sqlite3_bind_text(stmt_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  // A null data pointer would bind SQL NULL, not an empty string.
+  sqlite3_bind_text(stmt_, index, text.data() ? text.data() : "", static_cast<int>(text.size()),
+                    SQLITE_TRANSIENT);
   return *this;
 }
 
 Statement& Statement::BindBlob(int index, std::string_view bytes) {
-  sqlite3_bind_blob(stmt_, index, bytes.data(), static_cast<int>(bytes.size()), SQLITE_TRANSIENT);
+  sqlite3_bind_blob(stmt_, index, bytes.data() ? bytes.data() : "", static_cast<int>(bytes.size()),
+                    SQLITE_TRANSIENT);
   return *this;
 }
 
@@ -151,4 +154,4 @@ absl::Status Transaction::Commit() {
   return st;
 }
 
-}  // namespace cordon::storage
+}  // namespace cordon::sqlite

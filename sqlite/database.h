@@ -1,4 +1,4 @@
-// A thin RAII layer over the SQLite C API: connections, prepared statements
+// cordon_sqlite: a thin RAII layer over the SQLite C API: connections, prepared statements
 // with bound parameters, and transactions. Errors come back as absl::Status
 // carrying SQLite's message; nothing here throws.
 #pragma once
@@ -13,7 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 
-namespace cordon::storage {
+namespace cordon::sqlite {
 
 class Statement;
 
@@ -99,4 +99,4 @@ class Transaction {
 // Maps an SQLite result code to a status; ok for SQLITE_OK/ROW/DONE.
 absl::Status SqliteStatus(sqlite3* db, int rc, std::string_view what);
 
-}  // namespace cordon::storage
+}  // namespace cordon::sqlite

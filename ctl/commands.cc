@@ -1,0 +1,549 @@
+#include "ctl/commands.h"
+
+#include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
+#include <grpcpp/grpcpp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "console/text.h"
+#include "console/time_text.h"
+#include "core/model.h"
+#include "ctl/roster_file.h"
+
+namespace cordon::ctl {
+namespace {
+
+using console::FormatLocal;
+using console::Table;
+using google::protobuf::util::TimeUtil;
+
+TimePoint FromTs(const google::protobuf::Timestamp& ts) {
+  return FromUnixMicros(TimeUtil::TimestampToMicroseconds(ts));
+}
+google::protobuf::Timestamp ToTs(TimePoint t) {
+  return TimeUtil::MicrosecondsToTimestamp(ToUnixMicros(t));
+}
+std::string When(const google::protobuf::Timestamp& ts, bool present) {
+  return present ? FormatLocal(FromTs(ts)) : "-";
+}
+
+std::string CategoryText(v1::PersonCategory c) {
+  if (c == v1::PERSON_CATEGORY_UNSPECIFIED) return "?";
+  return std::string(CategoryName(static_cast<PersonCategory>(c)));
+}
+
+std::string ReasonText(v1::Reason r) { return v1::Reason_Name(r); }
+
+std::string DirectionText(v1::Direction d) {
+  return d == v1::DIRECTION_IN ? "in" : d == v1::DIRECTION_OUT ? "out" : "?";
+}
+
+std::string SourceText(v1::DecisionSource s) {
+  return s == v1::DECISION_SOURCE_GATE_OFFLINE ? "gate-offline" : "daemon";
+}
+
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+const char* StatusCodeName(grpc::StatusCode code) {
+  switch (code) {
+    case grpc::StatusCode::CANCELLED: return "CANCELLED";
+    case grpc::StatusCode::INVALID_ARGUMENT: return "INVALID_ARGUMENT";
+    case grpc::StatusCode::DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
+    case grpc::StatusCode::NOT_FOUND: return "NOT_FOUND";
+    case grpc::StatusCode::ALREADY_EXISTS: return "ALREADY_EXISTS";
+    case grpc::StatusCode::PERMISSION_DENIED: return "PERMISSION_DENIED";
+    case grpc::StatusCode::RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
+    case grpc::StatusCode::FAILED_PRECONDITION: return "FAILED_PRECONDITION";
+    case grpc::StatusCode::ABORTED: return "ABORTED";
+    case grpc::StatusCode::UNIMPLEMENTED: return "UNIMPLEMENTED";
+    case grpc::StatusCode::INTERNAL: return "INTERNAL";
+    case grpc::StatusCode::UNAVAILABLE: return "UNAVAILABLE";
+    case grpc::StatusCode::UNAUTHENTICATED: return "UNAUTHENTICATED";
+    default: return "ERROR";
+  }
+}
+
+std::optional<v1::PersonCategory> CategoryFromText(const std::string& text) {
+  auto c = ParseCategory(text);
+  if (!c) return std::nullopt;
+  return static_cast<v1::PersonCategory>(*c);
+}
+
+}  // namespace
+
+Commands::Commands(Options options, std::ostream& out, std::ostream& err)
+    : options_(std::move(options)), out_(out), err_(err), now_(SystemClock().Now()) {
+  channel_ = grpc::CreateChannel(options_.daemon, grpc::InsecureChannelCredentials());
+  admin_ = v1::AdminService::NewStub(channel_);
+  security_ = v1::SecurityService::NewStub(channel_);
+}
+
+std::unique_ptr<grpc::ClientContext> Commands::Context(int timeout_s) const {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::seconds(timeout_s > 0 ? timeout_s : options_.timeout_s));
+  return ctx;
+}
+
+int Commands::Fail(const grpc::Status& status) const {
+  if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+    err_ << "cordonctl: cannot reach cordond at " << options_.daemon << ": "
+         << status.error_message() << "\n";
+  } else {
+    err_ << "cordonctl: " << status.error_message() << " (" << StatusCodeName(status.error_code())
+         << ")\n";
+  }
+  return kFailed;
+}
+
+int Commands::Usage(const std::string& message) const {
+  err_ << "cordonctl: " << message << "\n";
+  return kUsage;
+}
+
+void Commands::PrintJson(const google::protobuf::Message& message) const {
+  google::protobuf::util::JsonPrintOptions opts;
+  opts.always_print_primitive_fields = true;
+  opts.preserve_proto_field_names = true;
+  std::string json;
+  (void)google::protobuf::util::MessageToJsonString(message, &json, opts);
+  out_ << json << "\n";
+}
+
+bool Commands::ParseTimeFlag(const std::string& flag, const std::string& value,
+                             std::optional<TimePoint>& out) const {
+  if (value.empty()) return true;
+  auto t = console::ParseTime(value, now_);
+  if (!t.ok()) {
+    err_ << "cordonctl: " << flag << ": " << t.status().message() << "\n";
+    return false;
+  }
+  out = *t;
+  return true;
+}
+
+// ---------------------------------------------------------------- gates
+
+int Commands::GateAdd(const std::string& gate_id, const std::string& description) {
+  v1::RegisterGateRequest req;
+  req.set_gate_id(gate_id);
+  req.set_description(description);
+  v1::Gate gate;
+  auto ctx = Context();
+  if (auto st = admin_->RegisterGate(ctx.get(), req, &gate); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(gate);
+  } else {
+    out_ << "gate " << gate.gate_id() << " registered\n";
+  }
+  return kOk;
+}
+
+int Commands::GateList() {
+  v1::ListGatesResponse resp;
+  auto ctx = Context();
+  if (auto st = admin_->ListGates(ctx.get(), {}, &resp); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(resp);
+    return kOk;
+  }
+  Table t({"GATE", "CONNECTED", "LAST SEEN", "REGISTERED", "DESCRIPTION"});
+  for (const auto& g : resp.gates()) {
+    t.AddRow({g.gate_id(), g.connected() ? "yes" : "no", When(g.last_seen(), g.has_last_seen()),
+              When(g.registered_at(), g.has_registered_at()), g.description()});
+  }
+  t.Print(out_);
+  return kOk;
+}
+
+// ---------------------------------------------------------------- people
+
+int Commands::PersonAdd(const PersonFields& f) {
+  v1::AddPersonRequest req;
+  req.set_external_id(f.external_id);
+  req.set_name(f.name);
+  auto category = CategoryFromText(f.category);
+  if (!category) {
+    return Usage("--category: '" + f.category +
+                 "' is not one of resident_staff, student, single_visit, contractor");
+  }
+  req.set_category(*category);
+  req.set_cohort(f.cohort);
+  for (const auto& c : f.credentials) req.add_credentials(c);
+  std::optional<TimePoint> until;
+  if (!ParseTimeFlag("--valid-until", f.valid_until, until)) return kUsage;
+  if (until) *req.mutable_valid_until() = ToTs(*until);
+  req.set_inactive(f.inactive);
+  v1::Person person;
+  auto ctx = Context();
+  if (auto st = admin_->AddPerson(ctx.get(), req, &person); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(person);
+  } else {
+    out_ << "person " << person.external_id() << " (" << CategoryText(person.category())
+         << ") added with " << person.credential_count() << " credential(s)\n";
+  }
+  return kOk;
+}
+
+int Commands::PersonList(const std::string& category, const std::string& cohort, int limit) {
+  v1::ListPeopleRequest req;
+  if (!category.empty()) {
+    auto c = CategoryFromText(category);
+    if (!c) return Usage("--category: '" + category + "' is not a category");
+    req.set_category(*c);
+  }
+  req.set_cohort(cohort);
+  v1::ListPeopleResponse all;
+  for (;;) {
+    int want = limit > 0 ? limit - all.people_size() : 10'000;
+    req.set_page_size(std::min(want, 10'000));
+    v1::ListPeopleResponse page;
+    auto ctx = Context();
+    if (auto st = admin_->ListPeople(ctx.get(), req, &page); !st.ok()) return Fail(st);
+    all.set_total(page.total());
+    for (auto& p : *page.mutable_people()) *all.add_people() = std::move(p);
+    if (page.next_page_token().empty() || (limit > 0 && all.people_size() >= limit)) {
+      all.set_next_page_token(page.next_page_token());
+      break;
+    }
+    req.set_page_token(page.next_page_token());
+  }
+  if (options_.json) {
+    PrintJson(all);
+    return kOk;
+  }
+  Table t({"EXTERNAL ID", "NAME", "CATEGORY", "COHORT", "ACTIVE", "VALID UNTIL", "CREDENTIALS"});
+  for (const auto& p : all.people()) {
+    t.AddRow({p.external_id(), p.name(), CategoryText(p.category()), p.cohort(),
+              p.active() ? "yes" : "no", When(p.valid_until(), p.has_valid_until()),
+              std::to_string(p.credential_count())});
+  }
+  t.Print(out_);
+  out_ << all.people_size() << " of " << all.total() << " people";
+  if (all.people_size() < all.total()) out_ << " (use --limit 0 for all)";
+  out_ << "\n";
+  return kOk;
+}
+
+int Commands::PersonShow(const std::string& person) {
+  v1::GetPersonRequest req;
+  req.set_person(person);
+  v1::PersonDetail d;
+  auto ctx = Context();
+  if (auto st = admin_->GetPerson(ctx.get(), req, &d); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(d);
+    return kOk;
+  }
+  const v1::Person& p = d.person();
+  out_ << p.external_id() << "  " << p.name() << "\n";
+  Table facts({"FIELD", "VALUE"});
+  facts.AddRow({"category", CategoryText(p.category())});
+  facts.AddRow({"cohort", p.cohort().empty() ? "-" : p.cohort()});
+  facts.AddRow({"active", p.active() ? "yes" : "no"});
+  facts.AddRow({"valid until", When(p.valid_until(), p.has_valid_until())});
+  facts.AddRow({"credentials", std::to_string(p.credential_count())});
+  facts.AddRow({"on campus", d.on_campus() ? "yes, since " + FormatLocal(FromTs(d.on_campus_since()))
+                                           : "no"});
+  facts.Print(out_);
+  if (d.quarantines_size() > 0) {
+    out_ << "\nQuarantine orders\n";
+    Table t({"ID", "FROM", "UNTIL", "STATUS", "REASON"});
+    for (const auto& q : d.quarantines()) {
+      TimePoint ends = FromTs(q.ends_at());
+      std::string status = q.has_cleared_at() ? "cleared " + FormatLocal(FromTs(q.cleared_at()))
+                           : ends <= now_      ? "ended"
+                           : FromTs(q.starts_at()) > now_ ? "pending"
+                                                          : "in force";
+      t.AddRow({std::to_string(q.id()), FormatLocal(FromTs(q.starts_at())), FormatLocal(ends),
+                status, q.reason()});
+    }
+    t.Print(out_);
+  }
+  if (d.passes_size() > 0) {
+    out_ << "\nSingle-visit passes\n";
+    Table t({"ID", "HOST", "FROM", "UNTIL", "ENTERED", "EXITED"});
+    for (const auto& s : d.passes()) {
+      t.AddRow({std::to_string(s.id()), s.host(), FormatLocal(FromTs(s.valid_from())),
+                FormatLocal(FromTs(s.valid_until())), When(s.entered_at(), s.has_entered_at()),
+                When(s.exited_at(), s.has_exited_at())});
+    }
+    t.Print(out_);
+  }
+  return kOk;
+}
+
+int Commands::PersonSetActive(const std::string& person, bool active) {
+  v1::SetPersonActiveRequest req;
+  req.set_person(person);
+  req.set_active(active);
+  v1::Person p;
+  auto ctx = Context();
+  if (auto st = admin_->SetPersonActive(ctx.get(), req, &p); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(p);
+  } else {
+    out_ << "person " << p.external_id() << " is now " << (p.active() ? "active" : "inactive")
+         << "\n";
+  }
+  return kOk;
+}
+
+// ---------------------------------------------------------------- roster
+
+int Commands::RosterImport(const std::string& path, bool skip_bad_rows, bool dry_run) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Usage("cannot read " + path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto file = ReadRosterCsv(ss.str(), now_);
+  if (!file.ok()) {
+    err_ << "cordonctl: " << path << ": " << file.status().message() << "\n";
+    return kFailed;
+  }
+  // With bad rows and no --skip-bad-rows, still ask the daemon (dry run) so
+  // the report lists every problem at once.
+  bool client_problems = !file->problems.empty();
+  bool daemon_dry_run = dry_run || (client_problems && !skip_bad_rows);
+  bool progress = !options_.json && isatty(STDERR_FILENO);
+
+  v1::ImportRosterReport report;
+  auto ctx = Context(600);
+  auto writer = admin_->ImportRoster(ctx.get(), &report);
+  constexpr int kChunk = 1000;
+  size_t sent = 0;
+  bool stream_ok = true;
+  do {
+    v1::ImportRosterChunk chunk;
+    chunk.set_skip_bad_rows(skip_bad_rows);
+    chunk.set_dry_run(daemon_dry_run);
+    for (int i = 0; i < kChunk && sent < file->rows.size(); ++i, ++sent) {
+      *chunk.add_rows() = file->rows[sent];
+    }
+    if (!writer->Write(chunk)) {
+      stream_ok = false;
+      break;
+    }
+    if (progress) err_ << "\rsent " << sent << " of " << file->rows.size() << " rows" << std::flush;
+  } while (sent < file->rows.size());
+  if (progress) err_ << "\n";
+  if (stream_ok) writer->WritesDone();
+  if (auto st = writer->Finish(); !st.ok()) return Fail(st);
+
+  for (const auto& p : file->problems) *report.add_problems() = p;
+  std::sort(report.mutable_problems()->begin(), report.mutable_problems()->end(),
+            [](const auto& a, const auto& b) { return a.line() < b.line(); });
+  report.set_rows_received(static_cast<int32_t>(file->rows.size() + file->problems.size()));
+  if (options_.json) {
+    PrintJson(report);
+  } else {
+    out_ << "Roster " << path << ": " << report.rows_received() << " row(s) read";
+    if (report.applied()) {
+      out_ << "; " << report.added() << " added, " << report.updated()
+           << " updated (policy v" << report.policy_version() << ")";
+    }
+    out_ << "; " << report.problems_size() << " rejected\n";
+    if (report.problems_size() > 0) {
+      Table t({"LINE", "FIELD", "PROBLEM"});
+      for (const auto& p : report.problems()) {
+        t.AddRow({std::to_string(p.line()), p.field().empty() ? "-" : p.field(), p.message()});
+      }
+      t.Print(out_);
+    }
+    if (!report.applied()) {
+      if (dry_run) {
+        out_ << "Dry run: nothing was imported.\n";
+      } else if (report.problems_size() > 0) {
+        out_ << "Nothing was imported: fix the rows above, or use --skip-bad-rows to import the "
+                "good ones.\n";
+      }
+    }
+  }
+  bool failed = report.problems_size() > 0 && !(report.applied() && skip_bad_rows);
+  return failed ? kFailed : kOk;
+}
+
+// ---------------------------------------------------------------- quarantine, passes
+
+int Commands::QuarantineSet(const std::string& person, const std::string& from,
+                            const std::string& until, const std::string& reason) {
+  v1::SetQuarantineRequest req;
+  req.set_person(person);
+  req.set_reason(reason);
+  std::optional<TimePoint> starts, ends;
+  if (!ParseTimeFlag("--from", from, starts) || !ParseTimeFlag("--until", until, ends)) {
+    return kUsage;
+  }
+  if (!ends) return Usage("--until is required");
+  if (starts) *req.mutable_starts_at() = ToTs(*starts);
+  *req.mutable_ends_at() = ToTs(*ends);
+  v1::QuarantineOrder order;
+  auto ctx = Context();
+  if (auto st = admin_->SetQuarantine(ctx.get(), req, &order); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(order);
+  } else {
+    out_ << "quarantine order " << order.id() << " for " << order.person() << ": entry denied "
+         << FormatLocal(FromTs(order.starts_at())) << " to " << FormatLocal(FromTs(order.ends_at()))
+         << "\n";
+  }
+  return kOk;
+}
+
+int Commands::QuarantineClear(const std::string& person) {
+  v1::ClearQuarantineRequest req;
+  req.set_person(person);
+  v1::ClearQuarantineResponse resp;
+  auto ctx = Context();
+  if (auto st = admin_->ClearQuarantine(ctx.get(), req, &resp); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(resp);
+  } else {
+    out_ << resp.cleared_size() << " quarantine order(s) of " << person << " cleared\n";
+  }
+  return kOk;
+}
+
+int Commands::PassIssue(const std::string& person, const std::string& host,
+                        const std::string& from, const std::string& until) {
+  v1::IssuePassRequest req;
+  req.set_person(person);
+  req.set_host(host);
+  std::optional<TimePoint> valid_from, valid_until;
+  if (!ParseTimeFlag("--from", from, valid_from) || !ParseTimeFlag("--until", until, valid_until)) {
+    return kUsage;
+  }
+  if (!valid_until) return Usage("--until is required");
+  if (valid_from) *req.mutable_valid_from() = ToTs(*valid_from);
+  *req.mutable_valid_until() = ToTs(*valid_until);
+  v1::SingleVisitPass pass;
+  auto ctx = Context();
+  if (auto st = admin_->IssuePass(ctx.get(), req, &pass); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(pass);
+  } else {
+    out_ << "pass " << pass.id() << " for " << pass.person() << " (host " << pass.host()
+         << "): one entry and one exit, entry from " << FormatLocal(FromTs(pass.valid_from()))
+         << " to " << FormatLocal(FromTs(pass.valid_until())) << "\n";
+  }
+  return kOk;
+}
+
+// ---------------------------------------------------------------- security office
+
+int Commands::Movements(const std::string& person, const std::string& from, const std::string& to,
+                        int limit, bool csv) {
+  v1::ListMovementsRequest req;
+  req.set_person(person);
+  std::optional<TimePoint> t_from, t_to;
+  if (!ParseTimeFlag("--from", from, t_from) || !ParseTimeFlag("--to", to, t_to)) return kUsage;
+  if (t_from) *req.mutable_from() = ToTs(*t_from);
+  if (t_to) *req.mutable_to() = ToTs(*t_to);
+  v1::ListMovementsResponse all;
+  for (;;) {
+    int want = limit > 0 ? limit - all.movements_size() : 10'000;
+    req.set_page_size(std::min(want, 10'000));
+    v1::ListMovementsResponse page;
+    auto ctx = Context();
+    if (auto st = security_->ListMovements(ctx.get(), req, &page); !st.ok()) return Fail(st);
+    for (auto& m : *page.mutable_movements()) *all.add_movements() = std::move(m);
+    if (page.next_page_token().empty() || (limit > 0 && all.movements_size() >= limit)) {
+      all.set_next_page_token(page.next_page_token());
+      break;
+    }
+    req.set_page_token(page.next_page_token());
+  }
+  if (options_.json) {
+    PrintJson(all);
+    return kOk;
+  }
+  if (csv) {
+    out_ << "occurred_at,gate,direction,allowed,reason,source,policy_version,seq\n";
+    for (const auto& m : all.movements()) {
+      out_ << console::FormatUtc(FromTs(m.occurred_at())) << "," << CsvField(m.gate_id()) << ","
+           << DirectionText(m.direction()) << "," << (m.allowed() ? "true" : "false") << ","
+           << ReasonText(m.reason()) << "," << SourceText(m.source()) << ","
+           << m.policy_version() << "," << m.seq() << "\n";
+    }
+    return kOk;
+  }
+  Table t({"TIME", "GATE", "DIR", "DECISION", "REASON", "SOURCE"});
+  for (const auto& m : all.movements()) {
+    t.AddRow({FormatLocal(FromTs(m.occurred_at())), m.gate_id(), DirectionText(m.direction()),
+              m.allowed() ? "allow" : "deny", ReasonText(m.reason()), SourceText(m.source())});
+  }
+  t.Print(out_);
+  out_ << all.movements_size() << " movement(s) of " << person;
+  if (!all.next_page_token().empty()) out_ << " (more exist: raise --limit, or 0 for all)";
+  out_ << "\n";
+  return kOk;
+}
+
+int Commands::Presence() {
+  v1::ListPresenceResponse resp;
+  auto ctx = Context();
+  if (auto st = security_->ListPresence(ctx.get(), {}, &resp); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(resp);
+    return kOk;
+  }
+  Table t({"EXTERNAL ID", "NAME", "CATEGORY", "COHORT", "SINCE", "GATE"});
+  for (const auto& p : resp.people()) {
+    t.AddRow({p.person(), p.name(), CategoryText(p.category()), p.cohort(),
+              FormatLocal(FromTs(p.since())), p.gate_id()});
+  }
+  t.Print(out_);
+  std::map<std::string, int64_t> counts(resp.by_category().begin(), resp.by_category().end());
+  out_ << resp.people_size() << " on campus";
+  const char* sep = ": ";
+  for (const auto& [category, n] : counts) {
+    out_ << sep << n << " " << category;
+    sep = ", ";
+  }
+  out_ << "\n";
+  return kOk;
+}
+
+int Commands::Alerts(const std::string& from, const std::string& to, int limit) {
+  v1::ListAlertsRequest req;
+  std::optional<TimePoint> t_from, t_to;
+  if (!ParseTimeFlag("--from", from, t_from) || !ParseTimeFlag("--to", to, t_to)) return kUsage;
+  if (t_from) *req.mutable_from() = ToTs(*t_from);
+  if (t_to) *req.mutable_to() = ToTs(*t_to);
+  req.set_page_size(limit > 0 ? std::min(limit, 10'000) : 10'000);
+  v1::ListAlertsResponse resp;
+  auto ctx = Context();
+  if (auto st = security_->ListAlerts(ctx.get(), req, &resp); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(resp);
+    return kOk;
+  }
+  Table t({"ID", "TIME", "SEVERITY", "KIND", "PERSON", "GATE", "DETAIL"});
+  for (const auto& a : resp.alerts()) {
+    std::string severity = v1::Severity_Name(a.severity());
+    std::string kind = v1::AlertKind_Name(a.kind());
+    t.AddRow({std::to_string(a.id()), FormatLocal(FromTs(a.raised_at())),
+              severity.substr(severity.find('_') + 1), kind.substr(std::string("ALERT_KIND_").size()),
+              a.person().empty() ? "-" : a.person(), a.gate_id(), a.detail()});
+  }
+  t.Print(out_);
+  out_ << resp.alerts_size() << " alert(s)\n";
+  return kOk;
+}
+
+}  // namespace cordon::ctl

@@ -1,0 +1,76 @@
+// cordonctl's commands. Each returns the process exit code: 0 success, 1 the
+// daemon refused or failed the request (message on stderr), 2 bad usage.
+// Tables go to stdout for people; --json prints the daemon's reply as JSON
+// for programs.
+#pragma once
+
+#include <chrono>
+#include <iosfwd>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cordon/v1/admin.grpc.pb.h"
+#include "cordon/v1/security.grpc.pb.h"
+#include "core/time.h"
+
+namespace cordon::ctl {
+
+enum ExitCode : int { kOk = 0, kFailed = 1, kUsage = 2 };
+
+struct Options {
+  std::string daemon = "127.0.0.1:7400";
+  bool json = false;
+  int timeout_s = 30;
+};
+
+class Commands {
+ public:
+  Commands(Options options, std::ostream& out, std::ostream& err);
+
+  int GateAdd(const std::string& gate_id, const std::string& description);
+  int GateList();
+
+  struct PersonFields {
+    std::string external_id, name, category, cohort, valid_until;
+    std::vector<std::string> credentials;
+    bool inactive = false;
+  };
+  int PersonAdd(const PersonFields& f);
+  int PersonList(const std::string& category, const std::string& cohort, int limit);
+  int PersonShow(const std::string& person);
+  int PersonSetActive(const std::string& person, bool active);
+
+  int RosterImport(const std::string& path, bool skip_bad_rows, bool dry_run);
+
+  int QuarantineSet(const std::string& person, const std::string& from, const std::string& until,
+                    const std::string& reason);
+  int QuarantineClear(const std::string& person);
+  int PassIssue(const std::string& person, const std::string& host, const std::string& from,
+                const std::string& until);
+
+  int Movements(const std::string& person, const std::string& from, const std::string& to,
+                int limit, bool csv);
+  int Presence();
+  int Alerts(const std::string& from, const std::string& to, int limit);
+
+ private:
+  std::unique_ptr<grpc::ClientContext> Context(int timeout_s = 0) const;
+  int Fail(const grpc::Status& status) const;
+  int Usage(const std::string& message) const;
+  void PrintJson(const google::protobuf::Message& message) const;
+  // Parses an optional time flag; empty -> nullopt. Errors go to stderr.
+  bool ParseTimeFlag(const std::string& flag, const std::string& value,
+                     std::optional<TimePoint>& out) const;
+
+  Options options_;
+  std::ostream& out_;
+  std::ostream& err_;
+  TimePoint now_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
+  std::unique_ptr<v1::SecurityService::Stub> security_;
+};
+
+}  // namespace cordon::ctl

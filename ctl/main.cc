@@ -1,0 +1,130 @@
+// cordonctl: administrators and the security office talk to cordond.
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <iostream>
+
+#include "ctl/commands.h"
+
+int main(int argc, char** argv) {
+  using cordon::ctl::Commands;
+  cordon::ctl::Options options;
+  CLI::App app{"cordonctl: administer Cordon (gates, people, quarantine, passes) and query it "
+               "(movements, who is on campus, alerts)."};
+  app.require_subcommand(1);
+  app.add_option("-d,--daemon", options.daemon, "cordond address (default 127.0.0.1:7400)")
+      ->envname("CORDON_DAEMON");
+  app.add_flag("--json", options.json, "print the daemon's reply as JSON (for programs)");
+  app.add_option("--timeout-s", options.timeout_s, "give up on a request after this many seconds");
+
+  std::function<int(Commands&)> run;
+  auto on = [&](CLI::App* cmd, std::function<int(Commands&)> fn) {
+    cmd->callback([&run, fn = std::move(fn)] { run = fn; });
+  };
+
+  // gate
+  auto* gate = app.add_subcommand("gate", "register and list gates")->require_subcommand(1);
+  std::string gate_id, description;
+  auto* gate_add = gate->add_subcommand("add", "register a gate so its agent may connect");
+  gate_add->add_option("GATE_ID", gate_id, "e.g. north-1")->required();
+  gate_add->add_option("--description", description, "where the gate is");
+  on(gate_add, [&](Commands& c) { return c.GateAdd(gate_id, description); });
+  on(gate->add_subcommand("list", "registered gates and whether they are connected"),
+     [&](Commands& c) { return c.GateList(); });
+
+  // person
+  auto* person = app.add_subcommand("person", "add, list and show people")->require_subcommand(1);
+  Commands::PersonFields fields;
+  auto* person_add = person->add_subcommand("add", "add one person");
+  person_add->add_option("EXTERNAL_ID", fields.external_id, "staff or student number")->required();
+  person_add->add_option("--name", fields.name, "full name")->required();
+  person_add->add_option("--category", fields.category,
+                         "resident_staff, student, single_visit or contractor")->required();
+  person_add->add_option("--cohort", fields.cohort, "e.g. dorm-7");
+  person_add->add_option("--credential", fields.credentials, "card number or QR payload (repeatable)");
+  person_add->add_option("--valid-until", fields.valid_until, "denied from this time on");
+  person_add->add_flag("--inactive", fields.inactive, "add as inactive (denied everywhere)");
+  on(person_add, [&](Commands& c) { return c.PersonAdd(fields); });
+
+  std::string category, cohort, who;
+  int limit = 1000;
+  auto* person_list = person->add_subcommand("list", "list people");
+  person_list->add_option("--category", category, "only this category");
+  person_list->add_option("--cohort", cohort, "only this cohort");
+  person_list->add_option("--limit", limit, "at most this many (0: all; default 1000)");
+  on(person_list, [&](Commands& c) { return c.PersonList(category, cohort, limit); });
+  auto* person_show = person->add_subcommand("show", "one person, their orders and passes");
+  person_show->add_option("PERSON", who, "external id")->required();
+  on(person_show, [&](Commands& c) { return c.PersonShow(who); });
+  auto* person_activate = person->add_subcommand("activate", "allow the person again");
+  person_activate->add_option("PERSON", who, "external id")->required();
+  on(person_activate, [&](Commands& c) { return c.PersonSetActive(who, true); });
+  auto* person_deactivate = person->add_subcommand("deactivate", "deny the person at every gate");
+  person_deactivate->add_option("PERSON", who, "external id")->required();
+  on(person_deactivate, [&](Commands& c) { return c.PersonSetActive(who, false); });
+
+  // roster
+  auto* roster = app.add_subcommand("roster", "import people from a CSV file")->require_subcommand(1);
+  std::string roster_path;
+  bool skip_bad_rows = false, dry_run = false;
+  auto* roster_import = roster->add_subcommand(
+      "import", "columns: external_id,name,category,cohort,credential,active,valid_until");
+  roster_import->add_option("FILE", roster_path, "CSV file with a header row")->required();
+  roster_import->add_flag("--skip-bad-rows", skip_bad_rows,
+                          "import the good rows even if some are bad (default: all or nothing)");
+  roster_import->add_flag("--dry-run", dry_run, "check and report, change nothing");
+  on(roster_import, [&](Commands& c) { return c.RosterImport(roster_path, skip_bad_rows, dry_run); });
+
+  // quarantine
+  auto* quarantine = app.add_subcommand("quarantine", "quarantine and isolation orders")
+                         ->require_subcommand(1);
+  std::string from, until, to, reason, host;
+  auto* q_set = quarantine->add_subcommand("set", "deny entry from --from (default now) to --until");
+  q_set->add_option("PERSON", who, "external id")->required();
+  q_set->add_option("--from", from, "start (default now)");
+  q_set->add_option("--until", until, "end, e.g. +14d or 2026-12-06 08:00")->required();
+  q_set->add_option("--reason", reason, "e.g. close contact of case 3");
+  on(q_set, [&](Commands& c) { return c.QuarantineSet(who, from, until, reason); });
+  auto* q_clear = quarantine->add_subcommand("clear", "lift the person's active or pending orders");
+  q_clear->add_option("PERSON", who, "external id")->required();
+  on(q_clear, [&](Commands& c) { return c.QuarantineClear(who); });
+
+  // pass
+  auto* pass = app.add_subcommand("pass", "single-visit passes")->require_subcommand(1);
+  auto* pass_issue = pass->add_subcommand("issue", "one entry and one exit within a window");
+  pass_issue->add_option("PERSON", who, "external id of a single_visit or contractor person")
+      ->required();
+  pass_issue->add_option("--host", host, "who on campus receives the visitor")->required();
+  pass_issue->add_option("--from", from, "entry allowed from (default now)");
+  pass_issue->add_option("--until", until, "entry allowed until, e.g. +4h")->required();
+  on(pass_issue, [&](Commands& c) { return c.PassIssue(who, host, from, until); });
+
+  // security office
+  bool csv = false;
+  auto* movements = app.add_subcommand("movements", "a person's recorded scans over a time range");
+  movements->add_option("PERSON", who, "external id")->required();
+  movements->add_option("--from", from, "start (default: the beginning)");
+  movements->add_option("--to", to, "end (default now)");
+  movements->add_option("--limit", limit, "at most this many (0: all; default 1000)");
+  movements->add_flag("--csv", csv, "CSV for spreadsheets");
+  on(movements, [&](Commands& c) { return c.Movements(who, from, to, limit, csv); });
+  on(app.add_subcommand("presence", "who is on campus now"),
+     [&](Commands& c) { return c.Presence(); });
+  auto* alerts = app.add_subcommand("alerts", "alerts raised over a time range");
+  alerts->add_option("--from", from, "start (default: the beginning)");
+  alerts->add_option("--to", to, "end (default now)");
+  alerts->add_option("--limit", limit, "at most this many (default 1000)");
+  on(alerts, [&](Commands& c) { return c.Alerts(from, to, limit); });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return cordon::ctl::kUsage;
+  }
+  Commands commands(options, std::cout, std::cerr);
+  return run ? run(commands) : cordon::ctl::kUsage;
+}

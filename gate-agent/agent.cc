@@ -1,0 +1,262 @@
+#include "gate-agent/agent.h"
+
+#include <iostream>
+
+#include "core/reason.h"
+#include "gate-agent/scan_line.h"
+
+namespace cordon::gate {
+namespace {
+
+google::protobuf::Timestamp ToTimestamp(TimePoint t) {
+  google::protobuf::Timestamp ts;
+  int64_t us = ToUnixMicros(t);
+  ts.set_seconds(us / 1'000'000);
+  ts.set_nanos(static_cast<int32_t>((us % 1'000'000) * 1000));
+  return ts;
+}
+
+TimePoint FromTimestamp(const google::protobuf::Timestamp& ts) {
+  return FromUnixMicros(ts.seconds() * 1'000'000 + ts.nanos() / 1000);
+}
+
+}  // namespace
+
+Agent::Agent(AgentOptions options, Outbox& outbox, Display& display, Turnstile& turnstile,
+             const Clock& clock)
+    : options_(std::move(options)),
+      outbox_(outbox),
+      display_(display),
+      turnstile_(turnstile),
+      clock_(clock) {}
+
+absl::Status Agent::Load() {
+  auto entries = outbox_.Unacked();
+  if (!entries.ok()) return entries.status();
+  for (auto& e : *entries) {
+    unacked_.emplace(e.seq, Unacked{e.credential, e.direction, e.gate_time, e.decision, std::nullopt});
+  }
+  std::lock_guard lock(hello_mu_);
+  last_assigned_seq_ = outbox_.last_assigned_seq();
+  return absl::OkStatus();
+}
+
+v1::Hello Agent::MakeHello() const {
+  v1::Hello hello;
+  hello.set_gate_id(options_.gate_id);
+  hello.set_agent_version(CORDON_VERSION);
+  hello.set_incarnation(outbox_.incarnation());
+  std::lock_guard lock(hello_mu_);
+  hello.set_last_assigned_seq(last_assigned_seq_);
+  return hello;
+}
+
+void Agent::Post(Event e) {
+  {
+    std::lock_guard lock(mu_);
+    events_.push_back(std::move(e));
+  }
+  wake_.notify_one();
+}
+
+void Agent::PostLines(ScanLines lines) { Post(std::move(lines)); }
+void Agent::PostInputEnded(std::string source) { Post(InputEnded{std::move(source)}); }
+void Agent::PostLinkUp(v1::Welcome welcome) { Post(LinkUp{std::move(welcome)}); }
+void Agent::PostMessage(v1::DaemonMessage message) { Post(std::move(message)); }
+void Agent::PostLinkDown(grpc::Status status, std::chrono::milliseconds retry_in) {
+  Post(LinkDown{std::move(status), retry_in});
+}
+void Agent::PostRefused(grpc::Status status) { Post(Refused{std::move(status)}); }
+void Agent::PostStop() { Post(Stop{}); }
+
+int Agent::Run(int finite_sources) {
+  int open_sources = finite_sources;
+  auto next_heartbeat = std::chrono::steady_clock::now() + heartbeat_interval_;
+  std::optional<std::chrono::steady_clock::time_point> drain_deadline;
+  for (;;) {
+    std::deque<Event> batch;
+    {
+      std::unique_lock lock(mu_);
+      wake_.wait_until(lock, next_heartbeat, [&] { return !events_.empty(); });
+      batch.swap(events_);
+    }
+    std::optional<int> exit_code;
+    for (Event& event : batch) {
+      if (auto* lines = std::get_if<ScanLines>(&event)) {
+        Handle(*lines);
+      } else if (auto* ended = std::get_if<InputEnded>(&event)) {
+        (void)ended;
+        --open_sources;
+      } else if (auto* up = std::get_if<LinkUp>(&event)) {
+        Handle(*up);
+      } else if (auto* message = std::get_if<v1::DaemonMessage>(&event)) {
+        Handle(*message);
+      } else if (auto* down = std::get_if<LinkDown>(&event)) {
+        link_up_ = false;
+        display_.LinkDown(down->status, down->retry_in, unacked_.size());
+      } else if (auto* refused = std::get_if<Refused>(&event)) {
+        link_up_ = false;
+        display_.Refused(refused->status);
+        std::cerr << "cordon-gate: the daemon refused gate '" << options_.gate_id
+                  << "': " << refused->status.error_message() << "\n";
+        exit_code = kExitRefused;
+      } else if (std::holds_alternative<Stop>(event)) {
+        exit_code = kExitDone;
+      }
+    }
+    if (auto st = Settle(); !st.ok()) {
+      std::cerr << "cordon-gate: outbox write failed: " << st.message() << "\n";
+      return kExitError;
+    }
+    if (exit_code) {
+      display_.Finished(unacked_.size(), false);
+      if (!unacked_.empty()) {
+        std::cerr << "cordon-gate: " << unacked_.size()
+                  << " scan(s) await acknowledgement in the outbox; they are sent at next start\n";
+      }
+      return *exit_code;
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (finite_sources > 0 && open_sources <= 0) {
+      if (unacked_.empty()) {
+        display_.Finished(0, false);
+        return kExitDone;
+      }
+      if (!drain_deadline && options_.drain_timeout.count() > 0) {
+        drain_deadline = now + options_.drain_timeout;
+      }
+      if (drain_deadline && now >= *drain_deadline) {
+        display_.Finished(unacked_.size(), true);
+        std::cerr << "cordon-gate: " << unacked_.size()
+                  << " scan(s) still unacknowledged after the drain timeout; they stay in the "
+                     "outbox and are sent at next start\n";
+        return kExitUnacked;
+      }
+    }
+    if (now >= next_heartbeat) {
+      if (link_up_) {
+        v1::GateMessage hb;
+        *hb.mutable_heartbeat()->mutable_gate_time() = ToTimestamp(clock_.Now());
+        hb.mutable_heartbeat()->set_outbox_depth(unacked_.size());
+        send_(hb);
+      }
+      next_heartbeat = now + heartbeat_interval_;
+    }
+  }
+}
+
+void Agent::Handle(ScanLines& lines) {
+  std::vector<NewScan> scans;
+  TimePoint now = clock_.Now();
+  for (size_t i = 0; i < lines.lines.size(); ++i) {
+    auto parsed = ParseScanLine(lines.lines[i]);
+    if (auto* bad = std::get_if<BadLine>(&parsed)) {
+      display_.BadLine(lines.source, lines.first_line_number + static_cast<int64_t>(i),
+                       bad->problem);
+    } else if (auto* scan = std::get_if<ParsedScan>(&parsed)) {
+      scans.push_back(NewScan{std::move(scan->credential), scan->direction, now});
+    }
+  }
+  if (scans.empty() && !lines.mark) return;
+  // Stored (and fsync'd) before anything is sent.
+  auto entries = outbox_.Append(scans, lines.mark);
+  if (!entries.ok()) {
+    std::cerr << "cordon-gate: cannot store scans in the outbox: " << entries.status().message()
+              << "\n";
+    std::exit(kExitError);  // without the outbox nothing can be promised
+  }
+  {
+    std::lock_guard lock(hello_mu_);
+    last_assigned_seq_ = outbox_.last_assigned_seq();
+  }
+  auto read_at = std::chrono::steady_clock::now();
+  for (const auto& e : *entries) {
+    auto [it, inserted] = unacked_.emplace(
+        e.seq, Unacked{e.credential, e.direction, e.gate_time, std::nullopt, read_at});
+    if (link_up_) SendScan(e.seq, it->second);
+  }
+}
+
+void Agent::Handle(const LinkUp& up) {
+  heartbeat_interval_ = std::chrono::milliseconds(
+      up.welcome.heartbeat_interval_ms() > 0 ? up.welcome.heartbeat_interval_ms() : 5000);
+  Acknowledge(up.welcome.committed_up_to_seq());
+  display_.LinkUp(up.welcome, unacked_.size());
+  link_up_ = true;
+  // Resend what is unacknowledged, oldest first, before anything new.
+  for (const auto& [seq, scan] : unacked_) SendScan(seq, scan);
+}
+
+void Agent::Handle(const v1::DaemonMessage& message) {
+  switch (message.kind_case()) {
+    case v1::DaemonMessage::kDecision:
+      HandleDecision(message.decision());
+      break;
+    case v1::DaemonMessage::kPersistAck:
+      Acknowledge(message.persist_ack().up_to_seq());
+      break;
+    default:
+      break;  // PolicyUpdate: reserved for offline gates
+  }
+}
+
+void Agent::HandleDecision(const v1::Decision& d) {
+  auto it = unacked_.find(d.seq());
+  if (it == unacked_.end() || it->second.decision) return;  // acked already, or a repeat
+  Unacked& scan = it->second;
+  auto reason = ReasonFromNumber(d.reason());
+  HeldDecision held{d.allowed(), reason.value_or(Reason::kDenyUnknownCredential),
+                    d.policy_version(), DecisionSource::kDaemon, FromTimestamp(d.decided_at())};
+  scan.decision = held;
+  decisions_to_save_.emplace_back(d.seq(), held);
+
+  bool late = !scan.read_at ||
+              std::chrono::steady_clock::now() - *scan.read_at > options_.decision_timeout;
+  bool actuate = d.allowed() && !late;
+  if (actuate) {
+    turnstile_.Open({{"CORDON_GATE", options_.gate_id},
+                     {"CORDON_SEQ", std::to_string(d.seq())},
+                     {"CORDON_DIRECTION", std::string(DirectionName(scan.direction))},
+                     {"CORDON_REASON", std::string(reason ? ReasonName(*reason) : "UNKNOWN")}});
+  }
+  display_.Decision(ShownDecision{d.seq(), scan.credential, scan.direction, scan.gate_time,
+                                  d.allowed(),
+                                  std::string(reason ? ReasonName(*reason) : "REASON_UNKNOWN"),
+                                  d.message(), d.policy_version(), actuate, late});
+}
+
+void Agent::Acknowledge(uint64_t up_to) {
+  if (up_to <= acked_up_to_) return;
+  acked_up_to_ = up_to;
+  unacked_.erase(unacked_.begin(), unacked_.upper_bound(up_to));
+}
+
+void Agent::SendScan(uint64_t seq, const Unacked& scan) {
+  v1::GateMessage msg;
+  v1::Scan* s = msg.mutable_scan();
+  s->set_seq(seq);
+  s->set_credential(scan.credential);
+  s->set_direction(scan.direction == Direction::kIn ? v1::DIRECTION_IN : v1::DIRECTION_OUT);
+  *s->mutable_gate_time() = ToTimestamp(scan.gate_time);
+  if (scan.decision) {
+    v1::GateDecision* held = s->mutable_gate_decision();
+    held->set_allowed(scan.decision->allowed);
+    held->set_reason(static_cast<v1::Reason>(scan.decision->reason));
+    held->set_policy_version(scan.decision->policy_version);
+    held->set_source(static_cast<v1::DecisionSource>(scan.decision->source));
+    *held->mutable_decided_at() = ToTimestamp(scan.decision->decided_at);
+  }
+  if (!send_(msg)) link_up_ = false;  // the link thread reports the break
+}
+
+absl::Status Agent::Settle() {
+  uint64_t ack = acked_up_to_ > saved_ack_ ? acked_up_to_ : 0;
+  if (decisions_to_save_.empty() && ack == 0) return absl::OkStatus();
+  auto st = outbox_.Settle(decisions_to_save_, ack);
+  if (!st.ok()) return st;
+  decisions_to_save_.clear();
+  saved_ack_ = acked_up_to_;
+  return absl::OkStatus();
+}
+
+}  // namespace cordon::gate

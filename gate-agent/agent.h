@@ -1,0 +1,118 @@
+// The gate agent's main loop. One thread owns the outbox and the in-memory
+// list of unacknowledged scans; sources and the daemon link post events to
+// it. Scans are stored before they are sent; decisions are shown at once and
+// acted on only if they arrive within the decision timeout, so a decision
+// that arrives after a reconnect never opens the turnstile.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <variant>
+
+#include "cordon/v1/gate.pb.h"
+#include "core/time.h"
+#include "gate-agent/display.h"
+#include "gate-agent/outbox.h"
+#include "gate-agent/scan_sources.h"
+#include "gate-agent/turnstile.h"
+
+namespace cordon::gate {
+
+struct AgentOptions {
+  std::string gate_id;
+  std::chrono::milliseconds decision_timeout{3000};
+  // After the inputs end: how long to wait for the last acks; 0 = forever.
+  std::chrono::milliseconds drain_timeout{0};
+};
+
+// Exit codes of cordon-gate.
+enum ExitCode : int {
+  kExitDone = 0,        // inputs ended and every scan is acknowledged, or stopped
+  kExitError = 1,       // local failure (outbox, arguments)
+  kExitRefused = 2,     // the daemon refused this gate
+  kExitUnacked = 3,     // drain timeout with scans left in the outbox
+};
+
+class Agent {
+ public:
+  using Sender = std::function<bool(const v1::GateMessage&)>;
+
+  Agent(AgentOptions options, Outbox& outbox, Display& display, Turnstile& turnstile,
+        const Clock& clock);
+
+  // Loads unacknowledged scans from the outbox; call before Run().
+  absl::Status Load();
+  v1::Hello MakeHello() const;  // any thread
+  void SetSender(Sender send) { send_ = std::move(send); }
+
+  // Event inputs; any thread.
+  void PostLines(ScanLines lines);
+  void PostInputEnded(std::string source);
+  void PostLinkUp(v1::Welcome welcome);
+  void PostMessage(v1::DaemonMessage message);
+  void PostLinkDown(grpc::Status status, std::chrono::milliseconds retry_in);
+  void PostRefused(grpc::Status status);
+  void PostStop();
+
+  // Runs until the finite sources have ended and every scan is acknowledged
+  // (or the drain timeout passes), the daemon refuses the gate, or Stop.
+  int Run(int finite_sources);
+
+ private:
+  struct InputEnded { std::string source; };
+  struct LinkUp { v1::Welcome welcome; };
+  struct LinkDown { grpc::Status status; std::chrono::milliseconds retry_in; };
+  struct Refused { grpc::Status status; };
+  struct Stop {};
+  using Event = std::variant<ScanLines, InputEnded, LinkUp, v1::DaemonMessage, LinkDown, Refused,
+                             Stop>;
+
+  struct Unacked {
+    std::string credential;
+    Direction direction = Direction::kIn;
+    TimePoint gate_time;
+    std::optional<HeldDecision> decision;
+    // When this process read the scan; unset for scans from an earlier run,
+    // whose decisions must not open the turnstile.
+    std::optional<std::chrono::steady_clock::time_point> read_at;
+  };
+
+  void Post(Event e);
+  void Handle(ScanLines& lines);
+  void Handle(const LinkUp& up);
+  void Handle(const v1::DaemonMessage& message);
+  void HandleDecision(const v1::Decision& d);
+  void Acknowledge(uint64_t up_to);
+  void SendScan(uint64_t seq, const Unacked& scan);
+  absl::Status Settle();
+
+  const AgentOptions options_;
+  Outbox& outbox_;
+  Display& display_;
+  Turnstile& turnstile_;
+  const Clock& clock_;
+  Sender send_;
+
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<Event> events_;  // guarded by mu_
+  mutable std::mutex hello_mu_;
+  uint64_t last_assigned_seq_ = 0;  // guarded by hello_mu_ (read by the link thread)
+
+  // Owned by the Run() thread.
+  std::map<uint64_t, Unacked> unacked_;
+  std::vector<std::pair<uint64_t, HeldDecision>> decisions_to_save_;
+  uint64_t acked_up_to_ = 0;
+  uint64_t saved_ack_ = 0;
+  bool link_up_ = false;
+  std::chrono::milliseconds heartbeat_interval_{5000};
+};
+
+}  // namespace cordon::gate

@@ -1,0 +1,125 @@
+#include "gate-agent/daemon_link.h"
+
+namespace cordon::gate {
+
+DaemonLink::DaemonLink(std::shared_ptr<grpc::Channel> channel, Backoff backoff, Handlers handlers)
+    : stub_(v1::GateService::NewStub(std::move(channel))),
+      backoff_(backoff),
+      handlers_(std::move(handlers)) {}
+
+DaemonLink::~DaemonLink() { Stop(); }
+
+void DaemonLink::Start() { thread_ = std::thread([this] { Run(); }); }
+
+void DaemonLink::Stop() {
+  if (!thread_.joinable()) return;
+  {
+    std::lock_guard lock(mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+  {
+    // Half-close, so the daemon ends the stream cleanly...
+    std::lock_guard write_lock(write_mu_);
+    grpc::ClientReaderWriter<v1::GateMessage, v1::DaemonMessage>* stream;
+    {
+      std::lock_guard lock(mu_);
+      stream = stream_;
+    }
+    if (stream) stream->WritesDone();
+  }
+  // ...and cancel if it has not within two seconds.
+  std::unique_lock lock(mu_);
+  if (!exited_cv_.wait_for(lock, std::chrono::seconds(2), [&] { return exited_; }) && context_) {
+    context_->TryCancel();
+  }
+  lock.unlock();
+  thread_.join();
+}
+
+bool DaemonLink::IsRefusal(grpc::StatusCode code) {
+  return code == grpc::StatusCode::PERMISSION_DENIED ||
+         code == grpc::StatusCode::FAILED_PRECONDITION ||
+         code == grpc::StatusCode::INVALID_ARGUMENT || code == grpc::StatusCode::UNAUTHENTICATED ||
+         code == grpc::StatusCode::UNIMPLEMENTED;
+}
+
+bool DaemonLink::Send(const v1::GateMessage& message) {
+  std::lock_guard write_lock(write_mu_);
+  grpc::ClientReaderWriter<v1::GateMessage, v1::DaemonMessage>* stream;
+  {
+    std::lock_guard lock(mu_);
+    stream = stream_;
+  }
+  // The reader thread clears stream_ and then takes write_mu_ before
+  // finishing the stream, so `stream` stays valid while we hold write_mu_.
+  return stream != nullptr && stream->Write(message);
+}
+
+bool DaemonLink::Pause(std::chrono::milliseconds delay) {
+  std::unique_lock lock(mu_);
+  return !stop_cv_.wait_for(lock, delay, [&] { return stopping_; });
+}
+
+void DaemonLink::Run() {
+  struct ExitSignal {  // tells Stop() that Run() is over, on every return path
+    DaemonLink* link;
+    ~ExitSignal() {
+      std::lock_guard lock(link->mu_);
+      link->exited_ = true;
+      link->exited_cv_.notify_all();
+    }
+  } exit_signal{this};
+  int failures = 0;
+  for (;;) {
+    grpc::ClientContext context;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_) return;
+      context_ = &context;
+    }
+    auto stream = stub_->Connect(&context);
+    v1::GateMessage hello;
+    *hello.mutable_hello() = handlers_.make_hello();
+    v1::DaemonMessage reply;
+    bool up = stream->Write(hello) && stream->Read(&reply) && reply.has_welcome();
+    if (up) {
+      failures = 0;
+      {
+        std::lock_guard lock(mu_);
+        stream_ = stream.get();
+      }
+      handlers_.on_up(reply.welcome());
+      while (stream->Read(&reply)) handlers_.on_message(reply);
+    }
+    {
+      std::lock_guard lock(mu_);
+      stream_ = nullptr;
+    }
+    context.TryCancel();                       // unblocks a Write stuck on flow control
+    { std::lock_guard wait_for_writer(write_mu_); }  // then no Write is using the stream
+    grpc::Status status = stream->Finish();
+    bool stopping;
+    {
+      std::lock_guard lock(mu_);
+      context_ = nullptr;
+      stopping = stopping_;
+    }
+    if (stopping) return;
+    if (IsRefusal(status.error_code())) {
+      handlers_.on_refused(status);
+      return;
+    }
+    // Exponential backoff with "equal jitter": half fixed, half random, so
+    // gates that lost the daemon together do not return together.
+    std::chrono::milliseconds base = std::min<std::chrono::milliseconds>(
+        backoff_.max, backoff_.initial * (int64_t{1} << std::min(failures, 16)));
+    ++failures;
+    std::uniform_int_distribution<int64_t> jitter(0, base.count() / 2);
+    auto delay = std::chrono::milliseconds(base.count() / 2 + jitter(rng_));
+    handlers_.on_down(status, delay);
+    if (!Pause(delay)) return;
+  }
+}
+
+}  // namespace cordon::gate

@@ -1,0 +1,90 @@
+#include "gate-agent/display.h"
+
+#include <cstdio>
+
+#include "console/text.h"
+#include "console/time_text.h"
+
+namespace cordon::gate {
+
+using console::FormatLocal;
+using console::FormatUtc;
+using console::JsonString;
+
+void Display::Decision(const ShownDecision& d) {
+  if (json_) {
+    out_ << "{\"event\":\"decision\",\"gate\":" << JsonString(gate_id_) << ",\"seq\":" << d.seq
+         << ",\"credential\":" << JsonString(d.credential) << ",\"direction\":\""
+         << DirectionName(d.direction) << "\",\"allowed\":" << (d.allowed ? "true" : "false")
+         << ",\"reason\":" << JsonString(d.reason) << ",\"message\":" << JsonString(d.message)
+         << ",\"policy_version\":" << d.policy_version << ",\"gate_time\":\""
+         << FormatUtc(d.gate_time) << "\",\"actuated\":" << (d.actuated ? "true" : "false")
+         << ",\"late\":" << (d.late ? "true" : "false") << "}" << std::endl;
+    return;
+  }
+  char line[256];
+  std::snprintf(line, sizeof line, "%s  %-10s %-14s %-3s  %-5s %-26s %s%s",
+                FormatLocal(d.gate_time).c_str(), gate_id_.c_str(), d.credential.c_str(),
+                std::string(DirectionName(d.direction)).c_str(), d.allowed ? "ALLOW" : "DENY",
+                d.reason.c_str(), d.message.c_str(),
+                d.late ? "  (late: turnstile not opened)" : "");
+  out_ << line << std::endl;
+}
+
+void Display::LinkUp(const v1::Welcome& welcome, size_t resending) {
+  if (json_) {
+    out_ << "{\"event\":\"link\",\"gate\":" << JsonString(gate_id_)
+         << ",\"state\":\"online\",\"daemon_version\":" << JsonString(welcome.daemon_version())
+         << ",\"policy_version\":" << welcome.policy_version() << ",\"resending\":" << resending
+         << "}" << std::endl;
+    return;
+  }
+  out_ << "[" << gate_id_ << "] online: cordond " << welcome.daemon_version() << ", policy v"
+       << welcome.policy_version();
+  if (resending > 0) out_ << ", resending " << resending << " unacknowledged scan(s)";
+  out_ << std::endl;
+}
+
+void Display::LinkDown(const grpc::Status& status, std::chrono::milliseconds retry_in,
+                       size_t unacked) {
+  if (json_) {
+    out_ << "{\"event\":\"link\",\"gate\":" << JsonString(gate_id_)
+         << ",\"state\":\"offline\",\"error\":" << JsonString(status.error_message())
+         << ",\"retry_in_ms\":" << retry_in.count() << ",\"unacked\":" << unacked << "}"
+         << std::endl;
+    return;
+  }
+  out_ << "[" << gate_id_ << "] offline: "
+       << (status.error_message().empty() ? "connection lost" : status.error_message())
+       << "; retrying in " << retry_in.count() << " ms; " << unacked
+       << " scan(s) kept in the outbox" << std::endl;
+}
+
+void Display::Refused(const grpc::Status& status) {
+  if (json_) {
+    out_ << "{\"event\":\"refused\",\"gate\":" << JsonString(gate_id_)
+         << ",\"code\":" << static_cast<int>(status.error_code())
+         << ",\"error\":" << JsonString(status.error_message()) << "}" << std::endl;
+  }
+}
+
+void Display::BadLine(const std::string& source, int64_t line_number, const std::string& problem) {
+  if (json_) {
+    out_ << "{\"event\":\"bad_line\",\"gate\":" << JsonString(gate_id_)
+         << ",\"source\":" << JsonString(source) << ",\"line\":" << line_number
+         << ",\"error\":" << JsonString(problem) << "}" << std::endl;
+    return;
+  }
+  out_ << "[" << gate_id_ << "] " << source << " line " << line_number << " ignored: " << problem
+       << std::endl;
+}
+
+void Display::Finished(size_t unacked, bool timed_out) {
+  if (json_) {
+    out_ << "{\"event\":\"finished\",\"gate\":" << JsonString(gate_id_)
+         << ",\"unacked\":" << unacked << ",\"timed_out\":" << (timed_out ? "true" : "false")
+         << "}" << std::endl;
+  }
+}
+
+}  // namespace cordon::gate

@@ -1,0 +1,143 @@
+// cordon-gate: the gate agent. Reads scans, keeps them in a local outbox,
+// streams them to cordond, shows the decisions and drives the turnstile.
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+#include "core/identifiers.h"
+#include "gate-agent/agent.h"
+#include "gate-agent/daemon_link.h"
+#include "gate-agent/display.h"
+#include "gate-agent/outbox.h"
+#include "gate-agent/scan_sources.h"
+#include "gate-agent/turnstile.h"
+
+int main(int argc, char** argv) {
+  using namespace cordon::gate;
+  std::string gate_id, daemon = "127.0.0.1:7400", outbox_path, input, scanner_listen, on_allow;
+  bool json = false;
+  double rate = 0;
+  int64_t decision_timeout_ms = 3000, drain_timeout_s = 0, initial_backoff_ms = 200,
+          max_backoff_ms = 10000;
+  CLI::App cli{"cordon-gate: the gate agent. Reads 'CREDENTIAL in|out' lines, stores each scan "
+               "in a local outbox, streams it to cordond and shows the decision."};
+  cli.add_option("-g,--gate-id", gate_id, "this gate's registered id, e.g. north-1")->required();
+  cli.add_option("-d,--daemon", daemon, "cordond address (default 127.0.0.1:7400)");
+  cli.add_option("--outbox", outbox_path, "outbox file (default ./GATE_ID.outbox.db)");
+  cli.add_option("-i,--input", input,
+                 "read scans from this file ('-' for stdin); a restarted agent resumes after "
+                 "the last line it stored");
+  cli.add_option("--rate", rate, "with --input FILE: scans per second (default: as fast as read)");
+  cli.add_option("--scanner-listen", scanner_listen,
+                 "accept scanner connections on HOST:PORT (lines over TCP)");
+  cli.add_flag("--json", json, "print JSON lines instead of readable lines");
+  cli.add_option("--on-allow", on_allow,
+                 "shell command run for each timely allow (the turnstile hook); gets "
+                 "CORDON_GATE, CORDON_SEQ, CORDON_DIRECTION, CORDON_REASON");
+  cli.add_option("--decision-timeout-ms", decision_timeout_ms,
+                 "a decision arriving later than this after the scan is shown but not acted on");
+  cli.add_option("--drain-timeout-s", drain_timeout_s,
+                 "when the input ends: seconds to wait for the last acks (0: forever)");
+  cli.add_option("--initial-backoff-ms", initial_backoff_ms, "first reconnect delay");
+  cli.add_option("--max-backoff-ms", max_backoff_ms, "longest reconnect delay");
+  CLI11_PARSE(cli, argc, argv);
+
+  if (auto problem = cordon::CheckGateId(gate_id); !problem.empty()) {
+    std::cerr << "cordon-gate: --gate-id " << problem << "\n";
+    return kExitError;
+  }
+  if (outbox_path.empty()) outbox_path = gate_id + ".outbox.db";
+
+  sigset_t signals;  // blocked before any thread starts; a dedicated thread waits for them
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  auto outbox = Outbox::Open(outbox_path, gate_id);
+  if (!outbox.ok()) {
+    std::cerr << "cordon-gate: cannot open outbox " << outbox_path << ": "
+              << outbox.status().message() << "\n";
+    return kExitError;
+  }
+  cordon::SystemClock clock;
+  Display display(std::cout, gate_id, json);
+  Turnstile turnstile(on_allow);
+  AgentOptions options{gate_id, std::chrono::milliseconds(decision_timeout_ms),
+                       std::chrono::seconds(drain_timeout_s)};
+  Agent agent(options, **outbox, display, turnstile, clock);
+  if (auto st = agent.Load(); !st.ok()) {
+    std::cerr << "cordon-gate: cannot read outbox: " << st.message() << "\n";
+    return kExitError;
+  }
+
+  std::vector<std::unique_ptr<ScanSource>> sources;
+  if (!input.empty() && input != "-") {
+    auto offset = (*outbox)->InputOffset(input);
+    if (!offset.ok()) {
+      std::cerr << "cordon-gate: " << offset.status().message() << "\n";
+      return kExitError;
+    }
+    if (*offset > 0) std::cerr << "cordon-gate: resuming " << input << " at byte " << *offset << "\n";
+    sources.push_back(FileSource(input, *offset, rate));
+  } else if (input == "-" || scanner_listen.empty()) {
+    sources.push_back(StdinSource());
+  }
+  if (!scanner_listen.empty()) {
+    auto colon = scanner_listen.rfind(':');
+    if (colon == std::string::npos) {
+      std::cerr << "cordon-gate: --scanner-listen must be HOST:PORT\n";
+      return kExitError;
+    }
+    int port = std::atoi(scanner_listen.substr(colon + 1).c_str());
+    sources.push_back(TcpSource(scanner_listen.substr(0, colon), static_cast<uint16_t>(port),
+                                [&](uint16_t bound) {
+                                  std::cerr << "cordon-gate: listening for scanners on "
+                                            << scanner_listen.substr(0, colon) << ":" << bound
+                                            << "\n";
+                                }));
+  }
+
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 5000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(initial_backoff_ms));
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(max_backoff_ms));
+  auto channel = grpc::CreateCustomChannel(daemon, grpc::InsecureChannelCredentials(), args);
+  DaemonLink link(channel,
+                  Backoff{std::chrono::milliseconds(initial_backoff_ms),
+                          std::chrono::milliseconds(max_backoff_ms)},
+                  DaemonLink::Handlers{
+                      [&] { return agent.MakeHello(); },
+                      [&](const cordon::v1::Welcome& w) { agent.PostLinkUp(w); },
+                      [&](const cordon::v1::DaemonMessage& m) { agent.PostMessage(m); },
+                      [&](const grpc::Status& s, std::chrono::milliseconds retry) {
+                        agent.PostLinkDown(s, retry);
+                      },
+                      [&](const grpc::Status& s) { agent.PostRefused(s); },
+                  });
+  agent.SetSender([&](const cordon::v1::GateMessage& m) { return link.Send(m); });
+
+  std::thread signal_thread([&] {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig == SIGTERM || sig == SIGINT) agent.PostStop();
+  });
+  signal_thread.detach();  // blocked in sigwait until exit; holds no resources
+
+  int finite = 0;
+  for (auto& source : sources) {
+    finite += source->Finite() ? 1 : 0;
+    source->Start(ScanSink{[&](ScanLines lines) { agent.PostLines(std::move(lines)); },
+                           [&](const std::string& s) { agent.PostInputEnded(s); }});
+  }
+  link.Start();
+  int code = agent.Run(finite);
+  link.Stop();
+  for (auto& source : sources) source->Stop();
+  return code;
+}
