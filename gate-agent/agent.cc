@@ -82,9 +82,15 @@ int Agent::Run(int finite_sources) {
     }
     std::optional<int> exit_code;
     for (Event& event : batch) {
+      // Lines are gathered and stored together after the other events, so a
+      // decision is shown before the next fsync rather than after it. Order
+      // between the two does not matter: new scans are sent only once stored,
+      // and a reconnect resends whatever is stored.
       if (auto* lines = std::get_if<ScanLines>(&event)) {
         Handle(*lines);
-      } else if (auto* ended = std::get_if<InputEnded>(&event)) {
+        continue;
+      }
+      if (auto* ended = std::get_if<InputEnded>(&event)) {
         (void)ended;
         --open_sources;
       } else if (auto* up = std::get_if<LinkUp>(&event)) {
@@ -104,6 +110,7 @@ int Agent::Run(int finite_sources) {
         exit_code = kExitDone;
       }
     }
+    FlushScans();
     if (auto st = Settle(); !st.ok()) {
       std::cerr << "cordon-gate: outbox write failed: " << st.message() << "\n";
       return kExitError;
@@ -146,7 +153,6 @@ int Agent::Run(int finite_sources) {
 }
 
 void Agent::Handle(ScanLines& lines) {
-  std::vector<NewScan> scans;
   TimePoint now = clock_.Now();
   for (size_t i = 0; i < lines.lines.size(); ++i) {
     auto parsed = ParseScanLine(lines.lines[i]);
@@ -154,12 +160,21 @@ void Agent::Handle(ScanLines& lines) {
       display_.BadLine(lines.source, lines.first_line_number + static_cast<int64_t>(i),
                        bad->problem);
     } else if (auto* scan = std::get_if<ParsedScan>(&parsed)) {
-      scans.push_back(NewScan{std::move(scan->credential), scan->direction, now});
+      pending_scans_.push_back(NewScan{std::move(scan->credential), scan->direction, now});
     }
   }
-  if (scans.empty() && !lines.mark) return;
-  // Stored (and fsync'd) before anything is sent.
-  auto entries = outbox_.Append(scans, lines.mark);
+  if (lines.mark) pending_marks_[lines.mark->source] = *lines.mark;
+}
+
+void Agent::FlushScans() {
+  if (pending_scans_.empty() && pending_marks_.empty()) return;
+  std::vector<InputMark> marks;
+  for (auto& [source, mark] : pending_marks_) marks.push_back(std::move(mark));
+  // Stored (and fsync'd) before anything is sent: one transaction for every
+  // line read since the last flush, so a fast lane costs one fsync per cycle.
+  auto entries = outbox_.Append(pending_scans_, marks);
+  pending_scans_.clear();
+  pending_marks_.clear();
   if (!entries.ok()) {
     std::cerr << "cordon-gate: cannot store scans in the outbox: " << entries.status().message()
               << "\n";

@@ -85,7 +85,10 @@ class Agent {
   };
 
   void Post(Event e);
+  // Parses lines into pending_scans_; FlushScans() stores them (one fsync
+  // for everything read since the last flush) and sends them.
   void Handle(ScanLines& lines);
+  void FlushScans();
   void Handle(const LinkUp& up);
   void Handle(const v1::DaemonMessage& message);
   void HandleDecision(const v1::Decision& d);
@@ -108,6 +111,8 @@ class Agent {
 
   // Owned by the Run() thread.
   std::map<uint64_t, Unacked> unacked_;
+  std::vector<NewScan> pending_scans_;
+  std::map<std::string, InputMark> pending_marks_;  // latest mark per input
   std::vector<std::pair<uint64_t, HeldDecision>> decisions_to_save_;
   uint64_t acked_up_to_ = 0;
   uint64_t saved_ack_ = 0;

@@ -96,8 +96,10 @@ void DaemonLink::Run() {
       std::lock_guard lock(mu_);
       stream_ = nullptr;
     }
-    context.TryCancel();                       // unblocks a Write stuck on flow control
-    { std::lock_guard wait_for_writer(write_mu_); }  // then no Write is using the stream
+    // The call is over (the daemon finished it or the transport broke), so a
+    // concurrent Write fails promptly; wait for it before finishing. No
+    // TryCancel here: it would replace the daemon's status with CANCELLED.
+    { std::lock_guard wait_for_writer(write_mu_); }
     grpc::Status status = stream->Finish();
     bool stopping;
     {

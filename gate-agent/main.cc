@@ -92,13 +92,11 @@ int main(int argc, char** argv) {
       std::cerr << "cordon-gate: --scanner-listen must be HOST:PORT\n";
       return kExitError;
     }
+    std::string host = scanner_listen.substr(0, colon);
     int port = std::atoi(scanner_listen.substr(colon + 1).c_str());
-    sources.push_back(TcpSource(scanner_listen.substr(0, colon), static_cast<uint16_t>(port),
-                                [&](uint16_t bound) {
-                                  std::cerr << "cordon-gate: listening for scanners on "
-                                            << scanner_listen.substr(0, colon) << ":" << bound
-                                            << "\n";
-                                }));
+    sources.push_back(TcpSource(host, static_cast<uint16_t>(port), [host](uint16_t bound) {
+      std::cerr << "cordon-gate: listening for scanners on " << host << ":" << bound << std::endl;
+    }));
   }
 
   grpc::ChannelArguments args;

@@ -88,7 +88,7 @@ absl::Status Outbox::Init(const std::string& gate_id) {
 }
 
 absl::StatusOr<std::vector<OutboxEntry>> Outbox::Append(std::span<const NewScan> scans,
-                                                        const std::optional<InputMark>& mark) {
+                                                        std::span<const InputMark> marks) {
   // A scan must survive a power cut once accepted: fsync this commit.
   CORDON_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=FULL"));
   CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
@@ -109,11 +109,13 @@ absl::StatusOr<std::vector<OutboxEntry>> Outbox::Append(std::span<const NewScan>
   CORDON_ASSIGN_OR_RETURN(Statement set_seq,
                           db_.Prepare("UPDATE meta SET value = ?1 WHERE key = 'last_seq'"));
   CORDON_RETURN_IF_ERROR(set_seq.Bind(1, static_cast<int64_t>(seq)).Run());
-  if (mark) {
+  if (!marks.empty()) {
     CORDON_ASSIGN_OR_RETURN(Statement set_mark, db_.Prepare(
         "INSERT INTO inputs(source, offset) VALUES (?1, ?2) "
         "ON CONFLICT (source) DO UPDATE SET offset = excluded.offset"));
-    CORDON_RETURN_IF_ERROR(set_mark.Bind(1, mark->source).Bind(2, mark->offset).Run());
+    for (const InputMark& mark : marks) {
+      CORDON_RETURN_IF_ERROR(set_mark.Bind(1, mark.source).Bind(2, mark.offset).Run());
+    }
   }
   CORDON_RETURN_IF_ERROR(txn.Commit());
   last_seq_ = seq;

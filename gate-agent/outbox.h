@@ -63,10 +63,10 @@ class Outbox {
   uint64_t incarnation() const { return incarnation_; }
   uint64_t last_assigned_seq() const { return last_seq_; }
 
-  // Assigns sequence numbers and stores the scans (and the input mark) in one
-  // durable transaction.
+  // Assigns sequence numbers and stores the scans (and how far each input
+  // was read) in one durable transaction.
   absl::StatusOr<std::vector<OutboxEntry>> Append(std::span<const NewScan> scans,
-                                                  const std::optional<InputMark>& mark);
+                                                  std::span<const InputMark> marks);
   // Records decisions and deletes acknowledged scans in one transaction.
   // Durable against a crash of the agent; after a power loss at worst a scan
   // is resent without its decision, which the daemon recognises.

@@ -1,6 +1,7 @@
 #include "gate-agent/scan_sources.h"
 
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -136,12 +137,14 @@ class TcpScanSource final : public ScanSource {
   void Stop() override {
     stopping_.store(true);
     boost::system::error_code ec;
-    acceptor_.close(ec);
+    // close() alone does not wake a thread blocked in accept(); shutdown() does.
+    ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
     {
       std::lock_guard lock(mu_);
       for (auto& s : sockets_) s->shutdown(tcp::socket::shutdown_both, ec);
     }
     if (thread_.joinable()) thread_.join();
+    acceptor_.close(ec);
     for (auto& t : readers_) t.join();
   }
   bool Finite() const override { return false; }

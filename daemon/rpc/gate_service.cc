@@ -53,6 +53,12 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       Close(grpc::Status::OK);
       return;
     }
+    {
+      // Closing: a decision could no longer reach the gate. Leave the scan
+      // in the gate's outbox, to be resent to the next connection.
+      std::lock_guard lock(mu_);
+      if (close_status_) return;
+    }
     grpc::Status st;
     switch (in_.kind_case()) {
       case v1::GateMessage::kHello:

@@ -1,0 +1,164 @@
+// A broken or hostile gate gets a clear status naming the field, and the
+// other gates keep flowing.
+#include <google/protobuf/util/time_util.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/support/campus.h"
+
+namespace cordon::testing {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+// A gate speaking the protocol by hand.
+class RawGate {
+ public:
+  explicit RawGate(std::shared_ptr<grpc::Channel> channel)
+      : stub_(v1::GateService::NewStub(std::move(channel))) {
+    ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+    stream_ = stub_->Connect(&ctx_);
+  }
+  bool Send(const v1::GateMessage& m) { return stream_->Write(m); }
+  bool Hello(const std::string& gate_id) {
+    v1::GateMessage m;
+    m.mutable_hello()->set_gate_id(gate_id);
+    m.mutable_hello()->set_incarnation(0xBADBADBAD);
+    v1::DaemonMessage reply;
+    return Send(m) && stream_->Read(&reply) && reply.has_welcome();
+  }
+  // Reads until the daemon ends the stream and returns its status.
+  grpc::Status Outcome() {
+    v1::DaemonMessage ignored;
+    while (stream_->Read(&ignored)) {
+    }
+    return stream_->Finish();
+  }
+
+ private:
+  std::unique_ptr<v1::GateService::Stub> stub_;
+  grpc::ClientContext ctx_;
+  std::unique_ptr<grpc::ClientReaderWriter<v1::GateMessage, v1::DaemonMessage>> stream_;
+};
+
+v1::GateMessage GoodScan() {
+  v1::GateMessage m;
+  v1::Scan* s = m.mutable_scan();
+  s->set_seq(1);
+  s->set_credential("CARD-S1");
+  s->set_direction(v1::DIRECTION_IN);
+  *s->mutable_gate_time() = TimeUtil::GetCurrentTime();
+  return m;
+}
+
+class BadInput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir("badinput");
+    daemon_ = std::make_unique<DaemonUnderTest>(dir_);
+    daemon_->Start();
+    daemon_->ImportStudents(50);
+    daemon_->RegisterGate("good-1");
+    daemon_->RegisterGate("broken-1");
+  }
+  void TearDown() override {
+    daemon_.reset();
+    if (!HasFailure()) std::filesystem::remove_all(dir_);
+  }
+  grpc::Status SendOne(const v1::GateMessage& scan) {
+    RawGate raw(daemon_->channel());
+    EXPECT_TRUE(raw.Hello("broken-1"));
+    raw.Send(scan);
+    return raw.Outcome();
+  }
+  std::string dir_;
+  std::unique_ptr<DaemonUnderTest> daemon_;
+};
+
+TEST_F(BadInput, MalformedAndOversizedMessagesGetClearErrorsWhileOtherGatesFlow) {
+  std::vector<std::string> lines;
+  for (int i = 0; i < 1000; ++i) lines.push_back("CARD-S" + std::to_string(i % 50) + (i % 2 ? " out" : " in"));
+  WriteLines(dir_ + "/good.txt", lines);
+  GateUnderTest good(dir_, "good-1");
+  good.Start(daemon_->address(), dir_ + "/good.txt", {"--rate", "400"});
+
+  struct BadCase {
+    std::string name;
+    std::function<void(v1::GateMessage&)> spoil;
+    grpc::StatusCode code;
+    std::string mentions;
+  };
+  std::vector<BadCase> cases = {
+      {"empty credential", [](auto& m) { m.mutable_scan()->set_credential(""); },
+       grpc::StatusCode::INVALID_ARGUMENT, "scan.credential: must not be empty"},
+      {"long credential", [](auto& m) { m.mutable_scan()->set_credential(std::string(200, 'x')); },
+       grpc::StatusCode::INVALID_ARGUMENT, "scan.credential: must be at most 128"},
+      {"control characters", [](auto& m) { m.mutable_scan()->set_credential("a\x01b"); },
+       grpc::StatusCode::INVALID_ARGUMENT, "scan.credential"},
+      {"no direction", [](auto& m) { m.mutable_scan()->set_direction(v1::DIRECTION_UNSPECIFIED); },
+       grpc::StatusCode::INVALID_ARGUMENT, "scan.direction"},
+      {"seq zero", [](auto& m) { m.mutable_scan()->set_seq(0); },
+       grpc::StatusCode::INVALID_ARGUMENT, "scan.seq"},
+      {"no gate time", [](auto& m) { m.mutable_scan()->clear_gate_time(); },
+       grpc::StatusCode::INVALID_ARGUMENT, "scan.gate_time"},
+      {"contradictory held decision",
+       [](auto& m) {
+         auto* d = m.mutable_scan()->mutable_gate_decision();
+         d->set_allowed(true);
+         d->set_reason(v1::DENY_QUARANTINE);
+         d->set_source(v1::DECISION_SOURCE_GATE_OFFLINE);
+         *d->mutable_decided_at() = TimeUtil::GetCurrentTime();
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "scan.gate_decision.allowed"},
+      {"empty message", [](auto& m) { m.Clear(); }, grpc::StatusCode::INVALID_ARGUMENT,
+       "message: empty"},
+      {"oversized message",
+       [](auto& m) { m.mutable_scan()->set_credential(std::string(2 << 20, 'x')); },
+       grpc::StatusCode::RESOURCE_EXHAUSTED, ""},
+  };
+  for (const auto& c : cases) {
+    v1::GateMessage m = GoodScan();
+    c.spoil(m);
+    grpc::Status st = SendOne(m);
+    EXPECT_EQ(st.error_code(), c.code) << c.name << ": " << st.error_message();
+    EXPECT_NE(st.error_message().find(c.mentions), std::string::npos)
+        << c.name << ": " << st.error_message();
+  }
+
+  ASSERT_EQ(good.Wait(In(std::chrono::seconds(60))), 0) << good.errors();
+  auto events = ReadEvents(daemon_->db_path());
+  EXPECT_EQ(events.size(), 1000u) << "no malformed scan was stored, every good one was";
+  for (const auto& e : events) EXPECT_EQ(e.gate_id, "good-1");
+}
+
+TEST_F(BadInput, AnUnregisteredGateIsRefusedAtHello) {
+  RawGate raw(daemon_->channel());
+  EXPECT_FALSE(raw.Hello("ghost-9"));
+  grpc::Status st = raw.Outcome();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_NE(st.error_message().find("gate 'ghost-9' is not registered"), std::string::npos);
+  EXPECT_NE(st.error_message().find("cordonctl gate add ghost-9"), std::string::npos);
+}
+
+TEST_F(BadInput, TheFirstMessageMustBeAHello) {
+  RawGate raw(daemon_->channel());
+  raw.Send(GoodScan());
+  grpc::Status st = raw.Outcome();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(st.error_message().find("first message must be a hello"), std::string::npos);
+}
+
+TEST_F(BadInput, AnUnregisteredGateAgentExitsWithAClearMessageAndKeepsItsScans) {
+  WriteLines(dir_ + "/ghost.txt", {"CARD-S1 in"});
+  GateUnderTest ghost(dir_, "ghost-9");
+  ghost.Start(daemon_->address(), dir_ + "/ghost.txt");
+  EXPECT_EQ(ghost.Wait(In(std::chrono::seconds(30))), 2);
+  EXPECT_NE(ghost.errors().find("is not registered"), std::string::npos) << ghost.errors();
+  EXPECT_NE(ghost.errors().find("1 scan(s) await acknowledgement"), std::string::npos)
+      << ghost.errors();
+  EXPECT_EQ(CountRows(daemon_->db_path(), "events"), 0);
+}
+
+}  // namespace
+}  // namespace cordon::testing

@@ -1,0 +1,145 @@
+// A scan goes gate -> daemon -> SQLite and back: every category and rule,
+// through real cordond and cordon-gate processes.
+#include <google/protobuf/util/time_util.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+
+#include "tests/support/campus.h"
+
+namespace cordon::testing {
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+class GateFlow : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir("flow");
+    daemon_ = std::make_unique<DaemonUnderTest>(dir_);
+    daemon_->Start();
+  }
+  void TearDown() override {
+    daemon_.reset();
+    if (!HasFailure()) std::filesystem::remove_all(dir_);
+  }
+  std::string dir_;
+  std::unique_ptr<DaemonUnderTest> daemon_;
+};
+
+TEST_F(GateFlow, EachCategoryIsAllowedOrDeniedAsThePolicySays) {
+  using namespace v1;
+  daemon_->RegisterGate("north-1");
+  daemon_->AddPerson("T1", PERSON_CATEGORY_RESIDENT_STAFF, "CARD-T1");
+  daemon_->AddPerson("T2", PERSON_CATEGORY_RESIDENT_STAFF, "CARD-T2");  // quarantined below
+  daemon_->AddPerson("S1", PERSON_CATEGORY_STUDENT, "CARD-S1");
+  daemon_->AddPerson("S2", PERSON_CATEGORY_STUDENT, "CARD-S2", /*inactive=*/true);
+  daemon_->AddPerson("V1", PERSON_CATEGORY_SINGLE_VISIT, "CARD-V1");  // with a pass
+  daemon_->AddPerson("V2", PERSON_CATEGORY_SINGLE_VISIT, "CARD-V2");  // without
+  daemon_->AddPerson("C1", PERSON_CATEGORY_CONTRACTOR, "CARD-C1");    // without
+  {
+    grpc::ClientContext ctx;
+    SetQuarantineRequest req;
+    req.set_person("T2");
+    *req.mutable_ends_at() = TimeUtil::GetCurrentTime() + TimeUtil::HoursToDuration(24);
+    QuarantineOrder order;
+    ASSERT_TRUE(daemon_->admin().SetQuarantine(&ctx, req, &order).ok());
+  }
+  {
+    grpc::ClientContext ctx;
+    IssuePassRequest req;
+    req.set_person("V1");
+    req.set_host("T1");
+    *req.mutable_valid_until() = TimeUtil::GetCurrentTime() + TimeUtil::HoursToDuration(2);
+    SingleVisitPass pass;
+    ASSERT_TRUE(daemon_->admin().IssuePass(&ctx, req, &pass).ok());
+  }
+  // Each line and the reason it must get, in order.
+  std::vector<std::pair<std::string, std::string>> script = {
+      {"CARD-T1 in", "ALLOW_RESIDENT_STAFF"},  {"CARD-T2 in", "DENY_QUARANTINE"},
+      {"CARD-S1 in", "ALLOW_STUDENT"},         {"CARD-S1 in", "DENY_ALREADY_ON_CAMPUS"},
+      {"CARD-S2 in", "DENY_PERSON_INACTIVE"},  {"CARD-V1 in", "ALLOW_PASS_ENTRY"},
+      {"CARD-V2 in", "DENY_NO_VALID_PASS"},    {"CARD-C1 in", "DENY_NO_VALID_PASS"},
+      {"CARD-NOPE in", "DENY_UNKNOWN_CREDENTIAL"}, {"CARD-V1 out", "ALLOW_PASS_EXIT"},
+      {"CARD-V1 in", "DENY_PASS_USED"},        {"CARD-T2 out", "ALLOW_EXIT_WITHOUT_ENTRY"},
+      {"CARD-S1 out", "ALLOW_STUDENT"},        {"CARD-T1 out", "ALLOW_RESIDENT_STAFF"},
+  };
+  std::vector<std::string> lines;
+  for (const auto& [line, reason] : script) lines.push_back(line);
+  lines.push_back("this line is malformed");
+  WriteLines(dir_ + "/scans.txt", lines);
+
+  GateUnderTest gate(dir_, "north-1");
+  gate.Start(daemon_->address(), dir_ + "/scans.txt");
+  ASSERT_EQ(gate.Wait(In(std::chrono::seconds(60))), 0) << gate.errors();
+
+  auto shown = gate.Decisions();
+  ASSERT_EQ(shown.size(), script.size()) << gate.output();
+  for (size_t i = 0; i < script.size(); ++i) {
+    EXPECT_EQ(shown[i].seq, i + 1);
+    EXPECT_EQ(shown[i].reason, script[i].second) << "line " << i + 1 << ": " << script[i].first;
+    EXPECT_EQ(shown[i].actuated, shown[i].allowed) << "timely allows open the turnstile";
+  }
+  EXPECT_NE(gate.output().find("\"event\":\"bad_line\""), std::string::npos)
+      << "the malformed line is reported, not sent";
+
+  auto events = ReadEvents(daemon_->db_path());
+  ASSERT_EQ(events.size(), script.size()) << "acked before the gate exited";
+  for (size_t i = 0; i < events.size(); ++i) {
+    EXPECT_EQ(events[i].seq, i + 1);
+    EXPECT_EQ(events[i].reason, script[i].second);
+  }
+  EXPECT_EQ(CountRows(daemon_->db_path(), "alerts"), 1) << "the exit without entry";
+
+  // Everyone who came in has left again.
+  grpc::ClientContext ctx;
+  v1::ListPresenceResponse presence;
+  ASSERT_TRUE(daemon_->security().ListPresence(&ctx, {}, &presence).ok());
+  EXPECT_EQ(presence.people_size(), 0);
+}
+
+TEST_F(GateFlow, TheTurnstileCommandRunsForEachTimelyAllow) {
+  daemon_->RegisterGate("north-1");
+  daemon_->AddPerson("S1", v1::PERSON_CATEGORY_STUDENT, "CARD-S1");
+  WriteLines(dir_ + "/scans.txt", {"CARD-S1 in", "CARD-S1 in", "CARD-S1 out"});
+  GateUnderTest gate(dir_, "north-1");
+  std::string log = dir_ + "/turnstile.log";
+  gate.Start(daemon_->address(), dir_ + "/scans.txt",
+             {"--on-allow", "echo \"$CORDON_SEQ $CORDON_DIRECTION $CORDON_REASON\" >> " + log});
+  ASSERT_EQ(gate.Wait(In(std::chrono::seconds(60))), 0) << gate.errors();
+  // The agent exits only after its turnstile thread has run every opening.
+  EXPECT_EQ(ReadFile(log), "1 in ALLOW_STUDENT\n3 out ALLOW_STUDENT\n");
+}
+
+TEST_F(GateFlow, ScannersCanSendLinesOverTcp) {
+  daemon_->RegisterGate("north-1");
+  daemon_->AddPerson("S1", v1::PERSON_CATEGORY_STUDENT, "CARD-S1");
+  std::string out = dir_ + "/tcp-gate.out", err = dir_ + "/tcp-gate.err";
+  Process gate({CordonGatePath(), "--gate-id", "north-1", "--daemon", daemon_->address(),
+                "--outbox", dir_ + "/tcp.outbox.db", "--json", "--scanner-listen", "127.0.0.1:0"},
+               out, err);
+  int port = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    auto text = ReadFile(err);
+    auto at = text.find("listening for scanners on 127.0.0.1:");
+    if (at == std::string::npos) return false;
+    port = std::atoi(text.c_str() + at + std::string("listening for scanners on 127.0.0.1:").size());
+    return port > 0;
+  }, In(std::chrono::seconds(20))));
+  // A scanner: a TCP client that writes lines (here: bash's /dev/tcp).
+  auto r = cordon::testing::Run({"/bin/bash", "-c",
+                "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) +
+                    "; printf 'CARD-S1 in\\nCARD-S1 out\\n' >&3; exec 3>&-"},
+               dir_);
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(WaitFor([&] { return CountRows(daemon_->db_path(), "events") == 2; },
+                      In(std::chrono::seconds(30))));
+  ASSERT_TRUE(WaitFor([&] { return ReadFile(out).find("\"seq\":2") != std::string::npos; },
+                      In(std::chrono::seconds(30))));
+  gate.Signal(SIGTERM);
+  EXPECT_EQ(gate.Wait(In(std::chrono::seconds(20))), 0);
+}
+
+}  // namespace
+}  // namespace cordon::testing

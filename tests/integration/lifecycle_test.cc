@@ -1,0 +1,144 @@
+// Shutdown, restart and gate incarnations.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <set>
+
+#include "tests/support/campus.h"
+
+namespace cordon::testing {
+namespace {
+
+class Lifecycle : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir("lifecycle");
+    daemon_ = std::make_unique<DaemonUnderTest>(dir_);
+    daemon_->Start();
+    daemon_->RegisterGate("north-1");
+  }
+  void TearDown() override {
+    daemon_.reset();
+    if (!HasFailure()) std::filesystem::remove_all(dir_);
+  }
+  // Runs one gate to completion over `lines`.
+  int RunGate(const std::vector<std::string>& lines, const std::string& name,
+              GateUnderTest& gate) {
+    WriteLines(dir_ + "/" + name, lines);
+    gate.Start(daemon_->address(), dir_ + "/" + name);
+    return gate.Wait(In(std::chrono::seconds(60))).value_or(-1);
+  }
+  std::string dir_;
+  std::unique_ptr<DaemonUnderTest> daemon_;
+};
+
+std::set<uint64_t> OutboxSeqs(const std::string& path) {
+  std::set<uint64_t> seqs;
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT seq FROM outbox", -1, &stmt, nullptr);
+  while (sqlite3_step(stmt) == SQLITE_ROW) seqs.insert(sqlite3_column_int64(stmt, 0));
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return seqs;
+}
+
+TEST_F(Lifecycle, SigtermCommitsAndAcksWhatIsInFlightThenExitsZero) {
+  daemon_->ImportStudents(100);
+  std::vector<std::string> lines;
+  for (int i = 0; i < 3000; ++i) lines.push_back("CARD-S" + std::to_string(i % 100) + (i % 3 ? " in" : " out"));
+  WriteLines(dir_ + "/scans.txt", lines);
+  GateUnderTest gate(dir_, "north-1");
+  gate.Start(daemon_->address(), dir_ + "/scans.txt", {"--rate", "1500"});
+  ASSERT_TRUE(WaitFor([&] { return CountRows(daemon_->db_path(), "events") >= 500; },
+                      In(std::chrono::seconds(60))));
+
+  daemon_->Signal(SIGTERM);
+  ASSERT_EQ(daemon_->Wait(In(std::chrono::seconds(30))), 0) << daemon_->log();
+  EXPECT_NE(daemon_->log().find("draining"), std::string::npos);
+  ASSERT_TRUE(WaitFor([&] { return gate.output().find("cordond is shutting down") != std::string::npos; },
+                      In(std::chrono::seconds(10))))
+      << "the gate was told why the stream ended";
+
+  // Stored and acknowledged are (almost) the same set: what the daemon
+  // committed it acked before closing the stream.
+  auto events = ReadEvents(daemon_->db_path());
+  std::set<uint64_t> stored;
+  for (const auto& e : events) stored.insert(e.seq);
+  std::set<uint64_t> unacked = OutboxSeqs(gate.outbox_path());
+  size_t both = 0;
+  for (uint64_t s : unacked) both += stored.count(s);
+  EXPECT_LE(both, 1u) << "committed but not acknowledged";
+
+  daemon_->Start();
+  ASSERT_EQ(gate.Wait(In(std::chrono::seconds(60))), 0) << gate.errors();
+  EXPECT_EQ(CountRows(daemon_->db_path(), "events"), 3000);
+  EXPECT_EQ(ReadEvents(daemon_->db_path()).size(), 3000u);
+}
+
+TEST_F(Lifecycle, PresenceAndPassUseSurviveARestart) {
+  daemon_->AddPerson("S1", v1::PERSON_CATEGORY_STUDENT, "CARD-S1");
+  daemon_->AddPerson("V1", v1::PERSON_CATEGORY_SINGLE_VISIT, "CARD-V1");
+  {
+    grpc::ClientContext ctx;
+    v1::IssuePassRequest req;
+    req.set_person("V1");
+    req.set_host("S1");
+    req.mutable_valid_until()->set_seconds(time(nullptr) + 3600);
+    v1::SingleVisitPass pass;
+    ASSERT_TRUE(daemon_->admin().IssuePass(&ctx, req, &pass).ok());
+  }
+  GateUnderTest before(dir_, "north-1");
+  ASSERT_EQ(RunGate({"CARD-S1 in", "CARD-V1 in", "CARD-V1 out"}, "before.txt", before), 0);
+
+  daemon_->Signal(SIGTERM);
+  ASSERT_EQ(daemon_->Wait(In(std::chrono::seconds(30))), 0);
+  daemon_->Start();
+  EXPECT_NE(daemon_->log().find("1 on campus"), std::string::npos) << daemon_->log();
+
+  GateUnderTest after(dir_, "north-1");
+  ASSERT_EQ(RunGate({"CARD-S1 in", "CARD-S1 out", "CARD-V1 in"}, "after.txt", after), 0);
+  auto shown = after.Decisions();
+  ASSERT_EQ(shown.size(), 3u);
+  EXPECT_EQ(shown[0].reason, "DENY_ALREADY_ON_CAMPUS");
+  EXPECT_EQ(shown[1].reason, "ALLOW_STUDENT");
+  EXPECT_EQ(shown[2].reason, "DENY_PASS_USED");
+}
+
+TEST_F(Lifecycle, AReplacedOutboxIsANewIncarnationAndItsScansAreNotMistakenForOld) {
+  daemon_->AddPerson("S1", v1::PERSON_CATEGORY_STUDENT, "CARD-S1");
+  GateUnderTest first(dir_, "north-1");
+  ASSERT_EQ(RunGate({"CARD-S1 in", "CARD-S1 out", "CARD-S1 in"}, "a.txt", first), 0);
+  std::filesystem::remove(first.outbox_path());  // the gate's disk was replaced
+
+  GateUnderTest second(dir_, "north-1");
+  ASSERT_EQ(RunGate({"CARD-S1 out", "CARD-S1 in", "CARD-S1 out"}, "b.txt", second), 0);
+  auto events = ReadEvents(daemon_->db_path());
+  ASSERT_EQ(events.size(), 6u) << "seqs 1-3 of the new outbox are new events";
+  EXPECT_NE(events[0].incarnation, events[3].incarnation);
+  EXPECT_EQ(events[3].seq, 1u);
+  EXPECT_EQ(events[3].reason, "ALLOW_STUDENT");
+}
+
+TEST_F(Lifecycle, AnOutboxRestoredFromAnOlderCopyIsRefused) {
+  daemon_->AddPerson("S1", v1::PERSON_CATEGORY_STUDENT, "CARD-S1");
+  GateUnderTest first(dir_, "north-1");
+  ASSERT_EQ(RunGate({"CARD-S1 in", "CARD-S1 out"}, "a.txt", first), 0);
+  std::filesystem::copy_file(first.outbox_path(), dir_ + "/outbox.copy");
+
+  GateUnderTest second(dir_, "north-1");
+  ASSERT_EQ(RunGate({"CARD-S1 in", "CARD-S1 out"}, "b.txt", second), 0);
+  std::filesystem::copy_file(dir_ + "/outbox.copy", first.outbox_path(),
+                             std::filesystem::copy_options::overwrite_existing);
+
+  GateUnderTest third(dir_, "north-1");
+  EXPECT_EQ(RunGate({"CARD-S1 in"}, "c.txt", third), 2);
+  EXPECT_NE(third.errors().find("restored from an older copy"), std::string::npos)
+      << third.errors();
+  EXPECT_EQ(CountRows(daemon_->db_path(), "events"), 4) << "nothing was overwritten or lost";
+}
+
+}  // namespace
+}  // namespace cordon::testing

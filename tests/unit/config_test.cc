@@ -1,0 +1,65 @@
+// cordond's YAML config: errors name the file, line and key; nothing changes
+// on error.
+#include "daemon/app/config.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "tests/support/process.h"
+
+namespace cordon::app {
+namespace {
+
+class ConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::MakeTempDir("config"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  absl::Status Load(const std::string& yaml, DaemonConfig& config) {
+    testing::WriteFile(dir_ + "/c.yaml", yaml);
+    return LoadConfigFile(dir_ + "/c.yaml", config);
+  }
+  std::string dir_;
+};
+
+TEST_F(ConfigTest, OverridesDefaults) {
+  DaemonConfig c;
+  ASSERT_TRUE(Load("listen: 0.0.0.0:7400\nlog:\n  level: debug\n  format: json\n"
+                   "journal:\n  max_batch: 100\n", c).ok());
+  EXPECT_EQ(c.listen, "0.0.0.0:7400");
+  EXPECT_EQ(c.log_level, "debug");
+  EXPECT_TRUE(c.log_json);
+  EXPECT_EQ(c.journal_max_batch, 100u);
+  EXPECT_EQ(c.data_dir, "./cordon-data") << "unset keys keep their defaults";
+}
+
+TEST_F(ConfigTest, UnknownKeyNamesItsLineAndChangesNothing) {
+  DaemonConfig c;
+  auto st = Load("listen: 0.0.0.0:1\n\njournal:\n  max_bacth: 5\n", c);
+  ASSERT_FALSE(st.ok());
+  EXPECT_NE(std::string(st.message()).find("c.yaml:4: journal.max_bacth: unknown key"),
+            std::string::npos) << st;
+  EXPECT_EQ(c.listen, "127.0.0.1:7400");
+}
+
+TEST_F(ConfigTest, BadValuesAndSyntaxNameTheLine) {
+  DaemonConfig c;
+  auto st = Load("gates:\n  heartbeat_interval_ms: -5\n", c);
+  EXPECT_NE(std::string(st.message()).find(":2: gates.heartbeat_interval_ms: must be a positive"),
+            std::string::npos) << st;
+  st = Load("listen: [unclosed\n", c);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(std::string(st.message()).find("c.yaml:"), std::string::npos) << st;
+}
+
+TEST(ConfigValidate, RejectsABadLevelOrAddress) {
+  DaemonConfig c;
+  c.log_level = "loud";
+  EXPECT_FALSE(ValidateConfig(c).ok());
+  c = DaemonConfig{};
+  c.listen = "7400";
+  EXPECT_FALSE(ValidateConfig(c).ok());
+}
+
+}  // namespace
+}  // namespace cordon::app

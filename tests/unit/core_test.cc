@@ -1,0 +1,131 @@
+// Campus state, identifier checks, name masking and roster planning.
+#include <gtest/gtest.h>
+
+#include "core/campus_state.h"
+#include "core/identifiers.h"
+#include "core/roster.h"
+
+namespace cordon {
+namespace {
+
+const TimePoint kT0 = FromUnixMicros(1'790'000'000'000'000);
+using std::chrono::minutes;
+
+TEST(CampusState, InAndOutMovePresenceAndCount) {
+  CampusState s;
+  s.Apply(Movement{1, Direction::kIn, kT0, 3});
+  s.Apply(Movement{2, Direction::kIn, kT0, 3});
+  EXPECT_TRUE(s.IsOnCampus(1));
+  EXPECT_EQ(s.OnCampusCount(), 2u);
+  s.Apply(Movement{1, Direction::kOut, kT0 + minutes(5), 4});
+  EXPECT_FALSE(s.IsOnCampus(1));
+  EXPECT_EQ(s.OnCampusCount(), 1u);
+  EXPECT_EQ(s.PresenceOf(1)->gate, 4);
+}
+
+TEST(CampusState, ALateOlderMovementDoesNotUndoANewerOne) {
+  CampusState s;
+  s.Apply(Movement{1, Direction::kOut, kT0 + minutes(10), 1});
+  s.Apply(Movement{1, Direction::kIn, kT0, 1});  // replayed late
+  EXPECT_FALSE(s.IsOnCampus(1));
+  EXPECT_EQ(s.OnCampusCount(), 0u);
+}
+
+TEST(CampusState, PassProgressIsRecordedOnce) {
+  CampusState s;
+  s.Apply(Movement{1, Direction::kIn, kT0, 1, 9, PassStep::kEntry});
+  s.Apply(Movement{1, Direction::kOut, kT0 + minutes(1), 1, 9, PassStep::kExit});
+  s.Apply(Movement{1, Direction::kIn, kT0 + minutes(2), 1, 9, PassStep::kEntry});
+  EXPECT_EQ(*s.ProgressOf(9).entered_at, kT0);
+  EXPECT_EQ(*s.ProgressOf(9).exited_at, kT0 + minutes(1));
+}
+
+TEST(Identifiers, CredentialMustBePrintableWithoutSpaces) {
+  EXPECT_EQ(CheckCredential("CARD-0001"), "");
+  EXPECT_NE(CheckCredential(""), "");
+  EXPECT_NE(CheckCredential("two words"), "");
+  EXPECT_NE(CheckCredential("tab\there"), "");
+  EXPECT_NE(CheckCredential(std::string(129, 'x')), "");
+  EXPECT_EQ(CheckCredential(std::string(128, 'x')), "");
+}
+
+TEST(Identifiers, GateIdAllowsLettersDigitsDotDashUnderscore) {
+  EXPECT_EQ(CheckGateId("north-1.lane_2"), "");
+  EXPECT_NE(CheckGateId("north gate"), "");
+  EXPECT_NE(CheckGateId("北门"), "");
+  EXPECT_NE(CheckGateId(""), "");
+}
+
+TEST(Identifiers, NamesMustBeUtf8WithoutControls) {
+  EXPECT_EQ(CheckName("王芳"), "");
+  EXPECT_NE(CheckName("bad\xff"), "");
+  EXPECT_NE(CheckName("line\nbreak"), "");
+  EXPECT_NE(CheckName("\xc0\xaf"), "") << "overlong encodings are not UTF-8";
+}
+
+TEST(Identifiers, MaskNameKeepsTheFirstCharacterOfEachWord) {
+  EXPECT_EQ(MaskName("Zhang Wei"), "Z**** W**");
+  EXPECT_EQ(MaskName("欧阳娜娜"), "欧***");
+  EXPECT_EQ(MaskName(""), "");
+}
+
+class RosterPlanTest : public ::testing::Test {
+ protected:
+  RosterPlanTest() {
+    Person p;
+    p.id = 1;
+    p.external_id = "S1";
+    p.name = "Existing";
+    policy_.PutPerson(p);
+    policy_.SetCredentials(1, {hasher_.Hash("CARD-1")});
+  }
+  RosterRow Row(int line, std::string id, std::vector<std::string> creds = {},
+                std::string category = "student") {
+    RosterRow r;
+    r.line = line;
+    r.external_id = std::move(id);
+    r.name = "Name " + r.external_id;
+    r.category = std::move(category);
+    r.credentials = std::move(creds);
+    return r;
+  }
+  CredentialHasher hasher_{std::string(32, 'k')};
+  PolicySnapshot policy_;
+};
+
+TEST_F(RosterPlanTest, AddsNewAndUpdatesExisting) {
+  std::vector<RosterRow> rows = {Row(2, "S1"), Row(3, "S2", {"CARD-2"})};
+  RosterPlan plan = PlanRosterImport(policy_, rows, hasher_);
+  EXPECT_TRUE(plan.problems.empty());
+  EXPECT_EQ(plan.added, 1);
+  EXPECT_EQ(plan.updated, 1);
+  EXPECT_EQ(plan.people[0].person.id, 1) << "existing people keep their id";
+  EXPECT_FALSE(plan.people[0].credentials) << "no credential column: keep the stored ones";
+}
+
+TEST_F(RosterPlanTest, ReportsEveryBadRowWithLineAndField) {
+  std::vector<RosterRow> rows = {Row(2, "S2", {}, "studnet"), Row(3, "S3", {"CARD-1"}),
+                                 Row(4, "S4", {"CARD-4"}), Row(5, "S4", {"CARD-5"}),
+                                 Row(6, "S6", {"CARD-4"}), Row(7, "", {})};
+  RosterPlan plan = PlanRosterImport(policy_, rows, hasher_);
+  ASSERT_EQ(plan.problems.size(), 5u);
+  EXPECT_EQ(plan.problems[0].line, 2);
+  EXPECT_EQ(plan.problems[0].field, "category");
+  EXPECT_EQ(plan.problems[1].line, 3);
+  EXPECT_EQ(plan.problems[1].message, "already belongs to S1");
+  EXPECT_EQ(plan.problems[2].line, 5);
+  EXPECT_EQ(plan.problems[2].message, "'S4' is also on line 4");
+  EXPECT_EQ(plan.problems[3].line, 6);
+  EXPECT_EQ(plan.problems[3].message, "also on line 4");
+  EXPECT_EQ(plan.problems[4].field, "external_id");
+  EXPECT_EQ(plan.people.size(), 1u) << "only line 4 is good";
+}
+
+TEST_F(RosterPlanTest, ACardMayMoveToAnotherPersonInTheSameImport) {
+  std::vector<RosterRow> rows = {Row(2, "S2", {"CARD-1"}), Row(3, "S1", {"CARD-NEW"})};
+  RosterPlan plan = PlanRosterImport(policy_, rows, hasher_);
+  EXPECT_TRUE(plan.problems.empty()) << plan.problems[0].message;
+}
+
+}  // namespace
+}  // namespace cordon

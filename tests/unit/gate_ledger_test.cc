@@ -1,0 +1,84 @@
+// How the daemon recognises resent scans without touching the database.
+#include "daemon/rpc/gate_ledger.h"
+
+#include <gtest/gtest.h>
+
+namespace cordon::rpc {
+namespace {
+
+const TimePoint kT0 = FromUnixMicros(1'790'000'000'000'000);
+using Kind = GateLedger::Admission::Kind;
+
+storage::RecordedEvent Committed(GateRowId gate, uint64_t inc, uint64_t seq) {
+  storage::RecordedEvent e;
+  e.gate = gate;
+  e.incarnation = inc;
+  e.seq = seq;
+  return e;
+}
+
+TEST(GateLedger, NewThenPendingThenCommitted) {
+  GateLedger ledger;
+  EXPECT_EQ(ledger.Admit(1, 9, 1, kT0)->kind, Kind::kNew);
+  EXPECT_EQ(ledger.Admit(1, 9, 1, kT0)->kind, Kind::kPending) << "decided once, never twice";
+  std::vector<storage::RecordedEvent> batch = {Committed(1, 9, 1)};
+  ledger.OnCommitted(batch);
+  auto again = ledger.Admit(1, 9, 1, kT0);
+  EXPECT_EQ(again->kind, Kind::kCommitted);
+  EXPECT_EQ(again->committed_up_to, 1u);
+}
+
+TEST(GateLedger, APendingScanKeepsItsDecisionForAResend) {
+  GateLedger ledger;
+  ASSERT_EQ(ledger.Admit(1, 9, 1, kT0)->kind, Kind::kNew);
+  v1::Decision d;
+  d.set_seq(1);
+  d.set_allowed(true);
+  ledger.RecordDecision(1, 9, 1, d);
+  auto again = ledger.Admit(1, 9, 1, kT0);
+  ASSERT_TRUE(again->decision);
+  EXPECT_TRUE(again->decision->allowed());
+}
+
+TEST(GateLedger, ASequenceNumberThatGoesBackwardsIsRefused) {
+  GateLedger ledger;
+  ASSERT_EQ(ledger.Admit(1, 9, 10, kT0)->kind, Kind::kNew);
+  auto back = ledger.Admit(1, 9, 5, kT0);
+  EXPECT_TRUE(absl::IsInvalidArgument(back.status())) << back.status();
+}
+
+TEST(GateLedger, IncarnationsHaveSeparateSequenceSpaces) {
+  GateLedger ledger;
+  std::vector<storage::IncarnationMark> marks = {{1, 9, 100}};
+  ledger.Restore(marks);
+  EXPECT_EQ(ledger.Admit(1, 9, 100, kT0)->kind, Kind::kCommitted);
+  EXPECT_EQ(ledger.Admit(1, 10, 1, kT0)->kind, Kind::kNew) << "a new outbox starts afresh";
+}
+
+TEST(GateLedger, AnOutboxOlderThanWhatWasReceivedIsRefused) {
+  GateLedger ledger;
+  std::vector<storage::IncarnationMark> marks = {{1, 9, 100}};
+  ledger.Restore(marks);
+  auto stale = ledger.Connect(1, 9, 60, nullptr, kT0);
+  EXPECT_TRUE(absl::IsFailedPrecondition(stale.status()));
+  EXPECT_NE(std::string(stale.status().message()).find("restored from an older copy"),
+            std::string::npos);
+  auto fine = ledger.Connect(1, 9, 100, nullptr, kT0);
+  ASSERT_TRUE(fine.ok());
+  EXPECT_EQ(*fine, 100u);
+}
+
+TEST(GateLedger, CommitsOfOneBatchAdvanceEachIncarnation) {
+  GateLedger ledger;
+  for (uint64_t s = 1; s <= 3; ++s) ledger.Admit(1, 9, s, kT0).IgnoreError();
+  for (uint64_t s = 1; s <= 2; ++s) ledger.Admit(2, 4, s, kT0).IgnoreError();
+  std::vector<storage::RecordedEvent> batch = {Committed(1, 9, 1), Committed(2, 4, 1),
+                                               Committed(1, 9, 2)};
+  ledger.OnCommitted(batch);
+  EXPECT_EQ(ledger.Admit(1, 9, 2, kT0)->kind, Kind::kCommitted);
+  EXPECT_EQ(ledger.Admit(1, 9, 3, kT0)->kind, Kind::kPending);
+  EXPECT_EQ(ledger.Admit(2, 4, 2, kT0)->kind, Kind::kPending);
+}
+
+}  // namespace
+}  // namespace cordon::rpc

@@ -1,0 +1,226 @@
+// The storage contract, run against every backend (today: SQLite on a real
+// file). A new backend adds itself to kBackends.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <functional>
+
+#include "daemon/storage/schema.h"
+#include "daemon/storage/sqlite_store.h"
+#include "tests/support/process.h"
+
+namespace cordon::storage {
+namespace {
+
+using std::chrono::minutes;
+const TimePoint kT0 = FromUnixMicros(1'790'000'000'000'000);
+
+struct Backend {
+  std::string name;
+  std::function<std::unique_ptr<Store>(const std::string& dir)> open;
+};
+
+const Backend kBackends[] = {
+    {"Sqlite",
+     [](const std::string& dir) -> std::unique_ptr<Store> {
+       auto s = SqliteStore::Open(dir + "/cordon.db");
+       EXPECT_TRUE(s.ok()) << s.status();
+       return s.ok() ? std::move(*s) : nullptr;
+     }},
+};
+
+void PrintTo(const Backend& b, std::ostream* os) { *os << b.name; }
+
+class StoreContract : public ::testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("store");
+    store_ = GetParam().open(dir_);
+    ASSERT_NE(store_, nullptr);
+    auto gate = store_->RegisterGate(Gate{0, "north-1", "", kT0}, 1);
+    ASSERT_TRUE(gate.ok());
+    gate_ = gate->id;
+    PersonRecord a{Person{0, "S1", "Li Na", PersonCategory::kStudent}, std::vector{hasher_.Hash("c1")}};
+    PersonRecord b{Person{0, "V1", "Visitor", PersonCategory::kSingleVisit},
+                   std::vector{hasher_.Hash("v1")}};
+    std::vector<PersonRecord> people = {a, b};
+    auto stored = store_->UpsertPeople(people, 2, kT0);
+    ASSERT_TRUE(stored.ok()) << stored.status();
+    student_ = (*stored)[0].id;
+    visitor_ = (*stored)[1].id;
+  }
+  void TearDown() override {
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  RecordedEvent Event(uint64_t seq, PersonId person, Direction d, bool allowed, TimePoint at,
+                      uint64_t incarnation = 77) {
+    RecordedEvent e;
+    e.gate = gate_;
+    e.incarnation = incarnation;
+    e.seq = seq;
+    e.person = person;
+    e.credential = hasher_.Hash("c1");
+    e.direction = d;
+    e.occurred_at = e.gate_time = e.received_at = e.decided_at = at;
+    e.allowed = allowed;
+    e.reason = allowed ? Reason::kAllowStudent : Reason::kDenyAlreadyOnCampus;
+    e.policy_version = 2;
+    return e;
+  }
+
+  std::string dir_;
+  std::unique_ptr<Store> store_;
+  CredentialHasher hasher_{std::string(32, 'k')};
+  GateRowId gate_ = 0;
+  PersonId student_ = 0, visitor_ = 0;
+};
+
+TEST_P(StoreContract, AResentEventIsStoredOnceAndItsAlertOnce) {
+  RecordedEvent e = Event(1, student_, Direction::kOut, true, kT0);
+  e.reason = Reason::kAllowExitWithoutEntry;
+  e.alert = AlertKind::kExitWithoutEntry;
+  std::vector<RecordedEvent> batch = {e, e};
+  ASSERT_TRUE(store_->CommitEvents(batch).ok());
+  ASSERT_TRUE(store_->CommitEvents(batch).ok());
+  EXPECT_EQ(*store_->CountEvents(), 1);
+  auto alerts = store_->ListAlerts(AlertQuery{FromUnixMicros(0), kT0 + minutes(1)});
+  ASSERT_TRUE(alerts.ok());
+  EXPECT_EQ(alerts->size(), 1u);
+}
+
+TEST_P(StoreContract, SameSequenceInANewIncarnationIsANewEvent) {
+  std::vector<RecordedEvent> batch = {Event(1, student_, Direction::kIn, true, kT0, 77),
+                                      Event(1, student_, Direction::kOut, true, kT0, 78)};
+  ASSERT_TRUE(store_->CommitEvents(batch).ok());
+  EXPECT_EQ(*store_->CountEvents(), 2);
+}
+
+TEST_P(StoreContract, IncarnationsRememberTheHighestCommittedSequence) {
+  std::vector<RecordedEvent> batch = {Event(1, student_, Direction::kIn, true, kT0),
+                                      Event(2, student_, Direction::kOut, true, kT0),
+                                      Event(5, 0, Direction::kIn, false, kT0, 99)};
+  ASSERT_TRUE(store_->CommitEvents(batch).ok());
+  auto marks = store_->LoadIncarnations();
+  ASSERT_TRUE(marks.ok());
+  ASSERT_EQ(marks->size(), 2u);
+  for (const auto& m : *marks) EXPECT_EQ(m.highest_seq, m.incarnation == 77 ? 2u : 5u);
+}
+
+TEST_P(StoreContract, CampusStateComesBackFromTheLatestAllowedMovement) {
+  std::vector<RecordedEvent> batch = {
+      Event(1, student_, Direction::kIn, true, kT0),
+      Event(2, student_, Direction::kOut, true, kT0 + minutes(1)),
+      Event(3, student_, Direction::kIn, true, kT0 + minutes(2)),
+      Event(4, student_, Direction::kIn, false, kT0 + minutes(3)),  // denied: no movement
+  };
+  RecordedEvent visit = Event(5, visitor_, Direction::kIn, true, kT0 + minutes(4));
+  auto pass = store_->AddPass(SingleVisitPass{0, visitor_, "host", kT0, kT0 + minutes(60), kT0}, 3);
+  ASSERT_TRUE(pass.ok());
+  visit.pass = pass->id;
+  visit.pass_step = PassStep::kEntry;
+  batch.push_back(visit);
+  ASSERT_TRUE(store_->CommitEvents(batch).ok());
+
+  CampusState state;
+  ASSERT_TRUE(store_->RestoreCampusState(state).ok());
+  EXPECT_TRUE(state.IsOnCampus(student_));
+  EXPECT_EQ(state.PresenceOf(student_)->since, kT0 + minutes(2));
+  EXPECT_TRUE(state.IsOnCampus(visitor_));
+  EXPECT_EQ(*state.ProgressOf(pass->id).entered_at, kT0 + minutes(4));
+  EXPECT_FALSE(state.ProgressOf(pass->id).exited_at);
+}
+
+TEST_P(StoreContract, PolicyRoundTripsWithVersionCredentialsOrdersAndPasses) {
+  auto order = store_->AddQuarantine(
+      QuarantineOrder{0, student_, kT0, kT0 + minutes(60), "contact", kT0}, 3);
+  ASSERT_TRUE(order.ok());
+  QuarantineId ids[] = {order->id};
+  ASSERT_TRUE(store_->ClearQuarantines(ids, kT0 + minutes(5), 4).ok());
+  auto policy = store_->LoadPolicy();
+  ASSERT_TRUE(policy.ok());
+  EXPECT_EQ(policy->version, 4);
+  EXPECT_EQ(policy->FindByCredential(hasher_.Hash("c1"))->external_id, "S1");
+  ASSERT_EQ(policy->QuarantinesOf(student_).size(), 1u);
+  EXPECT_EQ(*policy->QuarantinesOf(student_)[0].cleared_at, kT0 + minutes(5));
+  EXPECT_NE(policy->FindGate("north-1"), nullptr);
+}
+
+TEST_P(StoreContract, ACredentialMovesBetweenPeopleInOneChange) {
+  std::vector<PersonRecord> change = {
+      {Person{student_, "S1", "Li Na", PersonCategory::kStudent}, std::vector{hasher_.Hash("new")}},
+      {Person{visitor_, "V1", "Visitor", PersonCategory::kSingleVisit},
+       std::vector{hasher_.Hash("c1")}},
+  };
+  ASSERT_TRUE(store_->UpsertPeople(change, 3, kT0).ok());
+  auto policy = store_->LoadPolicy();
+  EXPECT_EQ(policy->FindByCredential(hasher_.Hash("c1"))->external_id, "V1");
+  EXPECT_EQ(policy->FindByCredential(hasher_.Hash("new"))->external_id, "S1");
+}
+
+TEST_P(StoreContract, ACredentialHeldByAnotherPersonIsRefusedAndNothingChanges) {
+  std::vector<PersonRecord> change = {
+      {Person{0, "S9", "New", PersonCategory::kStudent}, std::vector{hasher_.Hash("c1")}}};
+  auto st = store_->UpsertPeople(change, 3, kT0);
+  EXPECT_TRUE(absl::IsAlreadyExists(st.status())) << st.status();
+  auto policy = store_->LoadPolicy();
+  EXPECT_EQ(policy->FindByExternalId("S9"), nullptr) << "the transaction rolled back";
+  EXPECT_EQ(policy->version, 2);
+}
+
+TEST_P(StoreContract, MovementsArePagedInTimeOrder) {
+  std::vector<RecordedEvent> batch;
+  for (uint64_t i = 1; i <= 25; ++i) {
+    batch.push_back(Event(i, student_, i % 2 ? Direction::kIn : Direction::kOut, true,
+                          kT0 + minutes(static_cast<int>(26 - i))));  // newest first
+  }
+  ASSERT_TRUE(store_->CommitEvents(batch).ok());
+  MovementQuery q{student_, kT0, kT0 + minutes(1000)};
+  q.limit = 10;
+  std::vector<MovementRow> all;
+  for (;;) {
+    auto page = store_->ListMovements(q);
+    ASSERT_TRUE(page.ok());
+    all.insert(all.end(), page->begin(), page->end());
+    if (static_cast<int>(page->size()) < q.limit) break;
+    q.after = std::make_pair(page->back().occurred_at, page->back().id);
+  }
+  ASSERT_EQ(all.size(), 25u);
+  for (size_t i = 1; i < all.size(); ++i) EXPECT_LT(all[i - 1].occurred_at, all[i].occurred_at);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(kBackends),
+                         [](const auto& param_info) { return param_info.param.name; });
+
+TEST(Schema, RefusesADatabaseNewerThanThisBinary) {
+  std::string dir = testing::MakeTempDir("schema");
+  {
+    auto db = sqlite::Database::Open(dir + "/c.db", sqlite::Database::Mode::kReadWrite);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("PRAGMA user_version = 999").ok());
+  }
+  auto store = SqliteStore::Open(dir + "/c.db");
+  EXPECT_TRUE(absl::IsFailedPrecondition(store.status())) << store.status();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Schema, EveryEarlierVersionMigratesToTheLatest) {
+  for (int from = 0; from < LatestSchemaVersion(); ++from) {
+    std::string dir = testing::MakeTempDir("migrate");
+    {
+      auto db = sqlite::Database::Open(dir + "/c.db", sqlite::Database::Mode::kReadWrite);
+      ASSERT_TRUE(db.ok());
+      ASSERT_TRUE(Migrate(*db, from).ok());
+      EXPECT_EQ(*SchemaVersion(*db), from);
+    }
+    auto store = SqliteStore::Open(dir + "/c.db");
+    ASSERT_TRUE(store.ok()) << "from version " << from << ": " << store.status();
+    auto db = sqlite::Database::Open(dir + "/c.db", sqlite::Database::Mode::kReadOnly);
+    EXPECT_EQ(*SchemaVersion(*db), LatestSchemaVersion());
+    std::filesystem::remove_all(dir);
+  }
+}
+
+}  // namespace
+}  // namespace cordon::storage
