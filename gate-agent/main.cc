@@ -25,7 +25,8 @@ int main(int argc, char** argv) {
   CLI::App cli{"cordon-gate: the gate agent. Reads 'CREDENTIAL in|out' lines, stores each scan "
                "in a local outbox, streams it to cordond and shows the decision."};
   cli.add_option("-g,--gate-id", gate_id, "this gate's registered id, e.g. north-1")->required();
-  cli.add_option("-d,--daemon", daemon, "cordond address (default 127.0.0.1:7400)");
+  cli.add_option("-d,--daemon", daemon, "cordond address (default 127.0.0.1:7400)")
+      ->envname("CORDON_DAEMON");
   cli.add_option("--outbox", outbox_path, "outbox file (default ./GATE_ID.outbox.db)");
   cli.add_option("-i,--input", input,
                  "read scans from this file ('-' for stdin); a restarted agent resumes after "
