@@ -41,7 +41,7 @@ void Display::LinkUp(const v1::Welcome& welcome, size_t resending) {
   }
   out_ << "[" << gate_id_ << "] online: cordond " << welcome.daemon_version() << ", policy v"
        << welcome.policy_version();
-  if (resending > 0) out_ << ", resending " << resending << " unacknowledged scan(s)";
+  if (resending > 0) out_ << ", sending " << resending << " stored scan(s) not yet acknowledged";
   out_ << std::endl;
 }
 
