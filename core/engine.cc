@@ -98,6 +98,13 @@ Decision DecideExit(const PolicySnapshot& policy, const AccessState& state, cons
 
 }  // namespace
 
+std::string_view AlertKindName(AlertKind kind) {
+  switch (kind) {
+    case AlertKind::kExitWithoutEntry: return "exit_without_entry";
+  }
+  return "unknown";
+}
+
 Decision Decide(const PolicySnapshot& policy, const AccessState& state, const ScanInput& scan,
                 TimePoint now) {
   const Person* person = policy.FindByCredential(scan.credential);

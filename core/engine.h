@@ -18,6 +18,9 @@ namespace cordon {
 enum class AlertKind : uint8_t {
   kExitWithoutEntry = 1,  // numbers match proto cordon.v1.AlertKind
 };
+// "exit_without_entry": the label metrics and logs use.
+std::string_view AlertKindName(AlertKind kind);
+inline constexpr AlertKind kAllAlertKinds[] = {AlertKind::kExitWithoutEntry};
 
 struct ScanInput {
   CredentialHash credential;

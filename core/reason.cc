@@ -21,7 +21,15 @@ constexpr std::array<std::pair<Reason, std::string_view>, 12> kNames{{
     {Reason::kDenyPassUsed, "DENY_PASS_USED"},
 }};
 
+constexpr std::array<Reason, kNames.size()> kAll = [] {
+  std::array<Reason, kNames.size()> all{};
+  for (size_t i = 0; i < kNames.size(); ++i) all[i] = kNames[i].first;
+  return all;
+}();
+
 }  // namespace
+
+std::span<const Reason> AllReasons() { return kAll; }
 
 std::string_view ReasonName(Reason r) {
   for (const auto& [reason, name] : kNames) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string_view>
 
 namespace cordon {
@@ -30,5 +31,7 @@ inline bool IsAllow(Reason r) { return static_cast<uint16_t>(r) < 100; }
 std::string_view ReasonName(Reason r);
 // Accepts a stored or transmitted number; nullopt for an unknown one.
 std::optional<Reason> ReasonFromNumber(int number);
+// Every reason, in code order (metrics pre-create a counter for each).
+std::span<const Reason> AllReasons();
 
 }  // namespace cordon

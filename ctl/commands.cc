@@ -5,7 +5,11 @@
 #include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -90,6 +94,7 @@ Commands::Commands(Options options, std::ostream& out, std::ostream& err)
   channel_ = grpc::CreateChannel(options_.daemon, grpc::InsecureChannelCredentials());
   admin_ = v1::AdminService::NewStub(channel_);
   security_ = v1::SecurityService::NewStub(channel_);
+  health_ = grpc::health::v1::Health::NewStub(channel_);
 }
 
 std::unique_ptr<grpc::ClientContext> Commands::Context(int timeout_s) const {
@@ -544,6 +549,122 @@ int Commands::Alerts(const std::string& from, const std::string& to, int limit) 
   t.Print(out_);
   out_ << resp.alerts_size() << " alert(s)\n";
   return kOk;
+}
+
+// ---------------------------------------------------------------- operations
+
+namespace {
+
+std::string Megabytes(uint64_t bytes) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(bytes) / 1e6);
+  return buf;
+}
+
+std::string Hex(const unsigned char* md, unsigned len) {
+  static const char* kHex = "0123456789abcdef";
+  std::string hex;
+  for (unsigned i = 0; i < len; ++i) {
+    hex += kHex[md[i] >> 4];
+    hex += kHex[md[i] & 15];
+  }
+  return hex;
+}
+
+}  // namespace
+
+int Commands::Backup(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (fs::exists(path, ec)) return Usage(path + " already exists; choose a new file name");
+  std::string partial = path + ".partial";
+  std::ofstream file(partial, std::ios::binary | std::ios::trunc);
+  if (!file) return Usage("cannot write " + partial);
+  // A large campus takes a while to copy: no deadline (Ctrl-C stops it).
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  auto reader = admin_->Backup(ctx.get(), v1::BackupRequest());
+  EVP_MD_CTX* digest = EVP_MD_CTX_new();
+  EVP_DigestInit_ex(digest, EVP_sha256(), nullptr);
+  v1::BackupChunk chunk;
+  v1::BackupHeader header;
+  std::string sha_from_daemon;
+  uint64_t received = 0;
+  int shown_percent = -1;
+  bool progress = isatty(STDERR_FILENO) != 0;
+  while (reader->Read(&chunk)) {
+    if (chunk.has_header()) {
+      header = chunk.header();
+    } else if (chunk.kind_case() == v1::BackupChunk::kData) {
+      file.write(chunk.data().data(), static_cast<std::streamsize>(chunk.data().size()));
+      EVP_DigestUpdate(digest, chunk.data().data(), chunk.data().size());
+      received += chunk.data().size();
+      int percent = header.size_bytes() ? static_cast<int>(received * 100 / header.size_bytes()) : 100;
+      if (progress && percent != shown_percent) {
+        err_ << "\rbackup: " << percent << "% (" << Megabytes(received) << " of "
+             << Megabytes(header.size_bytes()) << ")" << std::flush;
+        shown_percent = percent;
+      }
+    } else if (chunk.has_trailer()) {
+      sha_from_daemon = chunk.trailer().sha256_hex();
+    }
+  }
+  if (progress && shown_percent >= 0) err_ << "\n";
+  grpc::Status st = reader->Finish();
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  EVP_DigestFinal_ex(digest, md, &len);
+  EVP_MD_CTX_free(digest);
+  file.close();
+  auto discard = [&] { fs::remove(partial, ec); };
+  if (!st.ok()) {
+    discard();
+    return Fail(st);
+  }
+  std::string sha = Hex(md, len);
+  if (!file || received != header.size_bytes() || sha != sha_from_daemon) {
+    discard();
+    err_ << "cordonctl: the backup arrived damaged (" << received << " of "
+         << header.size_bytes() << " bytes, checksum " << (sha == sha_from_daemon ? "ok" : "wrong")
+         << "); nothing was written\n";
+    return kFailed;
+  }
+  fs::rename(partial, path, ec);
+  if (ec) {
+    discard();
+    return Usage("cannot rename " + partial + " to " + path + ": " + ec.message());
+  }
+  if (options_.json) {
+    out_ << "{\"file\":" << console::JsonString(path) << ",\"sha256\":\"" << sha
+         << "\",\"header\":";
+    google::protobuf::util::JsonPrintOptions opts;
+    opts.always_print_primitive_fields = true;
+    opts.preserve_proto_field_names = true;
+    std::string json;
+    (void)google::protobuf::util::MessageToJsonString(header, &json, opts);
+    out_ << json << "}\n";
+  } else {
+    out_ << "backup written to " << path << ": " << Megabytes(header.size_bytes()) << ", "
+         << header.events() << " events (up to event " << header.highest_event_id()
+         << "), policy v" << header.policy_version() << ", schema v" << header.schema_version()
+         << ", taken " << FormatLocal(FromTs(header.taken_at())) << "\n"
+         << "sha256 " << sha << "\n"
+         << "restore: see README, Backups (the campus.key of this campus is needed too)\n";
+  }
+  return kOk;
+}
+
+int Commands::Health() {
+  grpc::health::v1::HealthCheckRequest req;
+  grpc::health::v1::HealthCheckResponse resp;
+  auto ctx = Context();
+  if (auto st = health_->Check(ctx.get(), req, &resp); !st.ok()) return Fail(st);
+  std::string status = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(resp.status());
+  if (options_.json) {
+    out_ << "{\"status\":\"" << status << "\"}\n";
+  } else {
+    out_ << "cordond at " << options_.daemon << ": " << status << "\n";
+  }
+  return resp.status() == grpc::health::v1::HealthCheckResponse::SERVING ? kOk : kFailed;
 }
 
 }  // namespace cordon::ctl

@@ -13,6 +13,7 @@
 
 #include "cordon/v1/admin.grpc.pb.h"
 #include "cordon/v1/security.grpc.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "core/time.h"
 
 namespace cordon::ctl {
@@ -55,6 +56,10 @@ class Commands {
   int Presence();
   int Alerts(const std::string& from, const std::string& to, int limit);
 
+  // Operations.
+  int Backup(const std::string& path);
+  int Health();
+
  private:
   std::unique_ptr<grpc::ClientContext> Context(int timeout_s = 0) const;
   int Fail(const grpc::Status& status) const;
@@ -71,6 +76,7 @@ class Commands {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
   std::unique_ptr<v1::SecurityService::Stub> security_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 
 }  // namespace cordon::ctl

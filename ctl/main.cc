@@ -115,6 +115,15 @@ int main(int argc, char** argv) {
   alerts->add_option("--limit", limit, "at most this many (default 1000)");
   on(alerts, [&](Commands& c) { return c.Alerts(from, to, limit); });
 
+  // operations
+  std::string backup_file;
+  auto* backup = app.add_subcommand(
+      "backup", "take a consistent online copy of the daemon's database (gates keep flowing)");
+  backup->add_option("FILE", backup_file, "new file to write the copy to")->required();
+  on(backup, [&](Commands& c) { return c.Backup(backup_file); });
+  on(app.add_subcommand("health", "is cordond serving? (exit 0 when SERVING)"),
+     [&](Commands& c) { return c.Health(); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -23,11 +23,12 @@ TimePoint FromTimestamp(const google::protobuf::Timestamp& ts) {
 }  // namespace
 
 Agent::Agent(AgentOptions options, Outbox& outbox, Display& display, Turnstile& turnstile,
-             const Clock& clock)
+             AgentMetrics& metrics, const Clock& clock)
     : options_(std::move(options)),
       outbox_(outbox),
       display_(display),
       turnstile_(turnstile),
+      metrics_(metrics),
       clock_(clock) {}
 
 absl::Status Agent::Load() {
@@ -99,6 +100,7 @@ int Agent::Run(int finite_sources) {
         Handle(*message);
       } else if (auto* down = std::get_if<LinkDown>(&event)) {
         link_up_ = false;
+        metrics_.CountLinkDown();
         display_.LinkDown(down->status, down->retry_in, unacked_.size());
       } else if (auto* refused = std::get_if<Refused>(&event)) {
         link_up_ = false;
@@ -111,6 +113,7 @@ int Agent::Run(int finite_sources) {
       }
     }
     FlushScans();
+    metrics_.SetOutboxDepth(unacked_.size());
     if (auto st = Settle(); !st.ok()) {
       std::cerr << "cordon-gate: outbox write failed: " << st.message() << "\n";
       return kExitError;
@@ -157,6 +160,7 @@ void Agent::Handle(ScanLines& lines) {
   for (size_t i = 0; i < lines.lines.size(); ++i) {
     auto parsed = ParseScanLine(lines.lines[i]);
     if (auto* bad = std::get_if<BadLine>(&parsed)) {
+      metrics_.CountBadLine();
       display_.BadLine(lines.source, lines.first_line_number + static_cast<int64_t>(i),
                        bad->problem);
     } else if (auto* scan = std::get_if<ParsedScan>(&parsed)) {
@@ -198,6 +202,7 @@ void Agent::Handle(const LinkUp& up) {
   Acknowledge(up.welcome.committed_up_to_seq());
   display_.LinkUp(up.welcome, unacked_.size());
   link_up_ = true;
+  metrics_.CountLinkUp();
   // Resend what is unacknowledged, oldest first, before anything new.
   for (const auto& [seq, scan] : unacked_) SendScan(seq, scan);
 }
@@ -228,6 +233,8 @@ void Agent::HandleDecision(const v1::Decision& d) {
   bool late = !scan.read_at ||
               std::chrono::steady_clock::now() - *scan.read_at > options_.decision_timeout;
   bool actuate = d.allowed() && !late;
+  metrics_.CountDecision(held.reason, late);
+  if (scan.read_at) metrics_.ObserveRoundTrip(std::chrono::steady_clock::now() - *scan.read_at);
   if (actuate) {
     turnstile_.Open({{"CORDON_GATE", options_.gate_id},
                      {"CORDON_SEQ", std::to_string(d.seq())},

@@ -18,6 +18,7 @@
 
 #include "cordon/v1/gate.pb.h"
 #include "core/time.h"
+#include "gate-agent/agent_metrics.h"
 #include "gate-agent/display.h"
 #include "gate-agent/outbox.h"
 #include "gate-agent/scan_sources.h"
@@ -45,7 +46,7 @@ class Agent {
   using Sender = std::function<bool(const v1::GateMessage&)>;
 
   Agent(AgentOptions options, Outbox& outbox, Display& display, Turnstile& turnstile,
-        const Clock& clock);
+        AgentMetrics& metrics, const Clock& clock);
 
   // Loads unacknowledged scans from the outbox; call before Run().
   absl::Status Load();
@@ -100,6 +101,7 @@ class Agent {
   Outbox& outbox_;
   Display& display_;
   Turnstile& turnstile_;
+  AgentMetrics& metrics_;
   const Clock& clock_;
   Sender send_;
 

@@ -4,20 +4,25 @@
 
 #include <CLI/CLI.hpp>
 #include <csignal>
+#include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "core/identifiers.h"
 #include "gate-agent/agent.h"
+#include "gate-agent/agent_metrics.h"
 #include "gate-agent/daemon_link.h"
 #include "gate-agent/display.h"
 #include "gate-agent/outbox.h"
 #include "gate-agent/scan_sources.h"
 #include "gate-agent/turnstile.h"
+#include "metrics/exporter.h"
 
 int main(int argc, char** argv) {
   using namespace cordon::gate;
-  std::string gate_id, daemon = "127.0.0.1:7400", outbox_path, input, scanner_listen, on_allow;
+  std::string gate_id, daemon = "127.0.0.1:7400", outbox_path, input, scanner_listen, on_allow,
+      metrics_listen, metrics_port_file;
   bool json = false;
   double rate = 0;
   int64_t decision_timeout_ms = 3000, drain_timeout_s = 0, initial_backoff_ms = 200,
@@ -44,6 +49,9 @@ int main(int argc, char** argv) {
                  "when the input ends: seconds to wait for the last acks (0: forever)");
   cli.add_option("--initial-backoff-ms", initial_backoff_ms, "first reconnect delay");
   cli.add_option("--max-backoff-ms", max_backoff_ms, "longest reconnect delay");
+  cli.add_option("--metrics-listen", metrics_listen,
+                 "serve Prometheus metrics on HOST:PORT (default: off)");
+  cli.add_option("--metrics-port-file", metrics_port_file, "write the bound metrics port here");
   CLI11_PARSE(cli, argc, argv);
 
   if (auto problem = cordon::CheckGateId(gate_id); !problem.empty()) {
@@ -69,7 +77,27 @@ int main(int argc, char** argv) {
   Turnstile turnstile(on_allow);
   AgentOptions options{gate_id, std::chrono::milliseconds(decision_timeout_ms),
                        std::chrono::seconds(drain_timeout_s)};
-  Agent agent(options, **outbox, display, turnstile, clock);
+  cordon::metrics::Exporter exporter;
+  AgentMetrics metrics(exporter.registry());
+  Agent agent(options, **outbox, display, turnstile, metrics, clock);
+  if (!metrics_listen.empty()) {
+    exporter.AddCallbackGauge("cordon_gate_outbox_depth",
+                              "Scans stored on the gate and not yet acknowledged by the daemon",
+                              [&metrics] { return metrics.outbox_depth(); });
+    exporter.AddCallbackGauge("cordon_gate_link_up", "1 while the stream to the daemon is up",
+                              [&metrics] { return metrics.link_up(); });
+    if (auto st = exporter.Listen(metrics_listen); !st.ok()) {
+      std::cerr << "cordon-gate: " << st.message() << "\n";
+      return kExitError;
+    }
+    std::cerr << "cordon-gate: metrics on http://" << metrics_listen << "/metrics (port "
+              << exporter.port() << ")" << std::endl;
+    if (!metrics_port_file.empty()) {
+      std::string tmp = metrics_port_file + ".tmp";
+      { std::ofstream(tmp) << exporter.port() << "\n"; }
+      std::rename(tmp.c_str(), metrics_port_file.c_str());  // atomic for readers
+    }
+  }
   if (auto st = agent.Load(); !st.ok()) {
     std::cerr << "cordon-gate: cannot read outbox: " << st.message() << "\n";
     return kExitError;

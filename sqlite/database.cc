@@ -35,6 +35,22 @@ absl::StatusOr<Database> Database::Open(const std::string& path, Mode mode) {
   return db;
 }
 
+absl::Status CopyDatabase(Database& source, const std::string& dest_path) {
+  sqlite3* raw = nullptr;
+  int rc = sqlite3_open_v2(dest_path.c_str(), &raw,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
+  Database dest(raw);
+  if (rc != SQLITE_OK) return SqliteStatus(raw, rc, "open " + dest_path);
+  sqlite3_backup* backup = sqlite3_backup_init(raw, "main", source.raw(), "main");
+  if (backup == nullptr) return SqliteStatus(raw, sqlite3_errcode(raw), "backup to " + dest_path);
+  rc = sqlite3_backup_step(backup, -1);  // -1: every page, under one read lock
+  int finish = sqlite3_backup_finish(backup);
+  if (rc != SQLITE_DONE) return SqliteStatus(raw, rc, "backup to " + dest_path);
+  if (finish != SQLITE_OK) return SqliteStatus(raw, finish, "backup to " + dest_path);
+  // A self-contained file: no WAL beside it.
+  return dest.Exec("PRAGMA journal_mode=DELETE;");
+}
+
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
     if (db_) sqlite3_close_v2(db_);

@@ -16,6 +16,8 @@
 namespace cordon::sqlite {
 
 class Statement;
+class Database;
+absl::Status CopyDatabase(Database& source, const std::string& dest_path);
 
 // One SQLite connection. Not thread-safe: one thread uses it at a time.
 class Database {
@@ -39,6 +41,7 @@ class Database {
   sqlite3* raw() const { return db_; }
 
  private:
+  friend absl::Status CopyDatabase(Database& source, const std::string& dest_path);
   explicit Database(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
 };
@@ -95,6 +98,11 @@ class Transaction {
   explicit Transaction(Database* db) : db_(db) {}
   Database* db_;
 };
+
+// Copies `source` into a new database file at `dest_path` with the online
+// backup API, in one step: the copy is the snapshot of one read transaction,
+// and in WAL mode the writer is not blocked while it is taken.
+absl::Status CopyDatabase(Database& source, const std::string& dest_path);
 
 // Maps an SQLite result code to a status; ok for SQLITE_OK/ROW/DONE.
 absl::Status SqliteStatus(sqlite3* db, int rc, std::string_view what);

@@ -64,6 +64,7 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
       {"journal", {{"max_batch", uint(next.journal_max_batch)}}},
       {"queries", {{"threads", uint(next.query_threads)}}},
       {"shutdown", {{"drain_timeout_ms", uint(next.drain_timeout_ms)}}},
+      {"metrics", {{"listen", str(next.metrics_listen)}, {"port_file", str(next.metrics_port_file)}}},
   };
 
   for (const auto& kv : root) {
@@ -108,7 +109,28 @@ absl::Status ValidateConfig(const DaemonConfig& config) {
                                       "' must be host:port, e.g. 127.0.0.1:7400");
   }
   if (config.data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
+  if (!config.metrics_listen.empty() && config.metrics_listen.find(':') == std::string::npos) {
+    return absl::InvalidArgumentError("metrics listen address '" + config.metrics_listen +
+                                      "' must be host:port, e.g. 127.0.0.1:9464");
+  }
   return absl::OkStatus();
+}
+
+std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
+                                                const DaemonConfig& reloaded) {
+  std::vector<std::string> changed;
+  auto check = [&](const char* name, bool differs) {
+    if (differs) changed.emplace_back(name);
+  };
+  check("listen", running.listen != reloaded.listen);
+  check("data_dir", running.data_dir != reloaded.data_dir);
+  check("port_file", running.port_file != reloaded.port_file);
+  check("journal.max_batch", running.journal_max_batch != reloaded.journal_max_batch);
+  check("queries.threads", running.query_threads != reloaded.query_threads);
+  check("shutdown.drain_timeout_ms", running.drain_timeout_ms != reloaded.drain_timeout_ms);
+  check("metrics.listen", running.metrics_listen != reloaded.metrics_listen);
+  check("metrics.port_file", running.metrics_port_file != reloaded.metrics_port_file);
+  return changed;
 }
 
 }  // namespace cordon::app

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -18,7 +19,16 @@ struct DaemonConfig {
   uint32_t journal_max_batch = 4096;
   uint32_t query_threads = 2;
   uint32_t drain_timeout_ms = 10000;  // SIGTERM: how long to wait for commits
+  // Prometheus /metrics on host:port; empty = off. Port 0 picks a free one.
+  std::string metrics_listen;
+  std::string metrics_port_file;  // if set, the bound metrics port is written here
 };
+
+// What SIGHUP can change without a restart: logging and the heartbeat
+// interval told to gates at their next Hello. Everything else needs a
+// restart; a reload that changes it says so in the log and keeps the old value.
+std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
+                                                const DaemonConfig& reloaded);
 
 // Reads a YAML config file over `config`. Every problem names the file, line
 // and key; on error `config` is unchanged.

@@ -6,10 +6,13 @@
 
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <cstdlib>
+#include <thread>
 #include <filesystem>
 #include <fstream>
 
 #include "daemon/app/campus_secret.h"
+#include "daemon/app/logging.h"
 
 namespace cordon::app {
 namespace {
@@ -29,9 +32,21 @@ absl::Status WritePortFile(const std::string& path, int port) {
   return absl::OkStatus();
 }
 
+// Fault injection for tests: CORDON_FAILPOINT_<NAME>_DELAY_MS holds the
+// daemon at a named point, so a test can observe what clients see there.
+void Failpoint(const char* name) {
+  std::string var = std::string("CORDON_FAILPOINT_") + name + "_DELAY_MS";
+  if (const char* ms = std::getenv(var.c_str())) {
+    spdlog::warn("failpoint {}: holding for {} ms", name, ms);
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoll(ms)));
+  }
+}
+
 }  // namespace
 
-Daemon::Daemon(DaemonConfig config, const Clock& clock) : config_(std::move(config)), clock_(clock) {}
+Daemon::Daemon(DaemonConfig config, const Clock& clock)
+    : config_(std::move(config)), clock_(clock),
+      heartbeat_interval_ms_(config_.heartbeat_interval_ms) {}
 
 Daemon::~Daemon() { Shutdown(); }
 
@@ -49,45 +64,62 @@ absl::Status Daemon::Start() {
   auto secret = LoadOrCreateCampusSecret(config_.data_dir + "/campus.key");
   if (!secret.ok()) return secret.status();
   hasher_.emplace(*secret);
-
-  auto started = std::chrono::steady_clock::now();
   auto store = storage::SqliteStore::Open(config_.data_dir + "/cordon.db");
   if (!store.ok()) return store.status();
   store_ = std::move(*store);
-  auto policy = store_->LoadPolicy();
-  if (!policy.ok()) return policy.status();
-  size_t people = policy->people.size();
-  int64_t version = policy->version;
-  policy_.emplace(std::make_shared<const PolicySnapshot>(std::move(*policy)));
-  if (auto st = presence_.Restore(*store_); !st.ok()) return st;
-  auto marks = store_->LoadIncarnations();
-  if (!marks.ok()) return marks.status();
-  ledger_.Restore(*marks);
-  auto restored_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                         std::chrono::steady_clock::now() - started).count();
-  spdlog::info("restored policy v{} ({} people), {} on campus, {} gate incarnations in {} ms",
-               version, people, presence_.OnCampusCount(), marks->size(), restored_ms);
+  if (auto st = store_->CheckCampusKey(*hasher_); !st.ok()) return st;
 
+  // Until Restore() publishes the real policy, services refuse (lifecycle).
+  policy_.emplace(std::make_shared<const PolicySnapshot>());
   storage::JournalWriter::Options jopts;
   jopts.max_batch = config_.journal_max_batch;
+  jopts.on_commit_timing = [this](size_t events, std::chrono::nanoseconds took) {
+    metrics_.ObserveCommit(events, took);
+  };
+  jopts.on_commit_failure = [this] { metrics_.CountCommitFailure(); };
   journal_ = std::make_unique<storage::JournalWriter>(
       *store_, jopts, [this](std::span<const storage::RecordedEvent> batch) {
         ledger_.OnCommitted(batch);
       });
   journal_->Start();
-
   work_.emplace(queries_.get_executor());
   for (uint32_t i = 0; i < config_.query_threads; ++i) {
     query_threads_.emplace_back([this] { queries_.run(); });
   }
-  rpc::QueryRunner run_query = [this](std::function<void()> work) { RunQuery(std::move(work)); };
 
-  gate_service_ = std::make_unique<rpc::GateService>(rpc::GateServiceDeps{
-      *policy_, presence_, *journal_, ledger_, *hasher_, clock_, config_.heartbeat_interval_ms});
-  admin_service_ = std::make_unique<rpc::AdminService>(
-      rpc::AdminServiceDeps{*policy_, presence_, *journal_, ledger_, *hasher_, clock_, run_query});
+  if (auto st = StartServer(); !st.ok()) return st;
+  Failpoint("START");
+  if (auto st = Restore(); !st.ok()) return st;
+
+  AddGauges();
+  if (!config_.metrics_listen.empty()) {
+    if (auto st = exporter_.Listen(config_.metrics_listen); !st.ok()) return st;
+    spdlog::info("metrics on http://{}/metrics (port {})", config_.metrics_listen,
+                 exporter_.port());
+    if (!config_.metrics_port_file.empty()) {
+      if (auto st = WritePortFile(config_.metrics_port_file, exporter_.port()); !st.ok()) {
+        return st;
+      }
+    }
+  }
+  lifecycle_.Set(rpc::Lifecycle::Phase::kServing);
+  server_->GetHealthCheckService()->SetServingStatus(true);
+  spdlog::info("cordond {} serving on {} (port {}), data in {}", CORDON_VERSION, config_.listen,
+               port_, config_.data_dir);
+  if (!config_.port_file.empty()) return WritePortFile(config_.port_file, port_);
+  return absl::OkStatus();
+}
+
+absl::Status Daemon::StartServer() {
+  rpc::QueryRunner run_query = [this](std::function<void()> work) { RunQuery(std::move(work)); };
+  gate_service_ = std::make_unique<rpc::GateService>(
+      rpc::GateServiceDeps{*policy_, presence_, *journal_, ledger_, *hasher_, clock_, metrics_,
+                           lifecycle_, heartbeat_interval_ms_});
+  admin_service_ = std::make_unique<rpc::AdminService>(rpc::AdminServiceDeps{
+      *policy_, presence_, *journal_, ledger_, *hasher_, clock_, lifecycle_, run_query, *store_,
+      config_.data_dir});
   security_service_ = std::make_unique<rpc::SecurityService>(
-      rpc::SecurityServiceDeps{*policy_, presence_, *store_, clock_, run_query});
+      rpc::SecurityServiceDeps{*policy_, presence_, *store_, clock_, lifecycle_, run_query});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -109,11 +141,61 @@ absl::Status Daemon::Start() {
     return absl::UnavailableError("cannot listen on " + config_.listen +
                                   " (address in use or not local?)");
   }
-  server_->GetHealthCheckService()->SetServingStatus(true);
-  spdlog::info("cordond {} serving on {} (port {}), data in {}", CORDON_VERSION, config_.listen,
-               port_, config_.data_dir);
-  if (!config_.port_file.empty()) return WritePortFile(config_.port_file, port_);
+  server_->GetHealthCheckService()->SetServingStatus(false);
+  spdlog::info("listening on {} (port {}); restoring state, NOT_SERVING until done",
+               config_.listen, port_);
   return absl::OkStatus();
+}
+
+absl::Status Daemon::Restore() {
+  auto started = std::chrono::steady_clock::now();
+  auto policy = store_->LoadPolicy();
+  if (!policy.ok()) return policy.status();
+  size_t people = policy->people.size();
+  int64_t version = policy->version;
+  policy_->Publish(std::make_shared<const PolicySnapshot>(std::move(*policy)));
+  if (auto st = presence_.Restore(*store_); !st.ok()) return st;
+  auto marks = store_->LoadIncarnations();
+  if (!marks.ok()) return marks.status();
+  ledger_.Restore(*marks);
+  auto restored_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now() - started).count();
+  spdlog::info("restored policy v{} ({} people), {} on campus, {} gate incarnations in {} ms",
+               version, people, presence_.OnCampusCount(), marks->size(), restored_ms);
+  return absl::OkStatus();
+}
+
+void Daemon::AddGauges() {
+  exporter_.AddCallbackGauge("cordon_ingest_queue_depth",
+                             "Events decided and waiting for the journal writer",
+                             [this] { return static_cast<double>(journal_->stats().queue_depth); });
+  exporter_.AddCallbackGauge("cordon_gates_connected", "Gates with a live stream", [this] {
+    return static_cast<double>(ledger_.ConnectedCount());
+  });
+  exporter_.AddCallbackGauge("cordon_people_on_campus", "People inside the campus now", [this] {
+    return static_cast<double>(presence_.OnCampusCount());
+  });
+  exporter_.AddCallbackGauge("cordon_policy_version", "Version of the policy in force", [this] {
+    return static_cast<double>(policy_->Get()->version);
+  });
+  exporter_.AddCallbackGauge("cordon_policy_people", "People in the policy in force", [this] {
+    return static_cast<double>(policy_->Get()->people.size());
+  });
+  exporter_.AddCallbackGauge("cordon_serving", "1 while serving, 0 while starting or draining",
+                             [this] { return lifecycle_.serving() ? 1.0 : 0.0; });
+}
+
+void Daemon::Reload(const DaemonConfig& reloaded) {
+  for (const auto& name : SettingsNeedingRestart(config_, reloaded)) {
+    spdlog::warn("reload: {} changed; it takes effect after a restart", name);
+  }
+  if (reloaded.log_level != config_.log_level || reloaded.log_json != config_.log_json) {
+    ConfigureLogging(reloaded);
+  }
+  uint32_t before = heartbeat_interval_ms_.exchange(reloaded.heartbeat_interval_ms);
+  spdlog::info("reload: log level {}, {} logs, gate heartbeat {} ms (was {} ms)",
+               reloaded.log_level, reloaded.log_json ? "JSON" : "text",
+               reloaded.heartbeat_interval_ms, before);
 }
 
 void Daemon::Shutdown() {
@@ -121,8 +203,9 @@ void Daemon::Shutdown() {
   stopped_ = true;
   if (server_) {
     spdlog::info("draining: refusing new gates, committing what was received");
+    lifecycle_.Set(rpc::Lifecycle::Phase::kDraining);
     server_->GetHealthCheckService()->SetServingStatus(false);
-    gate_service_->StartDraining();
+    Failpoint("DRAIN");
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.drain_timeout_ms);
     if (!journal_->WaitUntilCommitted(deadline)) {

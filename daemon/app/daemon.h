@@ -6,6 +6,7 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <thread>
@@ -15,14 +16,17 @@
 #include "core/credential.h"
 #include "core/time.h"
 #include "daemon/app/config.h"
+#include "daemon/metrics/daemon_metrics.h"
 #include "daemon/presence/campus_presence.h"
 #include "daemon/rpc/admin_service.h"
 #include "daemon/rpc/gate_ledger.h"
 #include "daemon/rpc/gate_service.h"
+#include "daemon/rpc/lifecycle.h"
 #include "daemon/rpc/policy_holder.h"
 #include "daemon/rpc/security_service.h"
 #include "daemon/storage/journal_writer.h"
 #include "daemon/storage/sqlite_store.h"
+#include "metrics/exporter.h"
 
 namespace cordon::app {
 
@@ -33,10 +37,16 @@ class Daemon {
   Daemon(const Daemon&) = delete;
   Daemon& operator=(const Daemon&) = delete;
 
-  // Opens the data directory, restores policy, presence and the gate ledger
-  // from the database, and starts serving.
+  // Opens the data directory and the database, starts listening (health
+  // says NOT_SERVING and services answer UNAVAILABLE), restores policy,
+  // presence and the gate ledger, then serves.
   absl::Status Start();
   int port() const { return port_; }
+  int metrics_port() const { return exporter_.port(); }
+
+  // SIGHUP: applies what can change while running (see
+  // SettingsNeedingRestart) and logs what cannot. Streams stay up.
+  void Reload(const DaemonConfig& reloaded);
 
   // SIGTERM/SIGINT: refuse new gates and stop reading, commit what was
   // received and ack it, close the streams, stop. Idempotent.
@@ -44,11 +54,18 @@ class Daemon {
 
  private:
   void RunQuery(std::function<void()> work);
+  absl::Status StartServer();
+  absl::Status Restore();
+  void AddGauges();
 
   const DaemonConfig config_;
   const Clock& clock_;
   int port_ = 0;
   bool stopped_ = false;
+  std::atomic<uint32_t> heartbeat_interval_ms_;
+  rpc::Lifecycle lifecycle_;
+  metrics::Exporter exporter_;
+  metrics::DaemonMetrics metrics_{exporter_.registry()};
 
   std::unique_ptr<storage::SqliteStore> store_;
   std::optional<CredentialHasher> hasher_;

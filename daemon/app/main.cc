@@ -1,62 +1,73 @@
 // cordond: the campus access-control daemon.
 #include <CLI/CLI.hpp>
-#include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
 #include <csignal>
 #include <iostream>
+#include <optional>
 
 #include "daemon/app/config.h"
 #include "daemon/app/daemon.h"
+#include "daemon/app/logging.h"
 
 namespace {
 
-void SetUpLogging(const cordon::app::DaemonConfig& config) {
-  auto logger = spdlog::stderr_color_mt("cordond");
-  spdlog::set_default_logger(logger);
-  spdlog::set_level(spdlog::level::from_str(config.log_level));
-  if (config.log_json) {
-    spdlog::set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%fZ","level":"%l","logger":"%n","message":"%v"})",
-        spdlog::pattern_time_type::utc);
-  } else {
-    spdlog::set_pattern("%Y-%m-%d %H:%M:%S.%e %^%-5l%$ %v");
+using cordon::app::DaemonConfig;
+
+// Flags given on the command line; they override the config file, also
+// when SIGHUP re-reads it.
+struct Flags {
+  std::string config_file, listen, data_dir, log_level, port_file, metrics_listen,
+      metrics_port_file;
+  bool log_json = false;
+};
+
+// Defaults, then the config file, then flags. Returns nullopt (and says why)
+// when the file or a value is bad.
+std::optional<DaemonConfig> BuildConfig(const Flags& f) {
+  DaemonConfig config;
+  if (!f.config_file.empty()) {
+    if (auto st = cordon::app::LoadConfigFile(f.config_file, config); !st.ok()) {
+      std::cerr << "cordond: " << st.message() << "\n";
+      return std::nullopt;
+    }
   }
+  if (!f.listen.empty()) config.listen = f.listen;
+  if (!f.data_dir.empty()) config.data_dir = f.data_dir;
+  if (!f.log_level.empty()) config.log_level = f.log_level;
+  if (f.log_json) config.log_json = true;
+  if (!f.port_file.empty()) config.port_file = f.port_file;
+  if (!f.metrics_listen.empty()) config.metrics_listen = f.metrics_listen;
+  if (!f.metrics_port_file.empty()) config.metrics_port_file = f.metrics_port_file;
+  if (auto st = cordon::app::ValidateConfig(config); !st.ok()) {
+    std::cerr << "cordond: " << st.message() << "\n";
+    return std::nullopt;
+  }
+  return config;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  cordon::app::DaemonConfig config;
-  std::string config_file;
+  Flags f;
   CLI::App cli{"cordond: campus access control. Decides gate scans, records every movement, "
                "answers the security office."};
-  cli.add_option("-c,--config", config_file, "YAML config file (flags override it)");
-  std::string listen, data_dir, log_level, port_file;
-  bool log_json = false;
-  cli.add_option("--listen", listen, "host:port to listen on (default 127.0.0.1:7400)");
-  cli.add_option("--data-dir", data_dir, "data directory (default ./cordon-data)");
-  cli.add_option("--log-level", log_level, "trace, debug, info, warn or error");
-  cli.add_flag("--log-json", log_json, "log JSON lines instead of text");
-  cli.add_option("--port-file", port_file, "write the bound port here once serving");
+  cli.add_option("-c,--config", f.config_file,
+                 "YAML config file (flags override it; SIGHUP re-reads it)");
+  cli.add_option("--listen", f.listen, "host:port to listen on (default 127.0.0.1:7400)");
+  cli.add_option("--data-dir", f.data_dir, "data directory (default ./cordon-data)");
+  cli.add_option("--log-level", f.log_level, "trace, debug, info, warn or error");
+  cli.add_flag("--log-json", f.log_json, "log JSON lines instead of text");
+  cli.add_option("--port-file", f.port_file, "write the bound port here once serving");
+  cli.add_option("--metrics-listen", f.metrics_listen,
+                 "serve Prometheus metrics on host:port (default: off)");
+  cli.add_option("--metrics-port-file", f.metrics_port_file,
+                 "write the bound metrics port here");
   CLI11_PARSE(cli, argc, argv);
 
-  if (!config_file.empty()) {
-    if (auto st = cordon::app::LoadConfigFile(config_file, config); !st.ok()) {
-      std::cerr << "cordond: " << st.message() << "\n";
-      return 2;
-    }
-  }
-  if (!listen.empty()) config.listen = listen;
-  if (!data_dir.empty()) config.data_dir = data_dir;
-  if (!log_level.empty()) config.log_level = log_level;
-  if (log_json) config.log_json = true;
-  if (!port_file.empty()) config.port_file = port_file;
-  if (auto st = cordon::app::ValidateConfig(config); !st.ok()) {
-    std::cerr << "cordond: " << st.message() << "\n";
-    return 2;
-  }
-  SetUpLogging(config);
+  std::optional<DaemonConfig> config = BuildConfig(f);
+  if (!config) return 2;
+  cordon::app::ConfigureLogging(*config);
 
   // Block the signals before any thread starts, so every thread inherits the
   // mask and only sigwait() below sees them.
@@ -64,17 +75,33 @@ int main(int argc, char** argv) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
   cordon::SystemClock clock;
-  cordon::app::Daemon daemon(config, clock);
+  cordon::app::Daemon daemon(*config, clock);
   if (auto st = daemon.Start(); !st.ok()) {
     spdlog::critical("cannot start: {}", st.ToString());
     return 1;
   }
-  int sig = 0;
-  sigwait(&signals, &sig);
-  spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+  for (;;) {
+    int sig = 0;
+    sigwait(&signals, &sig);
+    if (sig != SIGHUP) {
+      spdlog::info("received {}, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+      break;
+    }
+    if (f.config_file.empty()) {
+      spdlog::info("SIGHUP: no config file to reload (start with --config FILE)");
+      continue;
+    }
+    spdlog::info("SIGHUP: reloading {}", f.config_file);
+    if (std::optional<DaemonConfig> reloaded = BuildConfig(f)) {
+      daemon.Reload(*reloaded);
+    } else {
+      spdlog::error("reload failed (see above); still running with the previous config");
+    }
+  }
   daemon.Shutdown();
   return 0;
 }

@@ -1,8 +1,12 @@
 #include "daemon/rpc/admin_service.h"
 
+#include <openssl/evp.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "core/identifiers.h"
@@ -37,6 +41,13 @@ void FillGate(const Gate& gate, const GateLedger& ledger, v1::Gate* out) {
   out->set_connected(st.connected);
   if (st.last_seen) ToProto(*st.last_seen, out->mutable_last_seen());
 }
+
+// A client stream refused before its first read.
+class RefusedRead final : public grpc::ServerReadReactor<v1::ImportRosterChunk> {
+ public:
+  explicit RefusedRead(grpc::Status status) { Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
 
 // Imports a roster streamed in chunks; applies it (or not) once the client
 // has sent everything.
@@ -144,6 +155,7 @@ std::shared_ptr<PolicySnapshot> AdminService::NextSnapshot(const PolicySnapshot&
 
 grpc::ServerUnaryReactor* AdminService::RunChange(grpc::CallbackServerContext* ctx,
                                                   const char* what, Change change) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   auto* reactor = ctx->DefaultReactor();
   deps_.journal.Post([this, reactor, what, change = std::move(change)](storage::Store& store) {
     auto current = deps_.policy.Get();
@@ -162,6 +174,7 @@ grpc::ServerUnaryReactor* AdminService::RunChange(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AdminService::RegisterGate(grpc::CallbackServerContext* ctx,
                                                      const v1::RegisterGateRequest* req,
                                                      v1::Gate* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   if (auto p = CheckGateId(req->gate_id()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("gate_id: " + p));
   }
@@ -186,6 +199,7 @@ grpc::ServerUnaryReactor* AdminService::RegisterGate(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AdminService::ListGates(grpc::CallbackServerContext* ctx,
                                                   const v1::ListGatesRequest* /*req*/,
                                                   v1::ListGatesResponse* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   auto policy = deps_.policy.Get();  // dozens of gates: cheap enough to answer inline
   for (const auto& [id, gate] : policy->gates) FillGate(gate, deps_.ledger, resp->add_gates());
   return FinishNow(ctx, Status::OK);
@@ -194,6 +208,7 @@ grpc::ServerUnaryReactor* AdminService::ListGates(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AdminService::AddPerson(grpc::CallbackServerContext* ctx,
                                                   const v1::AddPersonRequest* req,
                                                   v1::Person* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   if (auto p = CheckExternalId(req->external_id()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("external_id: " + p));
   }
@@ -256,6 +271,7 @@ grpc::ServerUnaryReactor* AdminService::AddPerson(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AdminService::SetPersonActive(grpc::CallbackServerContext* ctx,
                                                         const v1::SetPersonActiveRequest* req,
                                                         v1::Person* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   return RunChange(ctx, "set person active", [this, req, resp](storage::Store& store,
                                                                const PolicySnapshot& current,
@@ -279,6 +295,7 @@ grpc::ServerUnaryReactor* AdminService::SetPersonActive(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* AdminService::ListPeople(grpc::CallbackServerContext* ctx,
                                                    const v1::ListPeopleRequest* req,
                                                    v1::ListPeopleResponse* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   auto page_size = PageSize(req->page_size());
   if (!page_size) return FinishNow(ctx, InvalidArgument("page_size: must not be negative"));
   std::optional<PersonCategory> category;
@@ -316,6 +333,7 @@ grpc::ServerUnaryReactor* AdminService::ListPeople(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* AdminService::GetPerson(grpc::CallbackServerContext* ctx,
                                                   const v1::GetPersonRequest* req,
                                                   v1::PersonDetail* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   auto policy = deps_.policy.Get();  // a few map lookups: answered inline
   const Person* person = policy->FindByExternalId(req->person());
@@ -336,12 +354,14 @@ grpc::ServerUnaryReactor* AdminService::GetPerson(grpc::CallbackServerContext* c
 
 grpc::ServerReadReactor<v1::ImportRosterChunk>* AdminService::ImportRoster(
     grpc::CallbackServerContext* ctx, v1::ImportRosterReport* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return new RefusedRead(std::move(st));
   return new RosterImport(deps_, ctx, resp);
 }
 
 grpc::ServerUnaryReactor* AdminService::SetQuarantine(grpc::CallbackServerContext* ctx,
                                                       const v1::SetQuarantineRequest* req,
                                                       v1::QuarantineOrder* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   if (!req->has_ends_at()) return FinishNow(ctx, InvalidArgument("ends_at: required"));
   if (auto p = CheckFreeText(req->reason()); !p.empty()) {
@@ -379,6 +399,7 @@ grpc::ServerUnaryReactor* AdminService::SetQuarantine(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* AdminService::ClearQuarantine(grpc::CallbackServerContext* ctx,
                                                         const v1::ClearQuarantineRequest* req,
                                                         v1::ClearQuarantineResponse* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   return RunChange(ctx, "clear quarantine", [this, req, resp](storage::Store& store,
                                                               const PolicySnapshot& current,
@@ -413,6 +434,7 @@ grpc::ServerUnaryReactor* AdminService::ClearQuarantine(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* AdminService::IssuePass(grpc::CallbackServerContext* ctx,
                                                   const v1::IssuePassRequest* req,
                                                   v1::SingleVisitPass* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   if (auto p = CheckName(req->host()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("host: " + p));
@@ -449,6 +471,123 @@ grpc::ServerUnaryReactor* AdminService::IssuePass(grpc::CallbackServerContext* c
                  version);
     return Status::OK;
   });
+}
+
+// ---------------------------------------------------------------- backup
+
+namespace {
+
+// Streams an online backup: the copy is made and read on the query pool, one
+// step per write, so no gRPC thread touches the disk. One write in flight.
+class BackupStream final : public grpc::ServerWriteReactor<v1::BackupChunk> {
+ public:
+  static constexpr size_t kChunk = 256 * 1024;
+
+  BackupStream(const AdminServiceDeps& deps, std::string peer)
+      : deps_(deps), peer_(std::move(peer)), digest_(EVP_MD_CTX_new()) {
+    path_ = deps_.scratch_dir + "/.backup-" + std::to_string(getpid()) + "-" +
+            std::to_string(reinterpret_cast<uintptr_t>(this)) + ".db";
+    deps_.run_query([this] { TakeCopy(); });
+  }
+
+  void OnWriteDone(bool ok) override {
+    if (!ok) {  // the client went away: stop, the copy is removed in OnDone
+      Finish(Status(StatusCode::CANCELLED, "backup stream broken"));
+      return;
+    }
+    if (done_) return;  // the trailer was the last write; Finish follows it
+    deps_.run_query([this] { NextChunk(); });
+  }
+
+  void OnDone() override {
+    std::error_code ec;
+    std::filesystem::remove(path_, ec);
+    delete this;
+  }
+
+ private:
+  ~BackupStream() override { EVP_MD_CTX_free(digest_); }
+
+  void TakeCopy() {
+    auto info = deps_.store.Backup(path_, deps_.clock.Now());
+    if (!info.ok()) {
+      spdlog::error("backup for {} failed: {}", peer_, info.status().ToString());
+      Finish(ToGrpc(info.status()));
+      return;
+    }
+    info_ = *info;
+    info_.requested_by = peer_;
+    file_.open(path_, std::ios::binary);
+    if (!file_ || EVP_DigestInit_ex(digest_, EVP_sha256(), nullptr) != 1) {
+      Finish(Status(StatusCode::INTERNAL, "cannot read the backup copy"));
+      return;
+    }
+    v1::BackupHeader* h = chunk_.mutable_header();
+    ToProto(info_.taken_at, h->mutable_taken_at());
+    h->set_size_bytes(static_cast<uint64_t>(info_.size_bytes));
+    h->set_schema_version(info_.schema_version);
+    h->set_policy_version(info_.policy_version);
+    h->set_highest_event_id(info_.highest_event_id);
+    h->set_events(info_.events);
+    StartWrite(&chunk_);
+  }
+
+  void NextChunk() {
+    std::string buf(kChunk, '\0');
+    file_.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+    buf.resize(static_cast<size_t>(file_.gcount()));
+    chunk_.Clear();
+    if (!buf.empty()) {
+      EVP_DigestUpdate(digest_, buf.data(), buf.size());
+      chunk_.set_data(std::move(buf));
+      StartWrite(&chunk_);
+      return;
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(digest_, md, &len);
+    static const char* kHex = "0123456789abcdef";
+    std::string hex;
+    for (unsigned i = 0; i < len; ++i) {
+      hex += kHex[md[i] >> 4];
+      hex += kHex[md[i] & 15];
+    }
+    chunk_.mutable_trailer()->set_sha256_hex(hex);
+    done_ = true;
+    spdlog::info("backup for {}: {} bytes, {} events (up to event {}), schema v{}", peer_,
+                 info_.size_bytes, info_.events, info_.highest_event_id, info_.schema_version);
+    storage::BackupInfo logged = info_;
+    deps_.journal.Post([logged](storage::Store& store) {
+      if (auto st = store.RecordBackup(logged); !st.ok()) {
+        spdlog::warn("backup taken but not logged: {}", st.ToString());
+      }
+    });
+    StartWriteAndFinish(&chunk_, grpc::WriteOptions(), Status::OK);
+  }
+
+  const AdminServiceDeps& deps_;
+  const std::string peer_;
+  std::string path_;
+  EVP_MD_CTX* digest_;
+  std::ifstream file_;
+  storage::BackupInfo info_;
+  v1::BackupChunk chunk_;
+  bool done_ = false;
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::BackupChunk>* AdminService::Backup(grpc::CallbackServerContext* ctx,
+                                                               const v1::BackupRequest* /*req*/) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) {
+    struct Refused final : grpc::ServerWriteReactor<v1::BackupChunk> {
+      explicit Refused(Status st) { Finish(std::move(st)); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(std::move(st));
+  }
+  spdlog::info("backup requested by {}", ctx->peer());
+  return new BackupStream(deps_, ctx->peer());
 }
 
 }  // namespace cordon::rpc

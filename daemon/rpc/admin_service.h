@@ -7,12 +7,14 @@
 #pragma once
 
 #include <functional>
+#include <string>
 
 #include "cordon/v1/admin.grpc.pb.h"
 #include "core/credential.h"
 #include "core/time.h"
 #include "daemon/presence/campus_presence.h"
 #include "daemon/rpc/gate_ledger.h"
+#include "daemon/rpc/lifecycle.h"
 #include "daemon/rpc/policy_holder.h"
 #include "daemon/storage/journal_writer.h"
 
@@ -28,7 +30,10 @@ struct AdminServiceDeps {
   GateLedger& ledger;
   const CredentialHasher& hasher;
   const Clock& clock;
+  const Lifecycle& lifecycle;
   QueryRunner run_query;
+  storage::Store& store;     // backups read through it (query threads)
+  std::string scratch_dir;   // where a backup copy is staged while it streams
 };
 
 class AdminService final : public v1::AdminService::CallbackService {
@@ -64,6 +69,9 @@ class AdminService final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* IssuePass(grpc::CallbackServerContext* ctx,
                                       const v1::IssuePassRequest* req,
                                       v1::SingleVisitPass* resp) override;
+
+  grpc::ServerWriteReactor<v1::BackupChunk>* Backup(grpc::CallbackServerContext* ctx,
+                                                    const v1::BackupRequest* req) override;
 
   const AdminServiceDeps& deps() const { return deps_; }
 

@@ -2,11 +2,13 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <deque>
 #include <mutex>
 #include <optional>
 #include <string>
 
+#include "absl/status/status.h"
 #include "core/identifiers.h"
 #include "daemon/rpc/convert.h"
 
@@ -19,8 +21,8 @@ namespace {
 class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>,
                          public GateConnection {
  public:
-  GateStream(const GateServiceDeps& deps, const std::atomic<bool>& draining, std::string peer)
-      : deps_(deps), draining_(draining), peer_(std::move(peer)) {
+  GateStream(const GateServiceDeps& deps, std::string peer)
+      : deps_(deps), peer_(std::move(peer)) {
     StartRead(&in_);
   }
 
@@ -85,7 +87,8 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       Close(st);
       return;
     }
-    if (draining_.load()) return;  // stop reading; the drain closes the stream after the acks
+    // Draining: stop reading; the drain closes the stream after the acks.
+    if (deps_.lifecycle.phase() == Lifecycle::Phase::kDraining) return;
     // Under mu_ so that a Finish from another thread cannot slip in between
     // the check and the read.
     std::lock_guard lock(mu_);
@@ -135,6 +138,8 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       }
     }
     if (finish) {
+      deps_.metrics.CountStreamEnd(
+          absl::StatusCodeToString(static_cast<absl::StatusCode>(finish->error_code())));
       Finish(*finish);
     } else {
       StartWrite(&writing_);
@@ -146,9 +151,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       return InvalidArgument("hello.gate_id: " + problem);
     }
     if (hello.incarnation() == 0) return InvalidArgument("hello.incarnation: must be nonzero");
-    if (draining_.load()) {
-      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down");
-    }
+    if (auto st = deps_.lifecycle.Admission(); !st.ok()) return st;
     auto policy = deps_.policy.Get();
     const Gate* gate = policy->FindGate(hello.gate_id());
     if (gate == nullptr) {
@@ -172,7 +175,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     welcome->set_policy_version(policy->version);
     ToProto(now, welcome->mutable_daemon_time());
     welcome->set_committed_up_to_seq(*committed);
-    welcome->set_heartbeat_interval_ms(deps_.heartbeat_interval_ms);
+    welcome->set_heartbeat_interval_ms(deps_.heartbeat_interval_ms.load());
     Send(std::move(msg));
     spdlog::info("gate {} connected from {} (agent {}, incarnation {:016x}, committed up to {})",
                  gate_id_, peer_, hello.agent_version(), incarnation_, *committed);
@@ -180,6 +183,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
   }
 
   grpc::Status HandleScan(const v1::Scan& scan) {
+    auto started = std::chrono::steady_clock::now();
     TimePoint now = deps_.clock.Now();
     if (scan.seq() == 0) return InvalidArgument("scan.seq: must be at least 1");
     if (auto problem = CheckCredential(scan.credential()); !problem.empty()) {
@@ -195,6 +199,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     auto admission = deps_.ledger.Admit(gate_, incarnation_, scan.seq(), now);
     if (!admission.ok()) return ToGrpc(admission.status());
     using Kind = GateLedger::Admission::Kind;
+    if (admission->kind != Kind::kNew) deps_.metrics.CountResend();
     if (admission->kind == Kind::kCommitted) {  // a resend of something already stored
       v1::DaemonMessage ack;
       ack.mutable_persist_ack()->set_up_to_seq(admission->committed_up_to);
@@ -246,7 +251,10 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       ToProto(now, out->mutable_decided_at());
       deps_.ledger.RecordDecision(gate_, incarnation_, scan.seq(), *out);
       Send(std::move(msg));
+      deps_.metrics.ObserveDecision(std::chrono::steady_clock::now() - started);
     }
+    deps_.metrics.CountScan(ev.reason, ev.source);
+    if (ev.alert) deps_.metrics.CountAlert(*ev.alert);
     deps_.journal.Submit(std::move(ev));
     return grpc::Status::OK;
   }
@@ -290,7 +298,6 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
   }
 
   const GateServiceDeps& deps_;
-  const std::atomic<bool>& draining_;
   const std::string peer_;
 
   // Touched only by reactions, which gRPC runs one at a time per stream.
@@ -312,7 +319,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
 
 grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>* GateService::Connect(
     grpc::CallbackServerContext* context) {
-  return new GateStream(deps_, draining_, context->peer());
+  return new GateStream(deps_, context->peer());
 }
 
 }  // namespace cordon::rpc

@@ -8,8 +8,10 @@
 #include "cordon/v1/gate.grpc.pb.h"
 #include "core/credential.h"
 #include "core/time.h"
+#include "daemon/metrics/daemon_metrics.h"
 #include "daemon/presence/campus_presence.h"
 #include "daemon/rpc/gate_ledger.h"
+#include "daemon/rpc/lifecycle.h"
 #include "daemon/rpc/policy_holder.h"
 #include "daemon/storage/journal_writer.h"
 
@@ -22,7 +24,10 @@ struct GateServiceDeps {
   GateLedger& ledger;
   const CredentialHasher& hasher;
   const Clock& clock;
-  uint32_t heartbeat_interval_ms = 5000;
+  metrics::DaemonMetrics& metrics;
+  const Lifecycle& lifecycle;
+  // Told to each gate at Hello; SIGHUP may change it.
+  const std::atomic<uint32_t>& heartbeat_interval_ms;
   // A gate that lets this many replies pile up unread is disconnected.
   size_t max_outbound_queue = 65536;
 };
@@ -34,13 +39,8 @@ class GateService final : public v1::GateService::CallbackService {
   grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>* Connect(
       grpc::CallbackServerContext* context) override;
 
-  // Shutdown: new gates are refused and streams stop reading; what was read
-  // is still decided and recorded.
-  void StartDraining() { draining_.store(true); }
-
  private:
   GateServiceDeps deps_;
-  std::atomic<bool> draining_{false};
 };
 
 }  // namespace cordon::rpc

@@ -36,6 +36,7 @@ std::pair<TimePoint, TimePoint> Range(const google::protobuf::Timestamp* from, b
 grpc::ServerUnaryReactor* SecurityService::ListMovements(grpc::CallbackServerContext* ctx,
                                                          const v1::ListMovementsRequest* req,
                                                          v1::ListMovementsResponse* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   if (auto p = CheckExternalId(req->person()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("person: " + p));
   }
@@ -88,6 +89,7 @@ grpc::ServerUnaryReactor* SecurityService::ListMovements(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* SecurityService::ListPresence(grpc::CallbackServerContext* ctx,
                                                         const v1::ListPresenceRequest* /*req*/,
                                                         v1::ListPresenceResponse* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   auto* reactor = ctx->DefaultReactor();
   deps_.run_query([this, reactor, resp] {
     auto policy = deps_.policy.Get();
@@ -115,6 +117,7 @@ grpc::ServerUnaryReactor* SecurityService::ListPresence(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* SecurityService::ListAlerts(grpc::CallbackServerContext* ctx,
                                                       const v1::ListAlertsRequest* req,
                                                       v1::ListAlertsResponse* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   auto page_size = PageSize(req->page_size());
   if (!page_size) return FinishNow(ctx, InvalidArgument("page_size: must not be negative"));
   storage::AlertQuery q;

@@ -16,6 +16,7 @@ struct SecurityServiceDeps {
   presence::CampusPresence& presence;
   storage::Store& store;
   const Clock& clock;
+  const Lifecycle& lifecycle;
   QueryRunner run_query;
 };
 

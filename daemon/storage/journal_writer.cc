@@ -77,9 +77,16 @@ void JournalWriter::CommitWithRetry(std::vector<RecordedEvent>& batch) {
   auto delay = options_.retry_initial;
   int failures = 0;
   for (;;) {
+    auto started = std::chrono::steady_clock::now();
     absl::Status st = store_.CommitEvents(batch);
-    if (st.ok()) break;
+    if (st.ok()) {
+      if (options_.on_commit_timing) {
+        options_.on_commit_timing(batch.size(), std::chrono::steady_clock::now() - started);
+      }
+      break;
+    }
     ++failures;
+    if (options_.on_commit_failure) options_.on_commit_failure();
     {
       std::lock_guard lock(mu_);
       ++stats_.commit_failures;

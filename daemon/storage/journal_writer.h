@@ -28,6 +28,10 @@ class JournalWriter {
     // queued (and in the gates' outboxes) until it succeeds.
     std::chrono::milliseconds retry_initial{20};
     std::chrono::milliseconds retry_max{2000};
+    // Metrics hooks, called on the writer thread: a committed batch's size
+    // and the time its successful attempt took; a failed attempt.
+    std::function<void(size_t events, std::chrono::nanoseconds took)> on_commit_timing;
+    std::function<void()> on_commit_failure;
   };
   // Runs on the writer thread after a batch is committed.
   using CommitListener = std::function<void(std::span<const RecordedEvent> batch)>;

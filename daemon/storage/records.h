@@ -88,4 +88,15 @@ struct AlertRow {
   std::string detail;
 };
 
+// A consistent copy of the database taken online (cordonctl backup).
+struct BackupInfo {
+  TimePoint taken_at;
+  int64_t size_bytes = 0;
+  int schema_version = 0;
+  int64_t policy_version = 0;
+  int64_t highest_event_id = 0;  // every event up to this id is in the copy
+  int64_t events = 0;
+  std::string requested_by;      // the client's address
+};
+
 }  // namespace cordon::storage

@@ -110,8 +110,21 @@ CREATE TABLE alerts (
 CREATE INDEX alerts_by_time ON alerts(raised_at);
 )sql";
 
-constexpr std::array<Migration, 1> kMigrations{{
+// v2: a record of every online backup (cordonctl backup): when, how big,
+// up to which event, and who asked.
+constexpr std::string_view kV2 = R"sql(
+CREATE TABLE backups (
+  id               INTEGER PRIMARY KEY,
+  taken_at         INTEGER NOT NULL,
+  size_bytes       INTEGER NOT NULL,
+  highest_event_id INTEGER NOT NULL,
+  requested_by     TEXT NOT NULL DEFAULT ''
+);
+)sql";
+
+constexpr std::array<Migration, 2> kMigrations{{
     {1, "initial schema", kV1},
+    {2, "backups log", kV2},
 }};
 
 }  // namespace

@@ -1,5 +1,7 @@
 #include "daemon/storage/sqlite_store.h"
 
+#include <cstring>
+#include <filesystem>
 #include <map>
 #include <utility>
 
@@ -90,6 +92,27 @@ absl::Status SqliteStore::SetVersion(int64_t version) {
 }
 
 // ---------------------------------------------------------------- start-up
+
+absl::Status SqliteStore::CheckCampusKey(const CredentialHasher& hasher) {
+  CredentialHash h = hasher.Hash("cordon: campus key fingerprint");
+  int64_t fingerprint = 0;
+  std::memcpy(&fingerprint, h.bytes.data(), sizeof fingerprint);
+  CORDON_ASSIGN_OR_RETURN(Statement get,
+                          writer_.Prepare("SELECT value FROM meta WHERE key = 'campus_key'"));
+  CORDON_ASSIGN_OR_RETURN(bool row, get.Step());
+  if (!row) {
+    CORDON_ASSIGN_OR_RETURN(Statement put, writer_.Prepare(
+        "INSERT INTO meta(key, value) VALUES ('campus_key', ?1)"));
+    return put.Bind(1, fingerprint).Run();
+  }
+  if (get.Int(0) != fingerprint) {
+    return absl::FailedPreconditionError(
+        "campus.key does not match " + path_ +
+        ": this database was created with another campus secret; restore the campus.key that "
+        "belongs to it (see README, Backups)");
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<PolicySnapshot> SqliteStore::LoadPolicy() {
   PolicySnapshot p;
@@ -452,6 +475,54 @@ absl::StatusOr<int64_t> SqliteStore::CountEvents() {
   CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare("SELECT count(*) FROM events"));
   CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
   return row ? s.Int(0) : 0;
+}
+
+// ---------------------------------------------------------------- backups
+
+absl::StatusOr<BackupInfo> SqliteStore::Backup(const std::string& dest_path, TimePoint now) {
+  std::error_code ec;
+  if (std::filesystem::exists(dest_path, ec)) {
+    return absl::AlreadyExistsError("backup destination " + dest_path + " already exists");
+  }
+  CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
+  CORDON_RETURN_IF_ERROR(sqlite::CopyDatabase(reader.db(), dest_path));
+  // Describe the copy from the copy itself, so the figures match the file.
+  CORDON_ASSIGN_OR_RETURN(Database copy, Database::Open(dest_path, Database::Mode::kReadOnly));
+  BackupInfo info;
+  info.taken_at = now;
+  CORDON_ASSIGN_OR_RETURN(info.schema_version, SchemaVersion(copy));
+  {
+    CORDON_ASSIGN_OR_RETURN(Statement s, copy.Prepare(
+        "SELECT (SELECT value FROM meta WHERE key = 'policy_version'), "
+        "coalesce((SELECT max(id) FROM events), 0), (SELECT count(*) FROM events)"));
+    CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row) {
+      info.policy_version = s.Int(0);
+      info.highest_event_id = s.Int(1);
+      info.events = s.Int(2);
+    }
+  }
+  {
+    CORDON_ASSIGN_OR_RETURN(Statement s, copy.Prepare("PRAGMA quick_check"));
+    CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row || s.Text(0) != "ok") {
+      return absl::DataLossError("backup copy failed its integrity check: " +
+                                 (row ? s.Text(0) : std::string("no result")));
+    }
+  }
+  info.size_bytes = static_cast<int64_t>(std::filesystem::file_size(dest_path, ec));
+  return info;
+}
+
+absl::Status SqliteStore::RecordBackup(const BackupInfo& info) {
+  CORDON_ASSIGN_OR_RETURN(Statement s, writer_.Prepare(
+      "INSERT INTO backups(taken_at, size_bytes, highest_event_id, requested_by) "
+      "VALUES (?1, ?2, ?3, ?4)"));
+  return s.Bind(1, Us(info.taken_at))
+      .Bind(2, info.size_bytes)
+      .Bind(3, info.highest_event_id)
+      .Bind(4, info.requested_by)
+      .Run();
 }
 
 }  // namespace cordon::storage

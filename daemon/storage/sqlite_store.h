@@ -23,6 +23,11 @@ class SqliteStore final : public Store {
   // Opens or creates the database and applies pending migrations.
   static absl::StatusOr<std::unique_ptr<SqliteStore>> Open(const std::string& path);
 
+  // The database remembers a fingerprint of the campus secret it was first
+  // opened with. Opening it with another secret (a backup restored without
+  // its campus.key) would make every card unknown: refuse instead.
+  absl::Status CheckCampusKey(const CredentialHasher& hasher);
+
   absl::StatusOr<PolicySnapshot> LoadPolicy() override;
   absl::Status RestoreCampusState(CampusState& state) override;
   absl::StatusOr<std::vector<IncarnationMark>> LoadIncarnations() override;
@@ -40,6 +45,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<MovementRow>> ListMovements(const MovementQuery& q) override;
   absl::StatusOr<std::vector<AlertRow>> ListAlerts(const AlertQuery& q) override;
   absl::StatusOr<int64_t> CountEvents() override;
+  absl::StatusOr<BackupInfo> Backup(const std::string& dest_path, TimePoint now) override;
+  absl::Status RecordBackup(const BackupInfo& info) override;
 
   const std::string& path() const { return path_; }
 

@@ -50,6 +50,13 @@ class Store {
   virtual absl::StatusOr<std::vector<MovementRow>> ListMovements(const MovementQuery& q) = 0;
   virtual absl::StatusOr<std::vector<AlertRow>> ListAlerts(const AlertQuery& q) = 0;
   virtual absl::StatusOr<int64_t> CountEvents() = 0;
+  // Writes a consistent copy of the whole database to `dest_path` (which
+  // must not exist) without stopping the writer, and describes it.
+  virtual absl::StatusOr<BackupInfo> Backup(const std::string& dest_path, TimePoint now) = 0;
+
+  // ---- writer thread
+  // Notes a backup in the backups table.
+  virtual absl::Status RecordBackup(const BackupInfo& info) = 0;
 };
 
 }  // namespace cordon::storage

@@ -60,6 +60,10 @@ class FailingStore final : public Store {
     return real_.ListAlerts(q);
   }
   absl::StatusOr<int64_t> CountEvents() override { return real_.CountEvents(); }
+  absl::StatusOr<BackupInfo> Backup(const std::string& path, TimePoint now) override {
+    return real_.Backup(path, now);
+  }
+  absl::Status RecordBackup(const BackupInfo& info) override { return real_.RecordBackup(info); }
 
  private:
   Store& real_;
