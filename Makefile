@@ -1,7 +1,8 @@
 # The two commands a newcomer needs:
 #   make demo   install what is missing, build, run a simulated campus
 #   make test   install what is missing, build, run every test
-# Also: make build, make test-asan (AddressSanitizer + UBSan), make bench.
+# Also: make build, make test-asan (AddressSanitizer + UBSan), make bench,
+# make package (Debian packages with systemd units).
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
@@ -9,7 +10,7 @@ JOBS       ?= $(shell nproc)
 WERROR     ?= ON
 LAUNCHER   := $(if $(shell command -v ccache 2>/dev/null),-DCMAKE_CXX_COMPILER_LAUNCHER=ccache,)
 
-.PHONY: all deps build test test-asan demo bench clean
+.PHONY: all deps build test test-asan demo bench package clean
 
 all: build
 
@@ -37,6 +38,11 @@ demo: build
 
 bench: build
 	@bench/run.sh $(BUILD)
+
+# Debian packages cordond, cordon-gate and cordonctl in $(BUILD)/packages.
+package: build
+	@cd $(BUILD) && cpack -G DEB -B packages | grep "package:" || true
+	@ls -1 $(BUILD)/packages/*.deb
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(BUILD).configure.log $(ASAN_BUILD).configure.log

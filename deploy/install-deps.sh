@@ -2,12 +2,16 @@
 # Installs the Debian 12 packages Cordon needs to build, test and run its
 # demo. Idempotent: prints one line and changes nothing when all are present.
 # Uses sudo only when not run as root.
+#   prometheus-cpp-dev  the /metrics endpoint (exposition format + HTTP server)
+#   dpkg-dev            dpkg-shlibdeps, so make package derives .deb dependencies
+#   systemd             systemd-analyze, which verifies the units in the tests
 set -eu
 
 PACKAGES="cmake ninja-build g++ make pkg-config
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libabsl-dev
   libboost-dev libsqlite3-dev libssl-dev libspdlog-dev libyaml-cpp-dev libcli11-dev
-  libgtest-dev libgmock-dev libbenchmark-dev"
+  libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
+  dpkg-dev systemd"
 
 missing=""
 count=0

@@ -4,8 +4,8 @@
 
 #include <csignal>
 #include <iostream>
-#include <optional>
 
+#include "absl/status/statusor.h"
 #include "daemon/app/config.h"
 #include "daemon/app/daemon.h"
 #include "daemon/app/logging.h"
@@ -22,15 +22,11 @@ struct Flags {
   bool log_json = false;
 };
 
-// Defaults, then the config file, then flags. Returns nullopt (and says why)
-// when the file or a value is bad.
-std::optional<DaemonConfig> BuildConfig(const Flags& f) {
+// Defaults, then the config file, then flags.
+absl::StatusOr<DaemonConfig> BuildConfig(const Flags& f) {
   DaemonConfig config;
   if (!f.config_file.empty()) {
-    if (auto st = cordon::app::LoadConfigFile(f.config_file, config); !st.ok()) {
-      std::cerr << "cordond: " << st.message() << "\n";
-      return std::nullopt;
-    }
+    if (auto st = cordon::app::LoadConfigFile(f.config_file, config); !st.ok()) return st;
   }
   if (!f.listen.empty()) config.listen = f.listen;
   if (!f.data_dir.empty()) config.data_dir = f.data_dir;
@@ -39,10 +35,7 @@ std::optional<DaemonConfig> BuildConfig(const Flags& f) {
   if (!f.port_file.empty()) config.port_file = f.port_file;
   if (!f.metrics_listen.empty()) config.metrics_listen = f.metrics_listen;
   if (!f.metrics_port_file.empty()) config.metrics_port_file = f.metrics_port_file;
-  if (auto st = cordon::app::ValidateConfig(config); !st.ok()) {
-    std::cerr << "cordond: " << st.message() << "\n";
-    return std::nullopt;
-  }
+  if (auto st = cordon::app::ValidateConfig(config); !st.ok()) return st;
   return config;
 }
 
@@ -65,8 +58,11 @@ int main(int argc, char** argv) {
                  "write the bound metrics port here");
   CLI11_PARSE(cli, argc, argv);
 
-  std::optional<DaemonConfig> config = BuildConfig(f);
-  if (!config) return 2;
+  absl::StatusOr<DaemonConfig> config = BuildConfig(f);
+  if (!config.ok()) {
+    std::cerr << "cordond: " << config.status().message() << "\n";
+    return 2;
+  }
   cordon::app::ConfigureLogging(*config);
 
   // Block the signals before any thread starts, so every thread inherits the
@@ -96,10 +92,11 @@ int main(int argc, char** argv) {
       continue;
     }
     spdlog::info("SIGHUP: reloading {}", f.config_file);
-    if (std::optional<DaemonConfig> reloaded = BuildConfig(f)) {
+    if (absl::StatusOr<DaemonConfig> reloaded = BuildConfig(f); reloaded.ok()) {
       daemon.Reload(*reloaded);
     } else {
-      spdlog::error("reload failed (see above); still running with the previous config");
+      spdlog::error("reload failed: {}; still running with the previous config",
+                    std::string(reloaded.status().message()));
     }
   }
   daemon.Shutdown();

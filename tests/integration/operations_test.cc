@@ -1,6 +1,8 @@
 // Operating cordond: health while starting and draining, Prometheus metrics
 // that count what the test did, SIGHUP reload without dropping a gate,
 // online backup under load and restore, the campus key check.
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -9,6 +11,8 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <regex>
+#include <sstream>
 #include <thread>
 
 #include "tests/support/campus.h"
@@ -129,6 +133,35 @@ TEST_F(Operations, CordonctlHealthExitsZeroOnlyWhenServing) {
   EXPECT_NE(down.err.find("cannot reach cordond"), std::string::npos) << down.err;
 }
 
+TEST_F(Operations, JsonLogsAreOneObjectPerLine) {
+  // A file name with a quote and a backslash: messages that carry text from
+  // outside must stay valid JSON.
+  std::string config = dir_ + "/we\"ird\\name.yaml";
+  WriteFile(config, "log:\n  level: info\n");
+  daemon_->Start({"--log-json", "--config", config});
+  daemon_->RegisterGate("north-1");
+  WriteFile(config, "log: [\n");
+  daemon_->Signal(SIGHUP);
+  ASSERT_TRUE(WaitFor([&] { return daemon_->log().find("reload failed") != std::string::npos; },
+                      In(std::chrono::seconds(10))));
+  daemon_->Signal(SIGTERM);
+  ASSERT_EQ(daemon_->Wait(In(std::chrono::seconds(30))), 0);
+  std::istringstream log(daemon_->log());
+  std::string line;
+  int lines = 0;
+  while (std::getline(log, line)) {
+    google::protobuf::Struct parsed;
+    auto st = google::protobuf::util::JsonStringToMessage(line, &parsed);
+    EXPECT_TRUE(st.ok()) << "not JSON: " << line;
+    EXPECT_TRUE(parsed.fields().contains("time") && parsed.fields().contains("level") &&
+                parsed.fields().contains("message"))
+        << line;
+    ++lines;
+  }
+  EXPECT_GE(lines, 5);
+  EXPECT_NE(daemon_->log().find("gate north-1 registered"), std::string::npos);
+}
+
 // ---------------------------------------------------------------- metrics
 
 TEST_F(Operations, MetricsCountWhatTheGatesDid) {
@@ -180,6 +213,19 @@ TEST_F(Operations, MetricsCountWhatTheGatesDid) {
   EXPECT_EQ(MetricValue(g, R"(cordon_gate_decisions_total{decision="deny",reason="DENY_UNKNOWN_CREDENTIAL"})"), 3.0);
   EXPECT_EQ(MetricValue(g, "cordon_gate_link_up"), 1.0);
   EXPECT_EQ(MetricValue(g, "cordon_gate_connects_total"), 1.0);
+
+  // Every series the example Grafana dashboard plots exists.
+  std::string dashboard = ReadFile(std::string(CORDON_SOURCE_DIR) +
+                                   "/deploy/grafana/cordon-dashboard.json");
+  ASSERT_FALSE(dashboard.empty());
+  std::regex name(R"(cordon_[a-z_]+)");
+  for (auto it = std::sregex_iterator(dashboard.begin(), dashboard.end(), name);
+       it != std::sregex_iterator(); ++it) {
+    std::string series = it->str();
+    EXPECT_TRUE(d.find("\n" + series) != std::string::npos ||
+                g.find("\n" + series) != std::string::npos)
+        << "the dashboard plots " << series << ", which no endpoint serves";
+  }
 
   gate.process->Signal(SIGTERM);
   EXPECT_EQ(gate.process->Wait(In(std::chrono::seconds(20))), 0);
