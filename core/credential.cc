@@ -24,6 +24,15 @@ CredentialHash CredentialHash::FromBytes(std::string_view b) {
   return h;
 }
 
+std::string DeriveCredentialKey(std::string_view campus_secret) {
+  static constexpr std::string_view kLabel = "cordon credential key v1";
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int mac_len = 0;
+  HMAC(EVP_sha256(), campus_secret.data(), static_cast<int>(campus_secret.size()),
+       reinterpret_cast<const unsigned char*>(kLabel.data()), kLabel.size(), mac, &mac_len);
+  return std::string(reinterpret_cast<const char*>(mac), mac_len);
+}
+
 CredentialHasher::CredentialHasher(std::string key) : key_(std::move(key)) {
   if (key_.size() < 16) throw std::invalid_argument("campus secret must be at least 16 bytes");
 }

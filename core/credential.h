@@ -31,11 +31,17 @@ struct CredentialHashHasher {
   }
 };
 
+// The key credentials are hashed with: HMAC-SHA256(campus secret, label).
+// Gates receive it with the policy so they can look up scanned cards while
+// offline; the campus secret itself never leaves the daemon.
+std::string DeriveCredentialKey(std::string_view campus_secret);
+
 class CredentialHasher {
  public:
-  // key: the campus secret, at least 16 bytes.
+  // key: at least 16 bytes (the derived credential key).
   explicit CredentialHasher(std::string key);
   CredentialHash Hash(std::string_view credential) const;
+  const std::string& key() const { return key_; }
 
  private:
   std::string key_;

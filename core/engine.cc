@@ -101,6 +101,8 @@ Decision DecideExit(const PolicySnapshot& policy, const AccessState& state, cons
 std::string_view AlertKindName(AlertKind kind) {
   switch (kind) {
     case AlertKind::kExitWithoutEntry: return "exit_without_entry";
+    case AlertKind::kLateViolation: return "late_violation";
+    case AlertKind::kClockSkew: return "clock_skew";
   }
   return "unknown";
 }

@@ -17,10 +17,13 @@ namespace cordon {
 
 enum class AlertKind : uint8_t {
   kExitWithoutEntry = 1,  // numbers match proto cordon.v1.AlertKind
+  kLateViolation = 2,     // admitted offline; the current policy denies it
+  kClockSkew = 3,         // a gate's clock is off by more than the threshold
 };
 // "exit_without_entry": the label metrics and logs use.
 std::string_view AlertKindName(AlertKind kind);
-inline constexpr AlertKind kAllAlertKinds[] = {AlertKind::kExitWithoutEntry};
+inline constexpr AlertKind kAllAlertKinds[] = {AlertKind::kExitWithoutEntry,
+                                               AlertKind::kLateViolation, AlertKind::kClockSkew};
 
 struct ScanInput {
   CredentialHash credential;

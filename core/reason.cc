@@ -6,7 +6,7 @@
 namespace cordon {
 namespace {
 
-constexpr std::array<std::pair<Reason, std::string_view>, 12> kNames{{
+constexpr std::array<std::pair<Reason, std::string_view>, 14> kNames{{
     {Reason::kAllowResidentStaff, "ALLOW_RESIDENT_STAFF"},
     {Reason::kAllowStudent, "ALLOW_STUDENT"},
     {Reason::kAllowPassEntry, "ALLOW_PASS_ENTRY"},
@@ -19,6 +19,8 @@ constexpr std::array<std::pair<Reason, std::string_view>, 12> kNames{{
     {Reason::kDenyAlreadyOnCampus, "DENY_ALREADY_ON_CAMPUS"},
     {Reason::kDenyNoValidPass, "DENY_NO_VALID_PASS"},
     {Reason::kDenyPassUsed, "DENY_PASS_USED"},
+    {Reason::kDenyGatePolicyStale, "DENY_GATE_POLICY_STALE"},
+    {Reason::kDenyGateNoPolicy, "DENY_GATE_NO_POLICY"},
 }};
 
 constexpr std::array<Reason, kNames.size()> kAll = [] {

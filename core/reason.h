@@ -23,6 +23,8 @@ enum class Reason : uint16_t {
   kDenyAlreadyOnCampus = 104,
   kDenyNoValidPass = 105,
   kDenyPassUsed = 106,
+  kDenyGatePolicyStale = 107,  // offline only
+  kDenyGateNoPolicy = 108,     // offline only
 };
 
 inline bool IsAllow(Reason r) { return static_cast<uint16_t>(r) < 100; }

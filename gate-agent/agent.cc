@@ -37,8 +37,24 @@ absl::Status Agent::Load() {
   for (auto& e : *entries) {
     unacked_.emplace(e.seq, Unacked{e.credential, e.direction, e.gate_time, e.decision, std::nullopt});
   }
+  auto stored = outbox_.LoadPolicy();
+  if (!stored.ok()) return stored.status();
+  if (*stored) {
+    v1::PolicyUpdate update;
+    if (!update.ParseFromString((*stored)->body)) {
+      return absl::DataLossError("the stored policy copy is unreadable");
+    }
+    auto local = ToLocalPolicy(update);
+    if (!local.ok()) return local.status();
+    policy_.emplace(std::move(*local));
+    for (const auto& [pass, progress] : policy_->pass_progress) local_state_.RestorePass(pass, progress);
+    policy_confirmed_at_ = (*stored)->confirmed_at;
+  }
+  state_since_ = clock_.Now();
+  connecting_until_ = std::chrono::steady_clock::now() + options_.decision_timeout;
   std::lock_guard lock(hello_mu_);
   last_assigned_seq_ = outbox_.last_assigned_seq();
+  policy_version_ = policy_ ? policy_->snapshot.version : 0;
   return absl::OkStatus();
 }
 
@@ -47,8 +63,10 @@ v1::Hello Agent::MakeHello() const {
   hello.set_gate_id(options_.gate_id);
   hello.set_agent_version(CORDON_VERSION);
   hello.set_incarnation(outbox_.incarnation());
+  *hello.mutable_gate_time() = ToTimestamp(clock_.Now());
   std::lock_guard lock(hello_mu_);
   hello.set_last_assigned_seq(last_assigned_seq_);
+  hello.set_policy_version(policy_version_);
   return hello;
 }
 
@@ -99,9 +117,18 @@ int Agent::Run(int finite_sources) {
       } else if (auto* message = std::get_if<v1::DaemonMessage>(&event)) {
         Handle(*message);
       } else if (auto* down = std::get_if<LinkDown>(&event)) {
+        bool was_up = link_up_ || !link_failed_;
         link_up_ = false;
+        link_failed_ = true;
+        replaying_ = false;
         metrics_.CountLinkDown();
         display_.LinkDown(down->status, down->retry_in, unacked_.size());
+        if (was_up) {
+          // The copy was current until now; keep that across a restart.
+          if (policy_) (void)outbox_.ConfirmPolicy(policy_confirmed_at_);
+          state_since_ = clock_.Now();
+          ShowState();
+        }
       } else if (auto* refused = std::get_if<Refused>(&event)) {
         link_up_ = false;
         display_.Refused(refused->status);
@@ -174,6 +201,12 @@ void Agent::FlushScans() {
   if (pending_scans_.empty() && pending_marks_.empty()) return;
   std::vector<InputMark> marks;
   for (auto& [source, mark] : pending_marks_) marks.push_back(std::move(mark));
+  std::vector<std::string> displays(pending_scans_.size());
+  if (DecidingHere()) {
+    for (size_t i = 0; i < pending_scans_.size(); ++i) {
+      pending_scans_[i].decision = DecideHere(pending_scans_[i], &displays[i]);
+    }
+  }
   // Stored (and fsync'd) before anything is sent: one transaction for every
   // line read since the last flush, so a fast lane costs one fsync per cycle.
   auto entries = outbox_.Append(pending_scans_, marks);
@@ -189,11 +222,79 @@ void Agent::FlushScans() {
     last_assigned_seq_ = outbox_.last_assigned_seq();
   }
   auto read_at = std::chrono::steady_clock::now();
-  for (const auto& e : *entries) {
+  for (size_t i = 0; i < entries->size(); ++i) {
+    const OutboxEntry& e = (*entries)[i];
     auto [it, inserted] = unacked_.emplace(
-        e.seq, Unacked{e.credential, e.direction, e.gate_time, std::nullopt, read_at});
+        e.seq, Unacked{e.credential, e.direction, e.gate_time, e.decision, read_at});
+    if (e.decision) {  // decided here: stored, so act on it now
+      const HeldDecision& d = *e.decision;
+      if (d.allowed) {
+        turnstile_.Open({{"CORDON_GATE", options_.gate_id},
+                         {"CORDON_SEQ", std::to_string(e.seq)},
+                         {"CORDON_DIRECTION", std::string(DirectionName(e.direction))},
+                         {"CORDON_REASON", std::string(ReasonName(d.reason))}});
+        ApplyLocally(e.credential, e.direction, d.reason, d.decided_at);
+      }
+      metrics_.CountDecision(d.reason, false);
+      display_.Decision(ShownDecision{e.seq, e.credential, e.direction, e.gate_time, d.allowed,
+                                      std::string(ReasonName(d.reason)), displays[i],
+                                      d.policy_version, d.allowed, false, true});
+    }
     if (link_up_) SendScan(e.seq, it->second);
   }
+}
+
+HeldDecision Agent::DecideHere(const NewScan& scan, std::string* display) {
+  TimePoint now = clock_.Now();
+  static const PolicySnapshot kNoPolicy;
+  const PolicySnapshot& policy = policy_ ? policy_->snapshot : kNoPolicy;
+  CredentialHash hash = policy_ ? policy_->lookup.Hash(scan.credential) : CredentialHash{};
+  Decision d = DecideOffline(policy, local_state_, ScanInput{hash, scan.direction}, now,
+                             policy_confirmed_at_, options_.offline_limits);
+  *display = d.display;
+  return HeldDecision{d.allowed, d.reason, d.policy_version, DecisionSource::kGateOffline, now};
+}
+
+void Agent::ApplyLocally(const std::string& credential, Direction direction, Reason reason,
+                         TimePoint at) {
+  if (!policy_) return;
+  const Person* person = policy_->snapshot.FindByCredential(policy_->lookup.Hash(credential));
+  if (!person) return;
+  PassUse use = AttributePass(policy_->snapshot, local_state_, person->id, reason, at);
+  local_state_.Apply(Movement{person->id, direction, at, 0, use.pass, use.step});
+}
+
+void Agent::HandlePolicy(const v1::PolicyUpdate& update) {
+  auto local = ToLocalPolicy(update);
+  if (!local.ok()) {
+    std::cerr << "cordon-gate: ignoring a malformed policy update: " << local.status().message()
+              << "\n";
+    return;
+  }
+  std::string body;
+  update.SerializeToString(&body);
+  TimePoint now = clock_.Now();
+  if (auto st = outbox_.SavePolicy(StoredPolicy{update.policy_version(), now, body}); !st.ok()) {
+    std::cerr << "cordon-gate: cannot store the policy copy: " << st.message() << "\n";
+  }
+  // Pass use as the daemon knows it; who is inside stays as this gate saw it.
+  for (const auto& [pass, progress] : local->pass_progress) local_state_.RestorePass(pass, progress);
+  policy_.emplace(std::move(*local));
+  policy_confirmed_at_ = now;
+  std::lock_guard lock(hello_mu_);
+  policy_version_ = update.policy_version();
+}
+
+void Agent::ShowState() {
+  GateState st;
+  st.kind = !link_up_ ? GateState::Kind::kOffline
+            : replaying_ ? GateState::Kind::kReplaying
+                         : GateState::Kind::kOnline;
+  st.since = state_since_;
+  st.policy_version = policy_ ? policy_->snapshot.version : 0;
+  if (policy_) st.policy_age = clock_.Now() - policy_confirmed_at_;
+  st.left = unacked_.size();
+  display_.State(st);
 }
 
 void Agent::Handle(const LinkUp& up) {
@@ -203,6 +304,10 @@ void Agent::Handle(const LinkUp& up) {
   display_.LinkUp(up.welcome, unacked_.size());
   link_up_ = true;
   metrics_.CountLinkUp();
+  policy_confirmed_at_ = clock_.Now();
+  replaying_ = unacked_.size() > options_.replay_threshold;
+  state_since_ = clock_.Now();
+  ShowState();
   // Resend what is unacknowledged, oldest first, before anything new.
   for (const auto& [seq, scan] : unacked_) SendScan(seq, scan);
 }
@@ -215,9 +320,13 @@ void Agent::Handle(const v1::DaemonMessage& message) {
     case v1::DaemonMessage::kPersistAck:
       Acknowledge(message.persist_ack().up_to_seq());
       break;
+    case v1::DaemonMessage::kPolicyUpdate:
+      HandlePolicy(message.policy_update());
+      break;
     default:
-      break;  // PolicyUpdate: reserved for offline gates
+      break;
   }
+  if (link_up_) policy_confirmed_at_ = clock_.Now();  // the daemon is there: the copy is current
 }
 
 void Agent::HandleDecision(const v1::Decision& d) {
@@ -235,6 +344,7 @@ void Agent::HandleDecision(const v1::Decision& d) {
   bool actuate = d.allowed() && !late;
   metrics_.CountDecision(held.reason, late);
   if (scan.read_at) metrics_.ObserveRoundTrip(std::chrono::steady_clock::now() - *scan.read_at);
+  if (d.allowed()) ApplyLocally(scan.credential, scan.direction, held.reason, held.decided_at);
   if (actuate) {
     turnstile_.Open({{"CORDON_GATE", options_.gate_id},
                      {"CORDON_SEQ", std::to_string(d.seq())},
@@ -244,13 +354,18 @@ void Agent::HandleDecision(const v1::Decision& d) {
   display_.Decision(ShownDecision{d.seq(), scan.credential, scan.direction, scan.gate_time,
                                   d.allowed(),
                                   std::string(reason ? ReasonName(*reason) : "REASON_UNKNOWN"),
-                                  d.message(), d.policy_version(), actuate, late});
+                                  d.message(), d.policy_version(), actuate, late, false});
 }
 
 void Agent::Acknowledge(uint64_t up_to) {
   if (up_to <= acked_up_to_) return;
   acked_up_to_ = up_to;
   unacked_.erase(unacked_.begin(), unacked_.upper_bound(up_to));
+  if (replaying_ && unacked_.size() <= options_.replay_threshold) {
+    replaying_ = false;
+    state_since_ = clock_.Now();
+    ShowState();
+  }
 }
 
 void Agent::SendScan(uint64_t seq, const Unacked& scan) {

@@ -17,9 +17,12 @@
 #include <variant>
 
 #include "cordon/v1/gate.pb.h"
+#include "core/campus_state.h"
+#include "core/offline.h"
 #include "core/time.h"
 #include "gate-agent/agent_metrics.h"
 #include "gate-agent/display.h"
+#include "gate-agent/local_policy.h"
 #include "gate-agent/outbox.h"
 #include "gate-agent/scan_sources.h"
 #include "gate-agent/turnstile.h"
@@ -31,6 +34,11 @@ struct AgentOptions {
   std::chrono::milliseconds decision_timeout{3000};
   // After the inputs end: how long to wait for the last acks; 0 = forever.
   std::chrono::milliseconds drain_timeout{0};
+  // Offline: how old the policy copy may be, per category.
+  OfflineLimits offline_limits = OfflineLimits::Defaults();
+  // After a reconnect, while more than this many scans await acknowledgement,
+  // the gate keeps deciding new scans itself so nobody waits behind the replay.
+  size_t replay_threshold = 64;
 };
 
 // Exit codes of cordon-gate.
@@ -93,6 +101,18 @@ class Agent {
   void Handle(const LinkUp& up);
   void Handle(const v1::DaemonMessage& message);
   void HandleDecision(const v1::Decision& d);
+  void HandlePolicy(const v1::PolicyUpdate& update);
+  // Decides a scan here, with the offline copy of the policy.
+  HeldDecision DecideHere(const NewScan& scan, std::string* display);
+  // Offline (the link failed, or the first connection took longer than the
+  // decision timeout), or replaying a backlog.
+  bool DecidingHere() const {
+    return replaying_ ||
+           (!link_up_ && (link_failed_ || std::chrono::steady_clock::now() >= connecting_until_));
+  }
+  void ShowState();
+  void ApplyLocally(const std::string& credential, Direction direction, Reason reason,
+                    TimePoint at);
   void Acknowledge(uint64_t up_to);
   void SendScan(uint64_t seq, const Unacked& scan);
   absl::Status Settle();
@@ -110,6 +130,7 @@ class Agent {
   std::deque<Event> events_;  // guarded by mu_
   mutable std::mutex hello_mu_;
   uint64_t last_assigned_seq_ = 0;  // guarded by hello_mu_ (read by the link thread)
+  int64_t policy_version_ = 0;      // guarded by hello_mu_
 
   // Owned by the Run() thread.
   std::map<uint64_t, Unacked> unacked_;
@@ -119,7 +140,16 @@ class Agent {
   uint64_t acked_up_to_ = 0;
   uint64_t saved_ack_ = 0;
   bool link_up_ = false;
+  bool replaying_ = false;
+  bool link_failed_ = false;  // a connection attempt failed or a link dropped
+  std::chrono::steady_clock::time_point connecting_until_;
+  TimePoint state_since_;
   std::chrono::milliseconds heartbeat_interval_{5000};
+  // Offline deciding: the policy copy, when it was last known current, and
+  // what this gate has seen pass (anti-passback and pass use, locally).
+  std::optional<LocalPolicy> policy_;
+  TimePoint policy_confirmed_at_;
+  CampusState local_state_;
 };
 
 }  // namespace cordon::gate

@@ -19,7 +19,8 @@ void Display::Decision(const ShownDecision& d) {
          << ",\"reason\":" << JsonString(d.reason) << ",\"message\":" << JsonString(d.message)
          << ",\"policy_version\":" << d.policy_version << ",\"gate_time\":\""
          << FormatUtc(d.gate_time) << "\",\"actuated\":" << (d.actuated ? "true" : "false")
-         << ",\"late\":" << (d.late ? "true" : "false") << "}" << std::endl;
+         << ",\"late\":" << (d.late ? "true" : "false")
+         << ",\"source\":" << (d.offline ? "\"gate_offline\"" : "\"daemon\"") << "}" << std::endl;
     return;
   }
   char line[256];
@@ -27,7 +28,7 @@ void Display::Decision(const ShownDecision& d) {
                 FormatLocal(d.gate_time).c_str(), gate_id_.c_str(), d.credential.c_str(),
                 std::string(DirectionName(d.direction)).c_str(), d.allowed ? "ALLOW" : "DENY",
                 d.reason.c_str(), d.message.c_str(),
-                d.late ? "  (late: turnstile not opened)" : "");
+                d.late ? "  (late: turnstile not opened)" : d.offline ? "  (offline)" : "");
   out_ << line << std::endl;
 }
 
@@ -66,6 +67,35 @@ void Display::Refused(const grpc::Status& status) {
          << ",\"code\":" << static_cast<int>(status.error_code())
          << ",\"error\":" << JsonString(status.error_message()) << "}" << std::endl;
   }
+}
+
+void Display::State(const GateState& st) {
+  const char* kind = st.kind == GateState::Kind::kOnline    ? "online"
+                     : st.kind == GateState::Kind::kOffline ? "offline"
+                                                           : "replaying";
+  int64_t age_s = st.policy_age ? st.policy_age->count() / 1'000'000 : -1;
+  if (json_) {
+    out_ << "{\"event\":\"state\",\"gate\":" << JsonString(gate_id_) << ",\"state\":\"" << kind
+         << "\",\"since\":\"" << FormatUtc(st.since) << "\",\"policy_version\":"
+         << st.policy_version << ",\"policy_age_s\":" << age_s << ",\"left\":" << st.left << "}"
+         << std::endl;
+    return;
+  }
+  out_ << "[" << gate_id_ << "] " << kind;
+  switch (st.kind) {
+    case GateState::Kind::kOffline:
+      out_ << " since " << FormatLocal(st.since) << ": deciding alone with policy v"
+           << st.policy_version;
+      if (age_s >= 0) out_ << " (known current " << age_s / 60 << " min ago)";
+      break;
+    case GateState::Kind::kReplaying:
+      out_ << ": sending " << st.left << " scan(s) decided offline; new scans decided here meanwhile";
+      break;
+    case GateState::Kind::kOnline:
+      out_ << ": decisions from cordond";
+      break;
+  }
+  out_ << std::endl;
 }
 
 void Display::BadLine(const std::string& source, int64_t line_number, const std::string& problem) {

@@ -6,6 +6,7 @@
 #include <grpcpp/support/status.h>
 
 #include <chrono>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -26,6 +27,17 @@ struct ShownDecision {
   int64_t policy_version = 0;
   bool actuated = false;  // the turnstile was opened
   bool late = false;      // arrived after the decision timeout: not acted on
+  bool offline = false;   // decided by this gate, without the daemon
+};
+
+// The gate's state as the operator sees it.
+struct GateState {
+  enum class Kind { kOnline, kOffline, kReplaying };
+  Kind kind = Kind::kOffline;
+  TimePoint since;                // when this state began (gate clock)
+  int64_t policy_version = 0;     // the offline copy held; 0: none
+  std::optional<Micros> policy_age;  // since it was last known current
+  size_t left = 0;                // replaying: scans still to be acknowledged
 };
 
 class Display {
@@ -37,6 +49,7 @@ class Display {
   void LinkUp(const v1::Welcome& welcome, size_t resending);
   void LinkDown(const grpc::Status& status, std::chrono::milliseconds retry_in, size_t unacked);
   void Refused(const grpc::Status& status);
+  void State(const GateState& state);
   void BadLine(const std::string& source, int64_t line_number, const std::string& problem);
   void Finished(size_t unacked, bool timed_out);
 

@@ -5,11 +5,13 @@
 #include <CLI/CLI.hpp>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <thread>
 
 #include "core/identifiers.h"
+#include "core/offline.h"
 #include "gate-agent/agent.h"
 #include "gate-agent/agent_metrics.h"
 #include "gate-agent/daemon_link.h"
@@ -49,6 +51,11 @@ int main(int argc, char** argv) {
                  "when the input ends: seconds to wait for the last acks (0: forever)");
   cli.add_option("--initial-backoff-ms", initial_backoff_ms, "first reconnect delay");
   cli.add_option("--max-backoff-ms", max_backoff_ms, "longest reconnect delay");
+  std::string offline_limits;
+  cli.add_option("--offline-limits", offline_limits,
+                 "offline: how old the policy copy may be to admit each category, e.g. "
+                 "'student=24h,single_visit=4h,contractor=0' (defaults: resident_staff=72h, "
+                 "student=24h, single_visit=4h, contractor=4h; 'none' = no limit)");
   cli.add_option("--metrics-listen", metrics_listen,
                  "serve Prometheus metrics on HOST:PORT (default: off)");
   cli.add_option("--metrics-port-file", metrics_port_file, "write the bound metrics port here");
@@ -72,11 +79,25 @@ int main(int argc, char** argv) {
               << outbox.status().message() << "\n";
     return kExitError;
   }
-  cordon::SystemClock clock;
+  auto limits = cordon::OfflineLimits::Parse(offline_limits);
+  if (!limits.ok()) {
+    std::cerr << "cordon-gate: --offline-limits: " << limits.status().message() << "\n";
+    return kExitError;
+  }
+  // Tests run a day of gate time in minutes: CORDON_TEST_CLOCK_SPEED=N makes
+  // this gate's clock run N times faster than real time.
+  std::unique_ptr<cordon::Clock> clock_holder;
+  if (const char* speed = std::getenv("CORDON_TEST_CLOCK_SPEED")) {
+    clock_holder = std::make_unique<cordon::ScaledClock>(std::atof(speed));
+    std::cerr << "cordon-gate: test clock running " << speed << "x real time" << std::endl;
+  } else {
+    clock_holder = std::make_unique<cordon::SystemClock>();
+  }
+  const cordon::Clock& clock = *clock_holder;
   Display display(std::cout, gate_id, json);
   Turnstile turnstile(on_allow);
   AgentOptions options{gate_id, std::chrono::milliseconds(decision_timeout_ms),
-                       std::chrono::seconds(drain_timeout_s)};
+                       std::chrono::seconds(drain_timeout_s), *limits};
   cordon::metrics::Exporter exporter;
   AgentMetrics metrics(exporter.registry());
   Agent agent(options, **outbox, display, turnstile, metrics, clock);
@@ -134,6 +155,9 @@ int main(int argc, char** argv) {
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(initial_backoff_ms));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(max_backoff_ms));
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(initial_backoff_ms));
+  // The policy copy for a large campus is several megabytes.
+  args.SetMaxReceiveMessageSize(256 << 20);
   auto channel = grpc::CreateCustomChannel(daemon, grpc::InsecureChannelCredentials(), args);
   DaemonLink link(channel,
                   Backoff{std::chrono::milliseconds(initial_backoff_ms),

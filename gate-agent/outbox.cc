@@ -29,6 +29,12 @@ CREATE TABLE IF NOT EXISTS outbox (
   source         INTEGER,
   decided_at     INTEGER
 );
+CREATE TABLE IF NOT EXISTS policy (
+  id           INTEGER PRIMARY KEY CHECK (id = 1),
+  version      INTEGER NOT NULL,
+  confirmed_at INTEGER NOT NULL,
+  body         BLOB NOT NULL
+);
 CREATE TABLE IF NOT EXISTS inputs (
   source TEXT PRIMARY KEY,
   offset INTEGER NOT NULL
@@ -93,18 +99,29 @@ absl::StatusOr<std::vector<OutboxEntry>> Outbox::Append(std::span<const NewScan>
   CORDON_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=FULL"));
   CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
   CORDON_ASSIGN_OR_RETURN(Statement ins, db_.Prepare(
-      "INSERT INTO outbox(seq, credential, direction, gate_time) VALUES (?1, ?2, ?3, ?4)"));
+      "INSERT INTO outbox(seq, credential, direction, gate_time, decided, allowed, reason, "
+      "policy_version, source, decided_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
   std::vector<OutboxEntry> out;
   out.reserve(scans.size());
   uint64_t seq = last_seq_;
   for (const NewScan& s : scans) {
     ++seq;
-    CORDON_RETURN_IF_ERROR(ins.Bind(1, static_cast<int64_t>(seq))
-                               .Bind(2, s.credential)
-                               .Bind(3, static_cast<int64_t>(s.direction))
-                               .Bind(4, ToUnixMicros(s.gate_time))
-                               .Run());
-    out.push_back(OutboxEntry{seq, s.credential, s.direction, s.gate_time, std::nullopt});
+    ins.Bind(1, static_cast<int64_t>(seq))
+        .Bind(2, s.credential)
+        .Bind(3, static_cast<int64_t>(s.direction))
+        .Bind(4, ToUnixMicros(s.gate_time));
+    if (s.decision) {
+      ins.Bind(5, int64_t{1})
+          .Bind(6, int64_t{s.decision->allowed})
+          .Bind(7, static_cast<int64_t>(s.decision->reason))
+          .Bind(8, s.decision->policy_version)
+          .Bind(9, static_cast<int64_t>(s.decision->source))
+          .Bind(10, ToUnixMicros(s.decision->decided_at));
+    } else {
+      ins.Bind(5, int64_t{0}).BindNull(6).BindNull(7).BindNull(8).BindNull(9).BindNull(10);
+    }
+    CORDON_RETURN_IF_ERROR(ins.Run());
+    out.push_back(OutboxEntry{seq, s.credential, s.direction, s.gate_time, s.decision});
   }
   CORDON_ASSIGN_OR_RETURN(Statement set_seq,
                           db_.Prepare("UPDATE meta SET value = ?1 WHERE key = 'last_seq'"));
@@ -181,6 +198,33 @@ absl::StatusOr<int64_t> Outbox::InputOffset(const std::string& source) {
   CORDON_ASSIGN_OR_RETURN(Statement s, db_.Prepare("SELECT offset FROM inputs WHERE source = ?1"));
   CORDON_ASSIGN_OR_RETURN(bool row, s.Bind(1, source).Step());
   return row ? s.Int(0) : 0;
+}
+
+absl::Status Outbox::SavePolicy(const StoredPolicy& policy) {
+  CORDON_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=FULL"));
+  CORDON_ASSIGN_OR_RETURN(Statement s, db_.Prepare(
+      "INSERT INTO policy(id, version, confirmed_at, body) VALUES (1, ?1, ?2, ?3) "
+      "ON CONFLICT (id) DO UPDATE SET version = excluded.version, "
+      "confirmed_at = excluded.confirmed_at, body = excluded.body"));
+  return s.Bind(1, policy.version)
+      .Bind(2, ToUnixMicros(policy.confirmed_at))
+      .BindBlob(3, policy.body)
+      .Run();
+}
+
+absl::Status Outbox::ConfirmPolicy(TimePoint confirmed_at) {
+  CORDON_RETURN_IF_ERROR(db_.Exec("PRAGMA synchronous=NORMAL"));
+  CORDON_ASSIGN_OR_RETURN(Statement s, db_.Prepare(
+      "UPDATE policy SET confirmed_at = max(confirmed_at, ?1) WHERE id = 1"));
+  return s.Bind(1, ToUnixMicros(confirmed_at)).Run();
+}
+
+absl::StatusOr<std::optional<StoredPolicy>> Outbox::LoadPolicy() {
+  CORDON_ASSIGN_OR_RETURN(Statement s,
+                          db_.Prepare("SELECT version, confirmed_at, body FROM policy WHERE id = 1"));
+  CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<StoredPolicy>();
+  return std::optional<StoredPolicy>(StoredPolicy{s.Int(0), FromUnixMicros(s.Int(1)), s.Blob(2)});
 }
 
 }  // namespace cordon::gate

@@ -36,6 +36,17 @@ struct NewScan {
   std::string credential;
   Direction direction = Direction::kIn;
   TimePoint gate_time;
+  // Set when the gate decided it itself (offline): stored with the scan, in
+  // the same fsync, before the turnstile acts on it.
+  std::optional<HeldDecision> decision;
+};
+
+// The offline copy of the policy as stored: the daemon's PolicyUpdate
+// message, and the last time the gate knew it was current.
+struct StoredPolicy {
+  int64_t version = 0;
+  TimePoint confirmed_at;
+  std::string body;  // serialized cordon.v1.PolicyUpdate
 };
 
 struct OutboxEntry {
@@ -75,6 +86,10 @@ class Outbox {
   absl::StatusOr<std::vector<OutboxEntry>> Unacked();
   absl::StatusOr<int64_t> Depth();
   absl::StatusOr<int64_t> InputOffset(const std::string& source);
+
+  absl::Status SavePolicy(const StoredPolicy& policy);
+  absl::Status ConfirmPolicy(TimePoint confirmed_at);
+  absl::StatusOr<std::optional<StoredPolicy>> LoadPolicy();
 
  private:
   explicit Outbox(sqlite::Database db) : db_(std::move(db)) {}

@@ -60,7 +60,8 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
          next.log_json = n.as<std::string>() == "json";
          return absl::OkStatus();
        }}}},
-      {"gates", {{"heartbeat_interval_ms", uint(next.heartbeat_interval_ms)}}},
+      {"gates", {{"heartbeat_interval_ms", uint(next.heartbeat_interval_ms)},
+                 {"clock_skew_alert_ms", uint(next.clock_skew_alert_ms)}}},
       {"journal", {{"max_batch", uint(next.journal_max_batch)}}},
       {"queries", {{"threads", uint(next.query_threads)}}},
       {"shutdown", {{"drain_timeout_ms", uint(next.drain_timeout_ms)}}},
@@ -126,6 +127,7 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
   check("data_dir", running.data_dir != reloaded.data_dir);
   check("port_file", running.port_file != reloaded.port_file);
   check("journal.max_batch", running.journal_max_batch != reloaded.journal_max_batch);
+  check("gates.clock_skew_alert_ms", running.clock_skew_alert_ms != reloaded.clock_skew_alert_ms);
   check("queries.threads", running.query_threads != reloaded.query_threads);
   check("shutdown.drain_timeout_ms", running.drain_timeout_ms != reloaded.drain_timeout_ms);
   check("metrics.listen", running.metrics_listen != reloaded.metrics_listen);

@@ -16,6 +16,7 @@ struct DaemonConfig {
   bool log_json = false;
   std::string port_file;  // if set, the bound port is written here once serving
   uint32_t heartbeat_interval_ms = 5000;
+  uint32_t clock_skew_alert_ms = 5000;  // a gate clock off by more raises an alert
   uint32_t journal_max_batch = 4096;
   uint32_t query_threads = 2;
   uint32_t drain_timeout_ms = 10000;  // SIGTERM: how long to wait for commits

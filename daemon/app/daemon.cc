@@ -63,7 +63,8 @@ absl::Status Daemon::Start() {
 
   auto secret = LoadOrCreateCampusSecret(config_.data_dir + "/campus.key");
   if (!secret.ok()) return secret.status();
-  hasher_.emplace(*secret);
+  hasher_.emplace(DeriveCredentialKey(*secret));
+  policy_feed_ = std::make_unique<rpc::GatePolicyFeed>(hasher_->key(), presence_, ledger_, clock_);
   auto store = storage::SqliteStore::Open(config_.data_dir + "/cordon.db");
   if (!store.ok()) return store.status();
   store_ = std::move(*store);
@@ -71,6 +72,7 @@ absl::Status Daemon::Start() {
 
   // Until Restore() publishes the real policy, services refuse (lifecycle).
   policy_.emplace(std::make_shared<const PolicySnapshot>());
+  policy_->OnPublish([this](const PolicySnapshot& p) { policy_feed_->Publish(p); });
   storage::JournalWriter::Options jopts;
   jopts.max_batch = config_.journal_max_batch;
   jopts.on_commit_timing = [this](size_t events, std::chrono::nanoseconds took) {
@@ -114,7 +116,8 @@ absl::Status Daemon::StartServer() {
   rpc::QueryRunner run_query = [this](std::function<void()> work) { RunQuery(std::move(work)); };
   gate_service_ = std::make_unique<rpc::GateService>(
       rpc::GateServiceDeps{*policy_, presence_, *journal_, ledger_, *hasher_, clock_, metrics_,
-                           lifecycle_, heartbeat_interval_ms_});
+                           lifecycle_, heartbeat_interval_ms_, *policy_feed_,
+                           std::chrono::milliseconds(config_.clock_skew_alert_ms)});
   admin_service_ = std::make_unique<rpc::AdminService>(rpc::AdminServiceDeps{
       *policy_, presence_, *journal_, ledger_, *hasher_, clock_, lifecycle_, run_query, *store_,
       config_.data_dir});
@@ -153,8 +156,9 @@ absl::Status Daemon::Restore() {
   if (!policy.ok()) return policy.status();
   size_t people = policy->people.size();
   int64_t version = policy->version;
-  policy_->Publish(std::make_shared<const PolicySnapshot>(std::move(*policy)));
+  // Presence first: the gates' copy of the policy carries pass progress.
   if (auto st = presence_.Restore(*store_); !st.ok()) return st;
+  policy_->Publish(std::make_shared<const PolicySnapshot>(std::move(*policy)));
   auto marks = store_->LoadIncarnations();
   if (!marks.ok()) return marks.status();
   ledger_.Restore(*marks);

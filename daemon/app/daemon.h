@@ -20,6 +20,7 @@
 #include "daemon/presence/campus_presence.h"
 #include "daemon/rpc/admin_service.h"
 #include "daemon/rpc/gate_ledger.h"
+#include "daemon/rpc/gate_policy.h"
 #include "daemon/rpc/gate_service.h"
 #include "daemon/rpc/lifecycle.h"
 #include "daemon/rpc/policy_holder.h"
@@ -73,6 +74,7 @@ class Daemon {
   presence::CampusPresence presence_;
   rpc::GateLedger ledger_;
   std::unique_ptr<storage::JournalWriter> journal_;
+  std::unique_ptr<rpc::GatePolicyFeed> policy_feed_;
 
   boost::asio::io_context queries_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;

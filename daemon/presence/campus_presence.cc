@@ -18,6 +18,12 @@ Decision CampusPresence::DecideAndApply(const PolicySnapshot& policy, const Scan
   return d;
 }
 
+Decision CampusPresence::Evaluate(const PolicySnapshot& policy, const ScanInput& scan,
+                                  TimePoint at) const {
+  std::lock_guard lock(mu_);
+  return Decide(policy, state_, scan, at);
+}
+
 PassUse CampusPresence::ApplyDecided(const PolicySnapshot& policy, PersonId person,
                                      Direction direction, Reason reason, TimePoint at,
                                      GateRowId gate) {

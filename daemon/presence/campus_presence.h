@@ -25,6 +25,9 @@ class CampusPresence {
   // Decides against `policy` at `now` and applies the movement if allowed.
   Decision DecideAndApply(const PolicySnapshot& policy, const ScanInput& scan, TimePoint now,
                           GateRowId gate);
+  // What the engine would decide now, without applying anything: how the
+  // daemon judges a decision a gate made offline.
+  Decision Evaluate(const PolicySnapshot& policy, const ScanInput& scan, TimePoint at) const;
   // Applies an allowed decision made elsewhere (one the gate already held)
   // and returns the pass it used.
   PassUse ApplyDecided(const PolicySnapshot& policy, PersonId person, Direction direction,

@@ -127,4 +127,11 @@ size_t GateLedger::ConnectedCount() const {
   return n;
 }
 
+void GateLedger::Broadcast(const v1::DaemonMessage& message) {
+  std::lock_guard lock(mu_);
+  for (auto& [gate, entry] : gates_) {
+    if (entry.conn != nullptr) entry.conn->Send(message);
+  }
+}
+
 }  // namespace cordon::rpc

@@ -66,6 +66,8 @@ class GateLedger {
 
   // Journal writer thread: marks a committed batch and sends PersistAcks.
   void OnCommitted(std::span<const storage::RecordedEvent> batch);
+  // Sends `message` to every live gate stream (a policy update).
+  void Broadcast(const v1::DaemonMessage& message);
   // Shutdown: closes every live stream (after its queued messages).
   void CloseAll(const grpc::Status& status);
 

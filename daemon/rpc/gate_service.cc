@@ -177,6 +177,11 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     welcome->set_committed_up_to_seq(*committed);
     welcome->set_heartbeat_interval_ms(deps_.heartbeat_interval_ms.load());
     Send(std::move(msg));
+    if (auto update = deps_.policy_feed.Current();
+        update && update->policy_update().policy_version() != hello.policy_version()) {
+      Send(*update);
+    }
+    MeasureClock(hello, now);
     spdlog::info("gate {} connected from {} (agent {}, incarnation {:016x}, committed up to {})",
                  gate_id_, peer_, hello.agent_version(), incarnation_, *committed);
     return grpc::Status::OK;
@@ -259,6 +264,27 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     return grpc::Status::OK;
   }
 
+  // The gate's clock against ours, measured at Hello (network delay is far
+  // below the threshold). Offline events are dated gate_time + skew_.
+  void MeasureClock(const v1::Hello& hello, TimePoint now) {
+    if (!hello.has_gate_time()) return;
+    skew_ = now - FromProto(hello.gate_time());
+    auto off = std::chrono::duration_cast<std::chrono::milliseconds>(
+        skew_ < Micros(0) ? -skew_ : skew_);
+    if (off <= deps_.clock_skew_alert) return;
+    std::string detail = "gate clock is " + std::to_string(off.count()) + " ms " +
+                         (skew_ < Micros(0) ? "ahead of" : "behind") +
+                         " the daemon's; its offline events are dated with this correction";
+    spdlog::warn("gate {}: {}", gate_id_, detail);
+    deps_.metrics.CountAlert(AlertKind::kClockSkew);
+    GateRowId gate = gate_;
+    deps_.journal.Post([gate, now, detail](storage::Store& store) {
+      if (auto st = store.RaiseAlert(AlertKind::kClockSkew, now, gate, detail); !st.ok()) {
+        spdlog::error("cannot record clock skew alert: {}", st.ToString());
+      }
+    });
+  }
+
   static grpc::Status CheckHeldDecision(const v1::GateDecision& held) {
     auto reason = ReasonFromNumber(held.reason());
     if (!reason) return InvalidArgument("scan.gate_decision.reason: unknown reason code");
@@ -286,9 +312,24 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     ev.source = static_cast<DecisionSource>(held.source());
     ev.decided_at = FromProto(held.decided_at());
     // The daemon's clock dated an online decision; an offline one has only
-    // the gate's.
-    ev.occurred_at = ev.source == DecisionSource::kDaemon ? ev.decided_at : ev.gate_time;
+    // the gate's, corrected by the skew measured at this connection's Hello.
+    ev.occurred_at =
+        ev.source == DecisionSource::kDaemon ? ev.decided_at : ev.gate_time + skew_;
     if (ev.reason == Reason::kAllowExitWithoutEntry) ev.alert = AlertKind::kExitWithoutEntry;
+    if (ev.source == DecisionSource::kGateOffline && ev.allowed &&
+        ev.direction == Direction::kIn) {
+      // Would the policy in force now have admitted them? Presence is not
+      // the campus of that moment, so anti-passback is left out.
+      Decision now = deps_.presence.Evaluate(policy, ScanInput{ev.credential, ev.direction},
+                                             ev.occurred_at);
+      if (!now.allowed && now.reason != Reason::kDenyAlreadyOnCampus) {
+        ev.alert = AlertKind::kLateViolation;
+        ev.alert_detail = "admitted offline by " + gate_id_ + " under policy v" +
+                          std::to_string(ev.policy_version) + "; policy v" +
+                          std::to_string(policy.version) + " denies it: " +
+                          std::string(ReasonName(now.reason));
+      }
+    }
     if (ev.allowed && ev.person != 0) {
       PassUse use = deps_.presence.ApplyDecided(policy, ev.person, ev.direction, ev.reason,
                                                 ev.occurred_at, gate_);
@@ -306,6 +347,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
   GateRowId gate_ = 0;
   std::string gate_id_;
   uint64_t incarnation_ = 0;
+  Micros skew_{0};  // daemon clock minus gate clock, measured at Hello
 
   std::mutex mu_;
   std::deque<v1::DaemonMessage> out_;        // guarded by mu_

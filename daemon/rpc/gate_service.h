@@ -3,6 +3,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 
 #include "cordon/v1/gate.grpc.pb.h"
@@ -11,6 +12,7 @@
 #include "daemon/metrics/daemon_metrics.h"
 #include "daemon/presence/campus_presence.h"
 #include "daemon/rpc/gate_ledger.h"
+#include "daemon/rpc/gate_policy.h"
 #include "daemon/rpc/lifecycle.h"
 #include "daemon/rpc/policy_holder.h"
 #include "daemon/storage/journal_writer.h"
@@ -28,6 +30,10 @@ struct GateServiceDeps {
   const Lifecycle& lifecycle;
   // Told to each gate at Hello; SIGHUP may change it.
   const std::atomic<uint32_t>& heartbeat_interval_ms;
+  // The offline copy of the policy sent to gates after Welcome.
+  const GatePolicyFeed& policy_feed;
+  // A gate clock further off than this raises a CLOCK_SKEW alert.
+  std::chrono::milliseconds clock_skew_alert{5000};
   // A gate that lets this many replies pile up unread is disconnected.
   size_t max_outbound_queue = 65536;
 };

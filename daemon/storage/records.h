@@ -36,6 +36,7 @@ struct RecordedEvent {
   PassId pass = 0;
   PassStep pass_step = PassStep::kNone;
   std::optional<AlertKind> alert;
+  std::string alert_detail;
 };
 
 // The highest sequence committed for one gate incarnation.

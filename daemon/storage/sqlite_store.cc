@@ -28,6 +28,8 @@ uint64_t FromStored(int64_t v) { return static_cast<uint64_t>(v); }
 Severity SeverityOf(AlertKind kind) {
   switch (kind) {
     case AlertKind::kExitWithoutEntry: return Severity::kWarning;
+    case AlertKind::kLateViolation: return Severity::kCritical;
+    case AlertKind::kClockSkew: return Severity::kWarning;
   }
   return Severity::kWarning;
 }
@@ -262,7 +264,7 @@ absl::Status SqliteStore::CommitEvents(std::span<const RecordedEvent> events) {
                                  .Bind(4, e.person ? std::optional<int64_t>(e.person) : std::nullopt)
                                  .Bind(5, e.gate)
                                  .Bind(6, event_id)
-                                 .Bind(7, std::string_view())
+                                 .Bind(7, e.alert_detail)
                                  .Run());
     }
     if (e.pass != 0 && e.pass_step == PassStep::kEntry) {
@@ -522,6 +524,18 @@ absl::Status SqliteStore::RecordBackup(const BackupInfo& info) {
       .Bind(2, info.size_bytes)
       .Bind(3, info.highest_event_id)
       .Bind(4, info.requested_by)
+      .Run();
+}
+
+absl::Status SqliteStore::RaiseAlert(AlertKind kind, TimePoint at, GateRowId gate,
+                                     const std::string& detail) {
+  return insert_alert_->Bind(1, static_cast<int64_t>(kind))
+      .Bind(2, static_cast<int64_t>(SeverityOf(kind)))
+      .Bind(3, Us(at))
+      .BindNull(4)
+      .Bind(5, gate)
+      .BindNull(6)
+      .Bind(7, detail)
       .Run();
 }
 

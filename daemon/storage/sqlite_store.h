@@ -47,6 +47,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<int64_t> CountEvents() override;
   absl::StatusOr<BackupInfo> Backup(const std::string& dest_path, TimePoint now) override;
   absl::Status RecordBackup(const BackupInfo& info) override;
+  absl::Status RaiseAlert(AlertKind kind, TimePoint at, GateRowId gate,
+                          const std::string& detail) override;
 
   const std::string& path() const { return path_; }
 

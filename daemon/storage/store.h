@@ -57,6 +57,9 @@ class Store {
   // ---- writer thread
   // Notes a backup in the backups table.
   virtual absl::Status RecordBackup(const BackupInfo& info) = 0;
+  // An alert about a gate rather than an event (e.g. its clock is off).
+  virtual absl::Status RaiseAlert(AlertKind kind, TimePoint at, GateRowId gate,
+                                  const std::string& detail) = 0;
 };
 
 }  // namespace cordon::storage

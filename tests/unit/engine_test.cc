@@ -1,6 +1,7 @@
 // The policy engine, rule by rule and reason code by reason code. Time is an
 // argument: every case states the instant it is decided at.
 #include "core/engine.h"
+#include "core/offline.h"
 
 #include <gtest/gtest.h>
 
@@ -56,6 +57,10 @@ class Campus {
   }
   PassUse Attribute(PersonId id, Reason reason, TimePoint at) {
     return AttributePass(policy_, state_, id, reason, at);
+  }
+  Decision ScanOffline(PersonId id, Direction d, TimePoint at, TimePoint confirmed,
+                       const OfflineLimits& limits) {
+    return DecideOffline(policy_, state_, ScanInput{Credential(id), d}, at, confirmed, limits);
   }
   Decision ScanUnknown(Direction d, TimePoint at) {
     return Decide(policy_, state_, ScanInput{hasher_.Hash("no-such-card"), d}, at);
@@ -329,11 +334,85 @@ INSTANTIATE_TEST_SUITE_P(Rules, EngineTable, ::testing::ValuesIn(Cases()),
 TEST(Engine, EveryReasonCodeIsReachedByTheTable) {
   std::set<Reason> reached;
   for (const Case& c : Cases()) reached.insert(c.reason);
+  // Only a gate deciding offline gives these (see the Offline tests below).
+  reached.insert(Reason::kDenyGatePolicyStale);
+  reached.insert(Reason::kDenyGateNoPolicy);
   for (int n = 0; n < 200; ++n) {
     if (auto r = ReasonFromNumber(n)) {
       EXPECT_TRUE(reached.count(*r)) << ReasonName(*r);
     }
   }
+}
+
+// ---------------------------------------------------------------- offline
+
+TEST(Offline, AGateWithNoPolicyAdmitsNobody) {
+  PolicySnapshot empty;
+  CampusState state;
+  Decision d = DecideOffline(empty, state, ScanInput{CredentialHash{}, Direction::kIn}, kT0, kT0,
+                             OfflineLimits::Defaults());
+  EXPECT_FALSE(d.allowed);
+  EXPECT_EQ(d.reason, Reason::kDenyGateNoPolicy);
+}
+
+TEST(Offline, EachCategoryIsAdmittedUntilItsStalenessLimitToTheMicrosecond) {
+  Campus campus;
+  auto staff = campus.Add(PersonCategory::kResidentStaff);
+  auto student = campus.Add(PersonCategory::kStudent);
+  auto visitor = campus.Add(PersonCategory::kSingleVisit);
+  campus.Pass(visitor, kT0, kT0 + hours(48));
+  OfflineLimits limits = OfflineLimits::Defaults();  // staff 72h, students 24h, visitors 4h
+  TimePoint confirmed = kT0;
+
+  EXPECT_EQ(campus.ScanOffline(student, kIn, kT0 + hours(24), confirmed, limits).reason,
+            Reason::kAllowStudent);
+  EXPECT_EQ(campus.ScanOffline(student, kIn, kT0 + hours(24) + microseconds(1), confirmed, limits)
+                .reason,
+            Reason::kDenyGatePolicyStale);
+  EXPECT_EQ(campus.ScanOffline(staff, kIn, kT0 + hours(24) + microseconds(1), confirmed, limits)
+                .reason,
+            Reason::kAllowResidentStaff);
+  EXPECT_EQ(campus.ScanOffline(staff, kIn, kT0 + hours(72) + microseconds(1), confirmed, limits)
+                .reason,
+            Reason::kDenyGatePolicyStale);
+  EXPECT_EQ(campus.ScanOffline(visitor, kIn, kT0 + hours(4), confirmed, limits).reason,
+            Reason::kAllowPassEntry);
+  EXPECT_EQ(campus.ScanOffline(visitor, kIn, kT0 + hours(5), confirmed, limits).reason,
+            Reason::kDenyGatePolicyStale);
+}
+
+TEST(Offline, ExitsAreNeverRefusedForStaleness) {
+  Campus campus;
+  auto student = campus.Add(PersonCategory::kStudent);
+  campus.Inside(student, kT0);
+  Decision d = campus.ScanOffline(student, kOut, kT0 + hours(24 * 30), kT0,
+                                  OfflineLimits::Defaults());
+  EXPECT_TRUE(d.allowed);
+  EXPECT_EQ(d.reason, Reason::kAllowStudent);
+}
+
+TEST(Offline, TheCopysRulesStillApply) {
+  Campus campus;
+  auto staff = campus.Add(PersonCategory::kResidentStaff);
+  campus.Quarantine(staff, kT0, kT0 + hours(240));
+  EXPECT_EQ(campus.ScanOffline(staff, kIn, kT0 + hours(1), kT0, OfflineLimits::Defaults()).reason,
+            Reason::kDenyQuarantine);
+}
+
+TEST(Offline, LimitsParseAndRejectNonsense) {
+  auto limits = OfflineLimits::Parse("student=2h,contractor=0,resident_staff=none");
+  ASSERT_TRUE(limits.ok()) << limits.status();
+  EXPECT_EQ(limits->For(PersonCategory::kStudent), hours(2));
+  EXPECT_EQ(limits->For(PersonCategory::kContractor), microseconds(0));
+  EXPECT_FALSE(limits->For(PersonCategory::kResidentStaff).has_value());
+  EXPECT_EQ(limits->For(PersonCategory::kSingleVisit), hours(4)) << "unnamed keep defaults";
+  EXPECT_TRUE(OfflineLimits::Parse("").ok());
+  for (const char* bad : {"student", "wizard=2h", "student=2x", "student=-1h", "student=h"}) {
+    auto r = OfflineLimits::Parse(bad);
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+  EXPECT_NE(OfflineLimits::Parse("wizard=2h").status().message().find("not a category"),
+            std::string::npos);
 }
 
 TEST(Engine, QuarantineEndsAtItsExactTimeWithoutAnyOtherChange) {

@@ -64,6 +64,9 @@ class FailingStore final : public Store {
     return real_.Backup(path, now);
   }
   absl::Status RecordBackup(const BackupInfo& info) override { return real_.RecordBackup(info); }
+  absl::Status RaiseAlert(AlertKind k, TimePoint at, GateRowId g, const std::string& d) override {
+    return real_.RaiseAlert(k, at, g, d);
+  }
 
  private:
   Store& real_;
