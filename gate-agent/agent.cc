@@ -96,7 +96,10 @@ int Agent::Run(int finite_sources) {
     std::deque<Event> batch;
     {
       std::unique_lock lock(mu_);
-      wake_.wait_until(lock, next_heartbeat, [&] { return !events_.empty(); });
+      // While a replay is pending, only look for new events; don't sleep.
+      auto until = SendPending() ? std::chrono::steady_clock::now() : next_heartbeat;
+      if (Connecting() && !pending_scans_.empty()) until = std::min(until, connecting_until_);
+      wake_.wait_until(lock, until, [&] { return !events_.empty(); });
       batch.swap(events_);
     }
     std::optional<int> exit_code;
@@ -117,13 +120,12 @@ int Agent::Run(int finite_sources) {
       } else if (auto* message = std::get_if<v1::DaemonMessage>(&event)) {
         Handle(*message);
       } else if (auto* down = std::get_if<LinkDown>(&event)) {
-        bool was_up = link_up_ || !link_failed_;
         link_up_ = false;
         link_failed_ = true;
         replaying_ = false;
         metrics_.CountLinkDown();
         display_.LinkDown(down->status, down->retry_in, unacked_.size());
-        if (was_up) {
+        if (shown_state_ != GateState::Kind::kOffline) {
           // The copy was current until now; keep that across a restart.
           if (policy_) (void)outbox_.ConfirmPolicy(policy_confirmed_at_);
           state_since_ = clock_.Now();
@@ -139,7 +141,11 @@ int Agent::Run(int finite_sources) {
         exit_code = kExitDone;
       }
     }
-    FlushScans();
+    // While the first connection is being made, scans wait here (unstored,
+    // undecided) so that they go either to the daemon or to the offline
+    // engine, never half to each; on stop they are stored undecided.
+    if (!Connecting() || exit_code) FlushScans();
+    Pump(kReplayBurst);
     metrics_.SetOutboxDepth(unacked_.size());
     if (auto st = Settle(); !st.ok()) {
       std::cerr << "cordon-gate: outbox write failed: " << st.message() << "\n";
@@ -155,7 +161,7 @@ int Agent::Run(int finite_sources) {
     }
     auto now = std::chrono::steady_clock::now();
     if (finite_sources > 0 && open_sources <= 0) {
-      if (unacked_.empty()) {
+      if (unacked_.empty() && pending_scans_.empty()) {
         display_.Finished(0, false);
         return kExitDone;
       }
@@ -224,8 +230,7 @@ void Agent::FlushScans() {
   auto read_at = std::chrono::steady_clock::now();
   for (size_t i = 0; i < entries->size(); ++i) {
     const OutboxEntry& e = (*entries)[i];
-    auto [it, inserted] = unacked_.emplace(
-        e.seq, Unacked{e.credential, e.direction, e.gate_time, e.decision, read_at});
+    unacked_.emplace(e.seq, Unacked{e.credential, e.direction, e.gate_time, e.decision, read_at});
     if (e.decision) {  // decided here: stored, so act on it now
       const HeldDecision& d = *e.decision;
       if (d.allowed) {
@@ -240,7 +245,19 @@ void Agent::FlushScans() {
                                       std::string(ReasonName(d.reason)), displays[i],
                                       d.policy_version, d.allowed, false, true});
     }
-    if (link_up_) SendScan(e.seq, it->second);
+  }
+}
+
+bool Agent::SendPending() const {
+  return link_up_ && unacked_.upper_bound(sent_up_to_) != unacked_.end();
+}
+
+void Agent::Pump(size_t budget) {
+  // In sequence order, always: the daemon's ledger relies on it.
+  for (auto it = unacked_.upper_bound(sent_up_to_); it != unacked_.end() && budget > 0 && link_up_;
+       ++it, --budget) {
+    SendScan(it->first, it->second);
+    sent_up_to_ = it->first;
   }
 }
 
@@ -279,6 +296,7 @@ void Agent::HandlePolicy(const v1::PolicyUpdate& update) {
   }
   // Pass use as the daemon knows it; who is inside stays as this gate saw it.
   for (const auto& [pass, progress] : local->pass_progress) local_state_.RestorePass(pass, progress);
+  display_.PolicyStored(update.policy_version(), local->snapshot.people.size());
   policy_.emplace(std::move(*local));
   policy_confirmed_at_ = now;
   std::lock_guard lock(hello_mu_);
@@ -294,6 +312,7 @@ void Agent::ShowState() {
   st.policy_version = policy_ ? policy_->snapshot.version : 0;
   if (policy_) st.policy_age = clock_.Now() - policy_confirmed_at_;
   st.left = unacked_.size();
+  shown_state_ = st.kind;
   display_.State(st);
 }
 
@@ -308,8 +327,9 @@ void Agent::Handle(const LinkUp& up) {
   replaying_ = unacked_.size() > options_.replay_threshold;
   state_since_ = clock_.Now();
   ShowState();
-  // Resend what is unacknowledged, oldest first, before anything new.
-  for (const auto& [seq, scan] : unacked_) SendScan(seq, scan);
+  // Resend what is unacknowledged, oldest first, before anything new; Pump()
+  // sends it in bursts between other events so the gate stays responsive.
+  sent_up_to_ = acked_up_to_;
 }
 
 void Agent::Handle(const v1::DaemonMessage& message) {
@@ -360,7 +380,13 @@ void Agent::HandleDecision(const v1::Decision& d) {
 void Agent::Acknowledge(uint64_t up_to) {
   if (up_to <= acked_up_to_) return;
   acked_up_to_ = up_to;
-  unacked_.erase(unacked_.begin(), unacked_.upper_bound(up_to));
+  auto end = unacked_.upper_bound(up_to);
+  for (auto it = unacked_.begin(); it != end; ++it) {
+    // Recorded by the daemon, but its decision was lost with a connection:
+    // say so, rather than leave the guard waiting for a line that never comes.
+    if (!it->second.decision) display_.Unanswered(it->first, it->second.credential);
+  }
+  unacked_.erase(unacked_.begin(), end);
   if (replaying_ && unacked_.size() <= options_.replay_threshold) {
     replaying_ = false;
     state_since_ = clock_.Now();

@@ -104,17 +104,23 @@ class Agent {
   void HandlePolicy(const v1::PolicyUpdate& update);
   // Decides a scan here, with the offline copy of the policy.
   HeldDecision DecideHere(const NewScan& scan, std::string* display);
-  // Offline (the link failed, or the first connection took longer than the
-  // decision timeout), or replaying a backlog.
-  bool DecidingHere() const {
-    return replaying_ ||
-           (!link_up_ && (link_failed_ || std::chrono::steady_clock::now() >= connecting_until_));
+  // Making the first connection: neither up nor failed yet, and not for
+  // longer than the decision timeout.
+  bool Connecting() const {
+    return !link_up_ && !link_failed_ && std::chrono::steady_clock::now() < connecting_until_;
   }
+  // Offline (the link failed, or the first connection took too long), or
+  // replaying a backlog.
+  bool DecidingHere() const { return replaying_ || (!link_up_ && !Connecting()); }
   void ShowState();
   void ApplyLocally(const std::string& credential, Direction direction, Reason reason,
                     TimePoint at);
   void Acknowledge(uint64_t up_to);
   void SendScan(uint64_t seq, const Unacked& scan);
+  // Sends up to `budget` stored scans not yet sent on this link, in order.
+  void Pump(size_t budget);
+  bool SendPending() const;
+  static constexpr size_t kReplayBurst = 1024;
   absl::Status Settle();
 
   const AgentOptions options_;
@@ -138,9 +144,11 @@ class Agent {
   std::map<std::string, InputMark> pending_marks_;  // latest mark per input
   std::vector<std::pair<uint64_t, HeldDecision>> decisions_to_save_;
   uint64_t acked_up_to_ = 0;
+  uint64_t sent_up_to_ = 0;  // every unacked scan up to here was sent on this link
   uint64_t saved_ack_ = 0;
   bool link_up_ = false;
   bool replaying_ = false;
+  std::optional<GateState::Kind> shown_state_;  // the state last shown
   bool link_failed_ = false;  // a connection attempt failed or a link dropped
   std::chrono::steady_clock::time_point connecting_until_;
   TimePoint state_since_;

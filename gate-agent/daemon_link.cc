@@ -2,8 +2,8 @@
 
 namespace cordon::gate {
 
-DaemonLink::DaemonLink(std::shared_ptr<grpc::Channel> channel, Backoff backoff, Handlers handlers)
-    : stub_(v1::GateService::NewStub(std::move(channel))),
+DaemonLink::DaemonLink(ChannelFactory channels, Backoff backoff, Handlers handlers)
+    : channels_(std::move(channels)),
       backoff_(backoff),
       handlers_(std::move(handlers)) {}
 
@@ -78,7 +78,8 @@ void DaemonLink::Run() {
       if (stopping_) return;
       context_ = &context;
     }
-    auto stream = stub_->Connect(&context);
+    auto stub = v1::GateService::NewStub(channels_());
+    auto stream = stub->Connect(&context);
     v1::GateMessage hello;
     *hello.mutable_hello() = handlers_.make_hello();
     v1::DaemonMessage reply;

@@ -38,7 +38,10 @@ class DaemonLink {
     std::function<void(const grpc::Status&)> on_refused;
   };
 
-  DaemonLink(std::shared_ptr<grpc::Channel> channel, Backoff backoff, Handlers handlers);
+  // A fresh channel per connection attempt: the backoff is ours alone, not
+  // stacked on the channel's own reconnect timer.
+  using ChannelFactory = std::function<std::shared_ptr<grpc::Channel>()>;
+  DaemonLink(ChannelFactory channels, Backoff backoff, Handlers handlers);
   ~DaemonLink();
   DaemonLink(const DaemonLink&) = delete;
   DaemonLink& operator=(const DaemonLink&) = delete;
@@ -57,7 +60,7 @@ class DaemonLink {
   // Waits `delay` or until Stop(); false if stopping.
   bool Pause(std::chrono::milliseconds delay);
 
-  std::unique_ptr<v1::GateService::Stub> stub_;
+  ChannelFactory channels_;
   const Backoff backoff_;
   const Handlers handlers_;
   std::mt19937_64 rng_{std::random_device{}()};

@@ -98,6 +98,27 @@ void Display::State(const GateState& st) {
   out_ << std::endl;
 }
 
+void Display::PolicyStored(int64_t version, size_t people) {
+  if (json_) {
+    out_ << "{\"event\":\"policy\",\"gate\":" << JsonString(gate_id_)
+         << ",\"policy_version\":" << version << ",\"people\":" << people << "}" << std::endl;
+    return;
+  }
+  out_ << "[" << gate_id_ << "] policy v" << version << " stored for offline use (" << people
+       << " people)" << std::endl;
+}
+
+void Display::Unanswered(uint64_t seq, const std::string& credential) {
+  if (json_) {
+    out_ << "{\"event\":\"unanswered\",\"gate\":" << JsonString(gate_id_) << ",\"seq\":" << seq
+         << ",\"credential\":" << JsonString(credential) << "}" << std::endl;
+    return;
+  }
+  out_ << "[" << gate_id_ << "] scan #" << seq << " (" << credential
+       << ") was recorded, but its decision was lost with the connection: ask to scan again"
+       << std::endl;
+}
+
 void Display::BadLine(const std::string& source, int64_t line_number, const std::string& problem) {
   if (json_) {
     out_ << "{\"event\":\"bad_line\",\"gate\":" << JsonString(gate_id_)

@@ -50,6 +50,10 @@ class Display {
   void LinkDown(const grpc::Status& status, std::chrono::milliseconds retry_in, size_t unacked);
   void Refused(const grpc::Status& status);
   void State(const GateState& state);
+  // A policy copy for offline use was received and stored.
+  void PolicyStored(int64_t version, size_t people);
+  // A scan the daemon recorded whose decision never reached this gate.
+  void Unanswered(uint64_t seq, const std::string& credential);
   void BadLine(const std::string& source, int64_t line_number, const std::string& problem);
   void Finished(size_t unacked, bool timed_out);
 

@@ -155,11 +155,15 @@ int main(int argc, char** argv) {
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 1);
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, static_cast<int>(initial_backoff_ms));
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, static_cast<int>(max_backoff_ms));
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, static_cast<int>(initial_backoff_ms));
   // The policy copy for a large campus is several megabytes.
   args.SetMaxReceiveMessageSize(256 << 20);
-  auto channel = grpc::CreateCustomChannel(daemon, grpc::InsecureChannelCredentials(), args);
-  DaemonLink link(channel,
+  // Each attempt gets its own connection (no subchannel shared across
+  // attempts), so reconnecting follows our backoff and nothing else.
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  auto channels = [&daemon, &args] {
+    return grpc::CreateCustomChannel(daemon, grpc::InsecureChannelCredentials(), args);
+  };
+  DaemonLink link(channels,
                   Backoff{std::chrono::milliseconds(initial_backoff_ms),
                           std::chrono::milliseconds(max_backoff_ms)},
                   DaemonLink::Handlers{

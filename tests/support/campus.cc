@@ -127,6 +127,9 @@ std::vector<ShownDecision> GateUnderTest::Decisions() const {
     d.reason = f.at("reason").string_value();
     d.actuated = f.at("actuated").bool_value();
     d.late = f.at("late").bool_value();
+    if (auto src = f.find("source"); src != f.end()) {
+      d.offline = src->second.string_value() == "gate_offline";
+    }
     out.push_back(d);
   }
   return out;

@@ -66,6 +66,7 @@ struct ShownDecision {
   std::string reason;
   bool actuated = false;
   bool late = false;
+  bool offline = false;  // decided by the gate itself
 };
 
 // One agent's output files; restarting the same object appends to them.
