@@ -10,3 +10,6 @@ echo "== engine: one decision (100,000 people, 18,000 inside)"
 echo
 echo "== durable ingest: journal writer vs plain SQLite batches (same schema, WAL, FULL)"
 "$BUILD/bench/journal_bench" 200000 4096
+echo
+echo "== offline gate: replay of 200,000 buffered scans vs plain SQLite"
+"$(dirname "$0")/replay.sh" "$BUILD" 200000
