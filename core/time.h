@@ -30,18 +30,22 @@ class SystemClock final : public Clock {
   }
 };
 
-// A clock that runs `speed` times faster than the system clock from the
-// moment it is made: tests simulate a day of gate time in minutes.
+// A clock set `offset` away from the system clock and running `speed` times
+// faster from the moment it is made: tests simulate a gate whose clock is
+// wrong, or a day of gate time in minutes.
 class ScaledClock final : public Clock {
  public:
-  explicit ScaledClock(double speed) : speed_(speed), start_(SystemClock().Now()) {}
+  explicit ScaledClock(double speed, Micros offset = Micros(0))
+      : speed_(speed), offset_(offset), start_(SystemClock().Now()) {}
   TimePoint Now() const override {
     auto real = SystemClock().Now() - start_;
-    return start_ + Micros(static_cast<int64_t>(static_cast<double>(real.count()) * speed_));
+    return start_ + offset_ +
+           Micros(static_cast<int64_t>(static_cast<double>(real.count()) * speed_));
   }
 
  private:
   double speed_;
+  Micros offset_;
   TimePoint start_;
 };
 

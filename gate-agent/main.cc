@@ -84,12 +84,18 @@ int main(int argc, char** argv) {
     std::cerr << "cordon-gate: --offline-limits: " << limits.status().message() << "\n";
     return kExitError;
   }
-  // Tests run a day of gate time in minutes: CORDON_TEST_CLOCK_SPEED=N makes
-  // this gate's clock run N times faster than real time.
+  // A fake clock for tests: CORDON_TEST_CLOCK_SPEED=N runs this gate's clock
+  // N times faster than real time (a day in minutes); CORDON_TEST_CLOCK_OFFSET_S
+  // sets it that many seconds off.
   std::unique_ptr<cordon::Clock> clock_holder;
-  if (const char* speed = std::getenv("CORDON_TEST_CLOCK_SPEED")) {
-    clock_holder = std::make_unique<cordon::ScaledClock>(std::atof(speed));
-    std::cerr << "cordon-gate: test clock running " << speed << "x real time" << std::endl;
+  const char* speed = std::getenv("CORDON_TEST_CLOCK_SPEED");
+  const char* clock_offset = std::getenv("CORDON_TEST_CLOCK_OFFSET_S");
+  if (speed || clock_offset) {
+    clock_holder = std::make_unique<cordon::ScaledClock>(
+        speed ? std::atof(speed) : 1.0,
+        std::chrono::seconds(clock_offset ? std::atoll(clock_offset) : 0));
+    std::cerr << "cordon-gate: test clock (speed " << (speed ? speed : "1") << ", offset "
+              << (clock_offset ? clock_offset : "0") << " s)" << std::endl;
   } else {
     clock_holder = std::make_unique<cordon::SystemClock>();
   }

@@ -272,7 +272,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     auto off = std::chrono::duration_cast<std::chrono::milliseconds>(
         skew_ < Micros(0) ? -skew_ : skew_);
     if (off <= deps_.clock_skew_alert) return;
-    std::string detail = "gate clock is " + std::to_string(off.count()) + " ms " +
+    std::string detail = fmt::format("gate clock is {:.1f} s ", static_cast<double>(off.count()) / 1000) +
                          (skew_ < Micros(0) ? "ahead of" : "behind") +
                          " the daemon's; its offline events are dated with this correction";
     spdlog::warn("gate {}: {}", gate_id_, detail);

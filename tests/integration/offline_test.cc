@@ -16,6 +16,7 @@
 #include <map>
 #include <set>
 
+#include "core/time.h"
 #include "tests/support/campus.h"
 #include "tests/support/ops.h"
 #include "tests/support/tcp_proxy.h"
@@ -186,6 +187,40 @@ TEST_F(Offline, AQuarantineOrderedDuringAnOutageFlagsEachOfflineAdmission) {
   scanner_->Send("CARD-S1 out\nCARD-S1 in\n");
   ASSERT_TRUE(WaitFor([&] { return tail.Count("DENY_QUARANTINE") == 1; }, In(seconds(20))))
       << ReadFile(out_);
+}
+
+TEST_F(Offline, AGateClockAnHourFastIsFlaggedAndItsOfflineEventsAreDatedByOurs) {
+  daemon_->RegisterGate("north-1");
+  daemon_->AddPerson("S1", v1::PERSON_CATEGORY_STUDENT, "CARD-S1");
+  TcpProxy proxy(daemon_->port());
+  setenv("CORDON_TEST_CLOCK_OFFSET_S", "3600", 1);
+  StartScannerGate("127.0.0.1:" + std::to_string(proxy.port()));
+  unsetenv("CORDON_TEST_CLOCK_OFFSET_S");
+  Tail tail(out_);
+  ASSERT_TRUE(WaitFor([&] { return tail.Count("\"event\":\"policy\"") == 1; }, In(seconds(20))));
+  std::string db = daemon_->db_path();
+  ASSERT_TRUE(WaitFor([&] { return QueryInt(db, "SELECT count(*) FROM alerts WHERE kind = 3") == 1; },
+                      In(seconds(20))));
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM alerts WHERE kind = 3 AND "
+                         "(detail LIKE 'gate clock is 3600._ s ahead%' OR "
+                         " detail LIKE 'gate clock is 3599._ s ahead%')"),
+            1);
+
+  proxy.Cut();
+  ASSERT_TRUE(WaitFor([&] { return tail.Count(kNowOffline) >= 1; }, In(seconds(20))));
+  int64_t before_us = ToUnixMicros(SystemClock().Now());
+  scanner_->Send("CARD-S1 in\n");
+  ASSERT_TRUE(WaitFor([&] { return tail.Count("\"source\":\"gate_offline\"") == 1; },
+                      In(seconds(20))));
+  int64_t after_us = ToUnixMicros(SystemClock().Now());
+  proxy.Restore();
+  ASSERT_TRUE(WaitFor([&] { return CountRows(db, "events") == 1; }, In(seconds(30))));
+  int64_t occurred = QueryInt(db, "SELECT occurred_at FROM events");
+  int64_t gate_time = QueryInt(db, "SELECT gate_time FROM events");
+  // The gate said an hour later; the record says when it happened.
+  EXPECT_NEAR(static_cast<double>(gate_time - occurred), 3600e6, 2e6);
+  EXPECT_GE(occurred, before_us - 2'000'000);
+  EXPECT_LE(occurred, after_us + 2'000'000);
 }
 
 TEST_F(Offline, AThousandLinkCutsNeverAdmitWhatThePolicyDeniesNorOpenOnALinkEvent) {
