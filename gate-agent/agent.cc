@@ -253,11 +253,28 @@ bool Agent::SendPending() const {
 }
 
 void Agent::Pump(size_t budget) {
-  // In sequence order, always: the daemon's ledger relies on it.
-  for (auto it = unacked_.upper_bound(sent_up_to_); it != unacked_.end() && budget > 0 && link_up_;
-       ++it, --budget) {
+  // In sequence order, always: the daemon's ledger relies on it. A lone new
+  // scan goes as itself; a backlog goes in batches.
+  auto it = unacked_.upper_bound(sent_up_to_);
+  if (it != unacked_.end() && std::next(it) == unacked_.end()) {
     SendScan(it->first, it->second);
     sent_up_to_ = it->first;
+    return;
+  }
+  while (it != unacked_.end() && budget > 0 && link_up_) {
+    v1::GateMessage msg;
+    v1::ScanBatch* batch = msg.mutable_scan_batch();
+    uint64_t last = 0;
+    for (; it != unacked_.end() && budget > 0 && batch->scans_size() < kScansPerBatch;
+         ++it, --budget) {
+      FillScan(it->first, it->second, batch->add_scans());
+      last = it->first;
+    }
+    if (!send_(msg)) {
+      link_up_ = false;  // the link thread reports the break
+      return;
+    }
+    sent_up_to_ = last;
   }
 }
 
@@ -396,7 +413,11 @@ void Agent::Acknowledge(uint64_t up_to) {
 
 void Agent::SendScan(uint64_t seq, const Unacked& scan) {
   v1::GateMessage msg;
-  v1::Scan* s = msg.mutable_scan();
+  FillScan(seq, scan, msg.mutable_scan());
+  if (!send_(msg)) link_up_ = false;  // the link thread reports the break
+}
+
+void Agent::FillScan(uint64_t seq, const Unacked& scan, v1::Scan* s) {
   s->set_seq(seq);
   s->set_credential(scan.credential);
   s->set_direction(scan.direction == Direction::kIn ? v1::DIRECTION_IN : v1::DIRECTION_OUT);
@@ -409,7 +430,6 @@ void Agent::SendScan(uint64_t seq, const Unacked& scan) {
     held->set_source(static_cast<v1::DecisionSource>(scan.decision->source));
     *held->mutable_decided_at() = ToTimestamp(scan.decision->decided_at);
   }
-  if (!send_(msg)) link_up_ = false;  // the link thread reports the break
 }
 
 absl::Status Agent::Settle() {

@@ -117,6 +117,8 @@ class Agent {
                     TimePoint at);
   void Acknowledge(uint64_t up_to);
   void SendScan(uint64_t seq, const Unacked& scan);
+  static void FillScan(uint64_t seq, const Unacked& scan, v1::Scan* out);
+  static constexpr int kScansPerBatch = 256;
   // Sends up to `budget` stored scans not yet sent on this link, in order.
   void Pump(size_t budget);
   bool SendPending() const;

@@ -71,6 +71,18 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
         st = hello_done_ ? HandleScan(in_.scan())
                          : InvalidArgument("scan: the first message must be a hello");
         break;
+      case v1::GateMessage::kScanBatch:
+        if (!hello_done_) {
+          st = InvalidArgument("scan_batch: the first message must be a hello");
+        } else if (in_.scan_batch().scans_size() > kMaxBatch) {
+          st = InvalidArgument("scan_batch.scans: more than " + std::to_string(kMaxBatch));
+        } else {
+          for (const v1::Scan& scan : in_.scan_batch().scans()) {
+            st = HandleScan(scan);
+            if (!st.ok()) break;
+          }
+        }
+        break;
       case v1::GateMessage::kHeartbeat:
         if (hello_done_) {
           deps_.ledger.Touch(gate_, deps_.clock.Now());
@@ -337,6 +349,8 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       ev.pass_step = use.step;
     }
   }
+
+  static constexpr int kMaxBatch = 1024;
 
   const GateServiceDeps& deps_;
   const std::string peer_;

@@ -113,6 +113,27 @@ TEST_F(BadInput, MalformedAndOversizedMessagesGetClearErrorsWhileOtherGatesFlow)
        grpc::StatusCode::INVALID_ARGUMENT, "scan.gate_decision.allowed"},
       {"empty message", [](auto& m) { m.Clear(); }, grpc::StatusCode::INVALID_ARGUMENT,
        "message: empty"},
+      {"oversized batch",
+       [](auto& m) {
+         v1::Scan scan = m.scan();
+         m.Clear();
+         for (int i = 1; i <= 1025; ++i) {
+           scan.set_seq(static_cast<uint64_t>(i));
+           *m.mutable_scan_batch()->add_scans() = scan;
+         }
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "scan_batch.scans: more than 1024"},
+      {"bad scan inside a batch",
+       [](auto& m) {
+         v1::Scan scan = m.scan();
+         m.Clear();
+         scan.set_credential("");
+         *m.mutable_scan_batch()->add_scans() = scan;
+         scan.set_seq(2);
+         scan.set_credential("CARD-S1");
+         *m.mutable_scan_batch()->add_scans() = scan;
+       },
+       grpc::StatusCode::INVALID_ARGUMENT, "scan.credential"},
       {"oversized message",
        [](auto& m) { m.mutable_scan()->set_credential(std::string(2 << 20, 'x')); },
        grpc::StatusCode::RESOURCE_EXHAUSTED, ""},
