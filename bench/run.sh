@@ -13,3 +13,6 @@ echo "== durable ingest: journal writer vs plain SQLite batches (same schema, WA
 echo
 echo "== offline gate: replay of 200,000 buffered scans vs plain SQLite"
 "$(dirname "$0")/replay.sh" "$BUILD" 200000
+echo
+echo "== load: 200 gate streams at 1,000 and 10,000 scans/s, cordond vs the raw gRPC echo"
+"$(dirname "$0")/load.sh" "$BUILD" 200 10 10000

@@ -127,7 +127,7 @@ size_t GateLedger::ConnectedCount() const {
   return n;
 }
 
-void GateLedger::Broadcast(const v1::DaemonMessage& message) {
+void GateLedger::Broadcast(const std::shared_ptr<const v1::DaemonMessage>& message) {
   std::lock_guard lock(mu_);
   for (auto& [gate, entry] : gates_) {
     if (entry.conn != nullptr) entry.conn->Send(message);

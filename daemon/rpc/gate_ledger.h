@@ -16,6 +16,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <span>
@@ -33,7 +34,11 @@ namespace cordon::rpc {
 class GateConnection {
  public:
   virtual ~GateConnection() = default;
-  virtual void Send(v1::DaemonMessage message) = 0;
+  // Messages are shared, not copied: a policy update goes to every gate.
+  virtual void Send(std::shared_ptr<const v1::DaemonMessage> message) = 0;
+  void Send(v1::DaemonMessage message) {
+    Send(std::make_shared<const v1::DaemonMessage>(std::move(message)));
+  }
   virtual void Close(grpc::Status status) = 0;
 };
 
@@ -67,7 +72,7 @@ class GateLedger {
   // Journal writer thread: marks a committed batch and sends PersistAcks.
   void OnCommitted(std::span<const storage::RecordedEvent> batch);
   // Sends `message` to every live gate stream (a policy update).
-  void Broadcast(const v1::DaemonMessage& message);
+  void Broadcast(const std::shared_ptr<const v1::DaemonMessage>& message);
   // Shutdown: closes every live stream (after its queued messages).
   void CloseAll(const grpc::Status& status);
 

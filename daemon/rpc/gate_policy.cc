@@ -54,7 +54,7 @@ void GatePolicyFeed::Publish(const PolicySnapshot& policy) {
     std::lock_guard lock(mu_);
     current_ = update;
   }
-  ledger_.Broadcast(*update);
+  ledger_.Broadcast(update);
   spdlog::debug("policy v{} for gates: {} people, {} bytes", policy.version,
                 policy.people.size(), update->ByteSizeLong());
 }

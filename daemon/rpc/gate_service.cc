@@ -26,7 +26,8 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     StartRead(&in_);
   }
 
-  void Send(v1::DaemonMessage message) override {
+  using GateConnection::Send;
+  void Send(std::shared_ptr<const v1::DaemonMessage> message) override {
     {
       std::lock_guard lock(mu_);
       if (close_status_) return;
@@ -154,7 +155,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
           absl::StatusCodeToString(static_cast<absl::StatusCode>(finish->error_code())));
       Finish(*finish);
     } else {
-      StartWrite(&writing_);
+      StartWrite(writing_.get());
     }
   }
 
@@ -191,7 +192,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     Send(std::move(msg));
     if (auto update = deps_.policy_feed.Current();
         update && update->policy_update().policy_version() != hello.policy_version()) {
-      Send(*update);
+      Send(update);
     }
     MeasureClock(hello, now);
     spdlog::info("gate {} connected from {} (agent {}, incarnation {:016x}, committed up to {})",
@@ -364,8 +365,8 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
   Micros skew_{0};  // daemon clock minus gate clock, measured at Hello
 
   std::mutex mu_;
-  std::deque<v1::DaemonMessage> out_;        // guarded by mu_
-  v1::DaemonMessage writing_;                // the message of the write in flight
+  std::deque<std::shared_ptr<const v1::DaemonMessage>> out_;  // guarded by mu_
+  std::shared_ptr<const v1::DaemonMessage> writing_;          // the write in flight
   bool write_in_flight_ = false;             // guarded by mu_
   std::optional<grpc::Status> close_status_;  // guarded by mu_
   bool finished_ = false;                    // guarded by mu_

@@ -1,0 +1,560 @@
+// cordon-bench: load for a running cordond, and the raw limit beside it.
+//
+//   cordon-bench setup --daemon ADDR [--streams 200] [--people 10000]
+//       registers gates bench-0.. and imports people CARD-B0..
+//   cordon-bench run --daemon ADDR [--streams 200] [--rate 1000] [--seconds 10]
+//                    [--people 10000] [--pid PID] [--json]
+//       N gate streams, open loop at RATE scans/s in all (0: as fast as the
+//       streams take them). Reports decision latency (scan sent -> decision
+//       received, from the intended send time, so a stalled server is not
+//       hidden), ack latency (scan sent -> PersistAck covering it), durable
+//       ingest (acknowledged scans/s), and the server's CPU and peak RSS.
+//   cordon-bench echo --listen HOST:PORT [--port-file F]
+//       the limit: a GateService that answers each scan with a decision and
+//       an ack of the same size at once, storing nothing.
+#include <grpcpp/grpcpp.h>
+
+#include <CLI/CLI.hpp>
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <csignal>
+#include <cstdio>
+#include <deque>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "cordon/v1/admin.grpc.pb.h"
+#include "cordon/v1/gate.grpc.pb.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using namespace cordon;
+
+google::protobuf::Timestamp Now() {
+  auto us = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::system_clock::now().time_since_epoch())
+                .count();
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(us / 1'000'000);
+  ts.set_nanos(static_cast<int32_t>((us % 1'000'000) * 1000));
+  return ts;
+}
+
+// ---------------------------------------------------------------- the load
+
+struct Samples {
+  std::mutex mu;
+  std::vector<double> decision_us, ack_us;
+};
+
+// One gate stream. Writes are queued, one in flight; reads record latencies.
+class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::DaemonMessage> {
+ public:
+  GateStream(v1::GateService::Stub* stub, std::string gate_id, int people, Samples& samples)
+      : gate_id_(std::move(gate_id)), people_(people), samples_(samples) {
+    stub->async()->Connect(&ctx_, this);
+    v1::GateMessage hello;
+    hello.mutable_hello()->set_gate_id(gate_id_);
+    hello.mutable_hello()->set_incarnation(std::random_device{}() | 1ULL << 40);
+    Enqueue(std::move(hello), Clock::now(), false);
+    StartRead(&in_);
+    AddHold();
+    StartCall();
+  }
+
+  // A scan intended to be sent at `at`.
+  void Scan(Clock::time_point at) {
+    v1::GateMessage m;
+    v1::Scan* s = m.mutable_scan();
+    uint64_t seq;
+    {
+      std::lock_guard lock(mu_);
+      seq = ++seq_;
+      sent_at_.push_back(at);
+    }
+    s->set_seq(seq);
+    int person = static_cast<int>((seq * 7919 + std::hash<std::string>{}(gate_id_)) % people_);
+    s->set_credential("CARD-B" + std::to_string(person));
+    s->set_direction(seq % 2 ? v1::DIRECTION_IN : v1::DIRECTION_OUT);
+    *s->mutable_gate_time() = Now();
+    Enqueue(std::move(m), at, true);
+  }
+
+  void Finish() {
+    {
+      std::lock_guard lock(mu_);
+      closing_ = true;
+    }
+    Pump();
+  }
+  void Wait() {
+    std::unique_lock lock(mu_);
+    done_cv_.wait(lock, [&] { return done_; });
+  }
+  uint64_t sent() {
+    std::lock_guard lock(mu_);
+    return seq_;
+  }
+  uint64_t acked() {
+    std::lock_guard lock(mu_);
+    return acked_;
+  }
+  bool welcomed() const { return welcomed_.load(); }
+  size_t policy_bytes() const { return policy_bytes_.load(); }
+  grpc::Status status() {
+    std::lock_guard lock(mu_);
+    return status_;
+  }
+
+ private:
+  void Enqueue(v1::GateMessage m, Clock::time_point, bool) {
+    {
+      std::lock_guard lock(mu_);
+      out_.push_back(std::move(m));
+    }
+    Pump();
+  }
+  void Pump() {
+    bool writes_done = false;
+    {
+      std::lock_guard lock(mu_);
+      if (writing_ || finished_writes_) return;
+      if (!out_.empty()) {
+        current_ = std::move(out_.front());
+        out_.pop_front();
+        writing_ = true;
+      } else if (closing_) {
+        finished_writes_ = true;
+        writes_done = true;
+      } else {
+        return;
+      }
+    }
+    if (writes_done) {
+      StartWritesDone();
+      RemoveHold();
+    } else {
+      StartWrite(&current_);
+    }
+  }
+  void OnWriteDone(bool ok) override {
+    {
+      std::lock_guard lock(mu_);
+      writing_ = false;
+      if (!ok) {
+        out_.clear();
+        finished_writes_ = true;
+      }
+    }
+    if (!ok) {
+      RemoveHold();
+      return;
+    }
+    Pump();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    auto now = Clock::now();
+    if (in_.has_welcome()) {
+      std::lock_guard lock(mu_);
+      acked_ = in_.welcome().committed_up_to_seq();
+      welcomed_.store(true);
+    } else if (in_.has_decision()) {
+      uint64_t seq = in_.decision().seq();
+      std::lock_guard lock(mu_);
+      if (seq >= 1 && seq <= sent_at_.size()) {
+        double us = std::chrono::duration<double, std::micro>(now - sent_at_[seq - 1]).count();
+        std::lock_guard slock(samples_.mu);
+        samples_.decision_us.push_back(us);
+      }
+    } else if (in_.has_policy_update()) {
+      policy_bytes_.store(in_.ByteSizeLong());
+    } else if (in_.has_persist_ack()) {
+      uint64_t up_to = in_.persist_ack().up_to_seq();
+      std::lock_guard lock(mu_);
+      std::lock_guard slock(samples_.mu);
+      for (uint64_t s = acked_ + 1; s <= up_to && s <= sent_at_.size(); ++s) {
+        samples_.ack_us.push_back(
+            std::chrono::duration<double, std::micro>(now - sent_at_[s - 1]).count());
+      }
+      acked_ = std::max(acked_, up_to);
+    }
+    StartRead(&in_);
+  }
+  void OnDone(const grpc::Status& s) override {
+    std::lock_guard lock(mu_);
+    status_ = s;
+    done_ = true;
+    done_cv_.notify_all();
+  }
+
+  grpc::ClientContext ctx_;
+  const std::string gate_id_;
+  const int people_;
+  Samples& samples_;
+  v1::DaemonMessage in_;
+  std::mutex mu_;
+  std::condition_variable done_cv_;
+  std::deque<v1::GateMessage> out_;
+  v1::GateMessage current_;
+  bool writing_ = false, closing_ = false, finished_writes_ = false, done_ = false;
+  uint64_t seq_ = 0, acked_ = 0;
+  std::vector<Clock::time_point> sent_at_;
+  std::atomic<bool> welcomed_{false};
+  std::atomic<size_t> policy_bytes_{0};
+  grpc::Status status_;
+};
+
+struct ProcStat {
+  double cpu_s = 0;
+  long peak_rss_kb = 0;
+};
+ProcStat ReadProc(int pid) {
+  ProcStat p;
+  if (pid <= 0) return p;
+  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (close != std::string::npos) {
+    std::istringstream rest(text.substr(close + 2));
+    std::string field;
+    long utime = 0, stime = 0;
+    for (int i = 3; rest >> field; ++i) {
+      if (i == 14) utime = std::stol(field);
+      if (i == 15) {
+        stime = std::stol(field);
+        break;
+      }
+    }
+    p.cpu_s = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  }
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) p.peak_rss_kb = std::stol(line.substr(6));
+  }
+  return p;
+}
+
+double Percentile(std::vector<double>& v, double q) {
+  if (v.empty()) return 0;
+  size_t i = std::min(v.size() - 1, static_cast<size_t>(q * static_cast<double>(v.size())));
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(i), v.end());
+  return v[i];
+}
+
+int Run(const std::string& daemon, int streams, double rate, double seconds, int people, int pid,
+        bool json) {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // A few channels (connections) share the streams, as gates on a few
+  // switches would; one connection per stream would measure the kernel.
+  constexpr int kChannels = 4;
+  std::vector<std::unique_ptr<v1::GateService::Stub>> stubs;
+  for (int i = 0; i < kChannels; ++i) {
+    args.SetInt("cordon.bench.channel", i);
+    stubs.push_back(v1::GateService::NewStub(
+        grpc::CreateCustomChannel(daemon, grpc::InsecureChannelCredentials(), args)));
+  }
+  Samples samples;
+  std::vector<std::unique_ptr<GateStream>> gates;
+  for (int i = 0; i < streams; ++i) {
+    gates.push_back(std::make_unique<GateStream>(stubs[static_cast<size_t>(i % kChannels)].get(),
+                                                 "bench-" + std::to_string(i), people, samples));
+  }
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  for (auto& g : gates) {
+    while (!g->welcomed() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    if (!g->welcomed()) {
+      std::cerr << "cordon-bench: a stream was not welcomed: " << g->status().error_message()
+                << " (did you run `cordon-bench setup`?)\n";
+      return 1;
+    }
+  }
+  // cordond sends each gate its policy copy after Welcome; measure from when
+  // they are delivered (the echo server sends none).
+  auto copies_from = Clock::now();
+  size_t with_copy = 0, copy_bytes = 0;
+  while (Clock::now() < copies_from + std::chrono::seconds(60)) {
+    with_copy = 0;
+    for (auto& g : gates) {
+      if (g->policy_bytes() > 0) {
+        ++with_copy;
+        copy_bytes = g->policy_bytes();
+      }
+    }
+    if (with_copy == gates.size()) break;
+    if (with_copy == 0 && Clock::now() > copies_from + std::chrono::seconds(1)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (with_copy > 0 && !json) {
+    std::printf("policy copies: %zu streams got %zu bytes each, within %.0f ms of the last welcome\n",
+                with_copy, copy_bytes,
+                std::chrono::duration<double, std::milli>(Clock::now() - copies_from).count());
+  }
+  ProcStat before = ReadProc(pid);
+  auto start = Clock::now();
+  auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  uint64_t issued = 0;
+  size_t next = 0;
+  // Open loop: every millisecond, issue what the schedule says is due, each
+  // stamped with its intended time.
+  while (Clock::now() < end) {
+    auto now = Clock::now();
+    double elapsed = std::chrono::duration<double>(now - start).count();
+    uint64_t due = rate > 0 ? static_cast<uint64_t>(elapsed * rate) : issued + static_cast<uint64_t>(streams);
+    for (; issued < due; ++issued) {
+      auto at = rate > 0 ? start + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(static_cast<double>(issued) / rate))
+                         : now;
+      gates[next]->Scan(at);
+      next = (next + 1) % gates.size();
+    }
+    if (rate > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the pacing tick
+    } else {
+      // Closed loop: keep at most 64 scans unacknowledged per stream.
+      uint64_t sent = 0, acked = 0;
+      for (auto& g : gates) {
+        sent += g->sent();
+        acked += g->acked();
+      }
+      if (sent - acked > 64ULL * static_cast<uint64_t>(streams)) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        issued = sent;
+      }
+    }
+  }
+  // Let the last acks arrive (at most 10 s), then measure.
+  auto drain = Clock::now() + std::chrono::seconds(10);
+  auto all_acked = [&] {
+    for (auto& g : gates) {
+      if (g->acked() < g->sent()) return false;
+    }
+    return true;
+  };
+  while (!all_acked() && Clock::now() < drain) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  auto stop = Clock::now();
+  ProcStat after = ReadProc(pid);
+  uint64_t sent = 0, acked = 0;
+  for (auto& g : gates) {
+    sent += g->sent();
+    acked += g->acked();
+  }
+  for (auto& g : gates) g->Finish();
+  for (auto& g : gates) g->Wait();
+
+  double wall = std::chrono::duration<double>(stop - start).count();
+  std::lock_guard lock(samples.mu);
+  double d50 = Percentile(samples.decision_us, 0.50), d99 = Percentile(samples.decision_us, 0.99),
+         d999 = Percentile(samples.decision_us, 0.999);
+  double a50 = Percentile(samples.ack_us, 0.50), a99 = Percentile(samples.ack_us, 0.99);
+  double cpu = after.cpu_s - before.cpu_s;
+  double cpu_per_event_us = acked ? cpu * 1e6 / static_cast<double>(acked) : 0;
+  if (json) {
+    std::printf("{\"streams\":%d,\"rate\":%.0f,\"sent\":%llu,\"acked\":%llu,\"ingest_per_s\":%.0f,"
+                "\"decision_us\":{\"p50\":%.0f,\"p99\":%.0f,\"p999\":%.0f},"
+                "\"ack_us\":{\"p50\":%.0f,\"p99\":%.0f},\"server_cpu_s\":%.2f,"
+                "\"server_cpu_per_event_us\":%.1f,\"server_peak_rss_mb\":%.1f}\n",
+                streams, rate, static_cast<unsigned long long>(sent),
+                static_cast<unsigned long long>(acked), static_cast<double>(acked) / wall, d50, d99,
+                d999, a50, a99, cpu, cpu_per_event_us, static_cast<double>(after.peak_rss_kb) / 1024);
+  } else {
+    std::printf("streams %d, target %s scans/s, %.1f s\n", streams,
+                rate > 0 ? std::to_string(static_cast<long>(rate)).c_str() : "max", wall);
+    std::printf("  sent %llu, acknowledged %llu: durable ingest %.0f scans/s\n",
+                static_cast<unsigned long long>(sent), static_cast<unsigned long long>(acked),
+                static_cast<double>(acked) / wall);
+    std::printf("  decision latency  p50 %8.0f µs  p99 %8.0f µs  p99.9 %8.0f µs\n", d50, d99, d999);
+    std::printf("  ack latency       p50 %8.0f µs  p99 %8.0f µs\n", a50, a99);
+    if (pid > 0) {
+      std::printf("  server CPU %.2f s (%.1f µs per acknowledged scan), peak RSS %.1f MB\n", cpu,
+                  cpu_per_event_us, static_cast<double>(after.peak_rss_kb) / 1024);
+    }
+  }
+  return acked == sent ? 0 : 3;
+}
+
+// ---------------------------------------------------------------- setup
+
+int Setup(const std::string& daemon, int streams, int people) {
+  auto admin = v1::AdminService::NewStub(grpc::CreateChannel(daemon, grpc::InsecureChannelCredentials()));
+  for (int i = 0; i < streams; ++i) {
+    grpc::ClientContext ctx;
+    v1::RegisterGateRequest req;
+    req.set_gate_id("bench-" + std::to_string(i));
+    v1::Gate gate;
+    auto st = admin->RegisterGate(&ctx, req, &gate);
+    if (!st.ok() && st.error_code() != grpc::StatusCode::ALREADY_EXISTS) {
+      std::cerr << "cordon-bench: register gate: " << st.error_message() << "\n";
+      return 1;
+    }
+  }
+  grpc::ClientContext ctx;
+  v1::ImportRosterReport report;
+  auto writer = admin->ImportRoster(&ctx, &report);
+  v1::ImportRosterChunk chunk;
+  for (int i = 0; i < people; ++i) {
+    v1::RosterRow* row = chunk.add_rows();
+    row->set_line(i + 2);
+    row->set_external_id("B" + std::to_string(i));
+    row->set_name("Bench Person " + std::to_string(i));
+    row->set_category(i % 50 == 0 ? "resident_staff" : "student");
+    row->add_credentials("CARD-B" + std::to_string(i));
+    row->set_active(true);
+    if (chunk.rows_size() == 2000) {
+      writer->Write(chunk);
+      chunk.Clear();
+    }
+  }
+  if (chunk.rows_size() > 0) writer->Write(chunk);
+  writer->WritesDone();
+  auto st = writer->Finish();
+  if (!st.ok()) {
+    std::cerr << "cordon-bench: roster: " << st.error_message() << "\n";
+    return 1;
+  }
+  std::printf("registered %d gates, imported %d people (%d added, %d updated)\n", streams, people,
+              report.added(), report.updated());
+  return 0;
+}
+
+// ---------------------------------------------------------------- echo
+
+// The raw limit: answers like cordond, stores nothing, decides nothing.
+class EchoStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage> {
+ public:
+  EchoStream() { StartRead(&in_); }
+
+ private:
+  void OnReadDone(bool ok) override {
+    if (!ok) {
+      Close();
+      return;
+    }
+    std::lock_guard lock(mu_);
+    if (in_.has_hello()) {
+      v1::DaemonMessage m;
+      m.mutable_welcome()->set_daemon_version("echo");
+      *m.mutable_welcome()->mutable_daemon_time() = Now();
+      out_.push_back(std::move(m));
+    } else if (in_.has_scan()) {
+      v1::DaemonMessage d;
+      v1::Decision* dec = d.mutable_decision();
+      dec->set_seq(in_.scan().seq());
+      dec->set_allowed(true);
+      dec->set_reason(v1::ALLOW_STUDENT);
+      dec->set_message("Welcome, B***** P***** 1");
+      dec->set_policy_version(2);
+      *dec->mutable_decided_at() = Now();
+      out_.push_back(std::move(d));
+      v1::DaemonMessage a;
+      a.mutable_persist_ack()->set_up_to_seq(in_.scan().seq());
+      out_.push_back(std::move(a));
+    }
+    PumpLocked();
+    StartRead(&in_);
+  }
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (!ok) out_.clear();
+    PumpLocked();
+  }
+  void Close() {
+    std::lock_guard lock(mu_);
+    closing_ = true;
+    PumpLocked();
+  }
+  void PumpLocked() {
+    if (writing_ || finished_) return;
+    if (!out_.empty()) {
+      current_ = std::move(out_.front());
+      out_.pop_front();
+      writing_ = true;
+      StartWrite(&current_);
+    } else if (closing_) {
+      finished_ = true;
+      Finish(grpc::Status::OK);
+    }
+  }
+  void OnDone() override { delete this; }
+
+  v1::GateMessage in_;
+  std::mutex mu_;
+  std::deque<v1::DaemonMessage> out_;
+  v1::DaemonMessage current_;
+  bool writing_ = false, closing_ = false, finished_ = false;
+};
+
+class EchoService final : public v1::GateService::CallbackService {
+  grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>* Connect(
+      grpc::CallbackServerContext*) override {
+    return new EchoStream();
+  }
+};
+
+int Echo(const std::string& listen, const std::string& port_file) {
+  EchoService service;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
+  builder.RegisterService(&service);
+  auto server = builder.BuildAndStart();
+  if (!server) {
+    std::cerr << "cordon-bench: cannot listen on " << listen << "\n";
+    return 1;
+  }
+  if (!port_file.empty()) {
+    std::ofstream(port_file + ".tmp") << port << "\n";
+    std::rename((port_file + ".tmp").c_str(), port_file.c_str());
+  }
+  std::cerr << "cordon-bench echo on port " << port << "\n";
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  int sig = 0;
+  sigwait(&signals, &sig);
+  server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"cordon-bench: load a running cordond, and measure the raw gRPC limit beside it"};
+  app.require_subcommand(1);
+  std::string daemon = "127.0.0.1:7400", listen = "127.0.0.1:0", port_file;
+  int streams = 200, people = 10000, pid = 0;
+  double rate = 1000, seconds = 10;
+  bool json = false;
+  auto* setup = app.add_subcommand("setup", "register gates bench-0.. and import people");
+  setup->add_option("--daemon", daemon);
+  setup->add_option("--streams", streams);
+  setup->add_option("--people", people);
+  auto* run = app.add_subcommand("run", "drive N gate streams and report");
+  run->add_option("--daemon", daemon);
+  run->add_option("--streams", streams, "gate streams (default 200)");
+  run->add_option("--rate", rate, "scans/s in all; 0 = as fast as acknowledged (default 1000)");
+  run->add_option("--seconds", seconds, "how long to drive (default 10)");
+  run->add_option("--people", people, "people the scans cycle through (default 10000)");
+  run->add_option("--pid", pid, "server process id, for its CPU and peak RSS");
+  run->add_flag("--json", json);
+  auto* echo = app.add_subcommand("echo", "serve the raw-limit echo GateService");
+  echo->add_option("--listen", listen);
+  echo->add_option("--port-file", port_file);
+  CLI11_PARSE(app, argc, argv);
+  if (setup->parsed()) return Setup(daemon, streams, people);
+  if (run->parsed()) return Run(daemon, streams, rate, seconds, people, pid, json);
+  return Echo(listen, port_file);
+}
