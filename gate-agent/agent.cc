@@ -80,7 +80,9 @@ void Agent::Post(Event e) {
 
 void Agent::PostLines(ScanLines lines) { Post(std::move(lines)); }
 void Agent::PostInputEnded(std::string source) { Post(InputEnded{std::move(source)}); }
-void Agent::PostLinkUp(v1::Welcome welcome) { Post(LinkUp{std::move(welcome)}); }
+void Agent::PostLinkUp(v1::Welcome welcome, uint64_t generation) {
+  Post(LinkUp{std::move(welcome), generation});
+}
 void Agent::PostMessage(v1::DaemonMessage message) { Post(std::move(message)); }
 void Agent::PostLinkDown(grpc::Status status, std::chrono::milliseconds retry_in) {
   Post(LinkDown{std::move(status), retry_in});
@@ -181,7 +183,7 @@ int Agent::Run(int finite_sources) {
         v1::GateMessage hb;
         *hb.mutable_heartbeat()->mutable_gate_time() = ToTimestamp(clock_.Now());
         hb.mutable_heartbeat()->set_outbox_depth(unacked_.size());
-        send_(hb);
+        send_(hb, link_generation_);
       }
       next_heartbeat = now + heartbeat_interval_;
     }
@@ -270,7 +272,7 @@ void Agent::Pump(size_t budget) {
       FillScan(it->first, it->second, batch->add_scans());
       last = it->first;
     }
-    if (!send_(msg)) {
+    if (!send_(msg, link_generation_)) {
       link_up_ = false;  // the link thread reports the break
       return;
     }
@@ -339,6 +341,7 @@ void Agent::Handle(const LinkUp& up) {
   Acknowledge(up.welcome.committed_up_to_seq());
   display_.LinkUp(up.welcome, unacked_.size());
   link_up_ = true;
+  link_generation_ = up.generation;
   metrics_.CountLinkUp();
   policy_confirmed_at_ = clock_.Now();
   replaying_ = unacked_.size() > options_.replay_threshold;
@@ -414,7 +417,7 @@ void Agent::Acknowledge(uint64_t up_to) {
 void Agent::SendScan(uint64_t seq, const Unacked& scan) {
   v1::GateMessage msg;
   FillScan(seq, scan, msg.mutable_scan());
-  if (!send_(msg)) link_up_ = false;  // the link thread reports the break
+  if (!send_(msg, link_generation_)) link_up_ = false;  // the link thread reports the break
 }
 
 void Agent::FillScan(uint64_t seq, const Unacked& scan, v1::Scan* s) {

@@ -51,7 +51,8 @@ enum ExitCode : int {
 
 class Agent {
  public:
-  using Sender = std::function<bool(const v1::GateMessage&)>;
+  // Sends on the stream of the given generation (see DaemonLink::Send).
+  using Sender = std::function<bool(const v1::GateMessage&, uint64_t generation)>;
 
   Agent(AgentOptions options, Outbox& outbox, Display& display, Turnstile& turnstile,
         AgentMetrics& metrics, const Clock& clock);
@@ -64,7 +65,7 @@ class Agent {
   // Event inputs; any thread.
   void PostLines(ScanLines lines);
   void PostInputEnded(std::string source);
-  void PostLinkUp(v1::Welcome welcome);
+  void PostLinkUp(v1::Welcome welcome, uint64_t generation);
   void PostMessage(v1::DaemonMessage message);
   void PostLinkDown(grpc::Status status, std::chrono::milliseconds retry_in);
   void PostRefused(grpc::Status status);
@@ -76,7 +77,7 @@ class Agent {
 
  private:
   struct InputEnded { std::string source; };
-  struct LinkUp { v1::Welcome welcome; };
+  struct LinkUp { v1::Welcome welcome; uint64_t generation; };
   struct LinkDown { grpc::Status status; std::chrono::milliseconds retry_in; };
   struct Refused { grpc::Status status; };
   struct Stop {};
@@ -149,6 +150,7 @@ class Agent {
   uint64_t sent_up_to_ = 0;  // every unacked scan up to here was sent on this link
   uint64_t saved_ack_ = 0;
   bool link_up_ = false;
+  uint64_t link_generation_ = 0;  // the stream our sends are meant for
   bool replaying_ = false;
   std::optional<GateState::Kind> shown_state_;  // the state last shown
   bool link_failed_ = false;  // a connection attempt failed or a link dropped

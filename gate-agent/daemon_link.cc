@@ -44,12 +44,12 @@ bool DaemonLink::IsRefusal(grpc::StatusCode code) {
          code == grpc::StatusCode::UNIMPLEMENTED;
 }
 
-bool DaemonLink::Send(const v1::GateMessage& message) {
+bool DaemonLink::Send(const v1::GateMessage& message, uint64_t generation) {
   std::lock_guard write_lock(write_mu_);
   grpc::ClientReaderWriter<v1::GateMessage, v1::DaemonMessage>* stream;
   {
     std::lock_guard lock(mu_);
-    stream = stream_;
+    stream = generation == generation_ ? stream_ : nullptr;
   }
   // The reader thread clears stream_ and then takes write_mu_ before
   // finishing the stream, so `stream` stays valid while we hold write_mu_.
@@ -84,13 +84,15 @@ void DaemonLink::Run() {
     *hello.mutable_hello() = handlers_.make_hello();
     v1::DaemonMessage reply;
     bool up = stream->Write(hello) && stream->Read(&reply) && reply.has_welcome();
+    uint64_t generation = 0;
     if (up) {
       failures = 0;
       {
         std::lock_guard lock(mu_);
         stream_ = stream.get();
+        generation = ++generation_;
       }
-      handlers_.on_up(reply.welcome());
+      handlers_.on_up(reply.welcome(), generation);
       while (stream->Read(&reply)) handlers_.on_message(reply);
     }
     {

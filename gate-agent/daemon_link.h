@@ -30,7 +30,10 @@ class DaemonLink {
  public:
   struct Handlers {
     std::function<v1::Hello()> make_hello;
-    std::function<void(const v1::Welcome&)> on_up;
+    // A stream is up. `generation` names it: Send() with an older one fails,
+    // so nothing meant for a dead stream goes out on its successor before
+    // the owner has seen the new Welcome.
+    std::function<void(const v1::Welcome&, uint64_t generation)> on_up;
     std::function<void(const v1::DaemonMessage&)> on_message;
     // The stream ended; `retrying_in` is how long until the next attempt.
     std::function<void(const grpc::Status&, std::chrono::milliseconds retrying_in)> on_down;
@@ -49,8 +52,9 @@ class DaemonLink {
   void Start();
   // Half-closes and ends the stream; no reconnect afterwards.
   void Stop();
-  // False if there is no live stream (the message stays for a later resend).
-  bool Send(const v1::GateMessage& message);
+  // False if `generation` is not the live stream (the message stays for a
+  // later resend).
+  bool Send(const v1::GateMessage& message, uint64_t generation);
 
   // Status codes after which reconnecting cannot help.
   static bool IsRefusal(grpc::StatusCode code);
@@ -70,6 +74,7 @@ class DaemonLink {
   bool stopping_ = false;                                                   // guarded by mu_
   grpc::ClientContext* context_ = nullptr;                                  // guarded by mu_
   grpc::ClientReaderWriter<v1::GateMessage, v1::DaemonMessage>* stream_ = nullptr;  // guarded by mu_
+  uint64_t generation_ = 0;                                                 // guarded by mu_
   std::mutex write_mu_;  // one writer at a time; held across a Write
   std::condition_variable exited_cv_;
   bool exited_ = false;  // guarded by mu_: Run() has returned

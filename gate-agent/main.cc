@@ -174,14 +174,18 @@ int main(int argc, char** argv) {
                           std::chrono::milliseconds(max_backoff_ms)},
                   DaemonLink::Handlers{
                       [&] { return agent.MakeHello(); },
-                      [&](const cordon::v1::Welcome& w) { agent.PostLinkUp(w); },
+                      [&](const cordon::v1::Welcome& w, uint64_t generation) {
+                        agent.PostLinkUp(w, generation);
+                      },
                       [&](const cordon::v1::DaemonMessage& m) { agent.PostMessage(m); },
                       [&](const grpc::Status& s, std::chrono::milliseconds retry) {
                         agent.PostLinkDown(s, retry);
                       },
                       [&](const grpc::Status& s) { agent.PostRefused(s); },
                   });
-  agent.SetSender([&](const cordon::v1::GateMessage& m) { return link.Send(m); });
+  agent.SetSender([&](const cordon::v1::GateMessage& m, uint64_t generation) {
+    return link.Send(m, generation);
+  });
 
   std::thread signal_thread([&] {
     int sig = 0;
