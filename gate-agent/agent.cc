@@ -212,7 +212,13 @@ void Agent::FlushScans() {
   std::vector<std::string> displays(pending_scans_.size());
   if (DecidingHere()) {
     for (size_t i = 0; i < pending_scans_.size(); ++i) {
-      pending_scans_[i].decision = DecideHere(pending_scans_[i], &displays[i]);
+      NewScan& scan = pending_scans_[i];
+      scan.decision = DecideHere(scan, &displays[i]);
+      // Applied at once: the next scan in this batch is decided against it.
+      if (scan.decision->allowed) {
+        ApplyLocally(scan.credential, scan.direction, scan.decision->reason,
+                     scan.decision->decided_at);
+      }
     }
   }
   // Stored (and fsync'd) before anything is sent: one transaction for every
@@ -240,7 +246,6 @@ void Agent::FlushScans() {
                          {"CORDON_SEQ", std::to_string(e.seq)},
                          {"CORDON_DIRECTION", std::string(DirectionName(e.direction))},
                          {"CORDON_REASON", std::string(ReasonName(d.reason))}});
-        ApplyLocally(e.credential, e.direction, d.reason, d.decided_at);
       }
       metrics_.CountDecision(d.reason, false);
       display_.Decision(ShownDecision{e.seq, e.credential, e.direction, e.gate_time, d.allowed,

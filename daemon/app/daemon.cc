@@ -212,6 +212,9 @@ void Daemon::Shutdown() {
     Failpoint("DRAIN");
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.drain_timeout_ms);
+    if (!lifecycle_.WaitForReactions(deadline)) {
+      spdlog::warn("draining: gate reactions still busy after {} ms", config_.drain_timeout_ms);
+    }
     if (!journal_->WaitUntilCommitted(deadline)) {
       spdlog::warn("draining: commits did not finish in {} ms; the gates keep what is unacked",
                    config_.drain_timeout_ms);

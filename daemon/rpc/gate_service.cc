@@ -62,6 +62,13 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       std::lock_guard lock(mu_);
       if (close_status_) return;
     }
+    // Draining: the same. What was being handled when the drain began is
+    // finished, committed and acknowledged before the streams close.
+    if (!deps_.lifecycle.EnterReaction()) return;
+    struct Leave {
+      Lifecycle& lifecycle;
+      ~Leave() { lifecycle.LeaveReaction(); }
+    } leave{deps_.lifecycle};
     grpc::Status st;
     switch (in_.kind_case()) {
       case v1::GateMessage::kHello:

@@ -27,7 +27,7 @@ struct GateServiceDeps {
   const CredentialHasher& hasher;
   const Clock& clock;
   metrics::DaemonMetrics& metrics;
-  const Lifecycle& lifecycle;
+  Lifecycle& lifecycle;
   // Told to each gate at Hello; SIGHUP may change it.
   const std::atomic<uint32_t>& heartbeat_interval_ms;
   // The offline copy of the policy sent to gates after Welcome.

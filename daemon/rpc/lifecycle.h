@@ -7,6 +7,8 @@
 #include <grpcpp/support/status.h>
 
 #include <atomic>
+#include <chrono>
+#include <thread>
 
 namespace cordon::rpc {
 
@@ -17,6 +19,27 @@ class Lifecycle {
   void Set(Phase phase) { phase_.store(phase); }
   Phase phase() const { return phase_.load(); }
   bool serving() const { return phase() == Phase::kServing; }
+
+  // Gate stream reactions bracket their work with these, so the drain can
+  // wait until every message already being handled has reached the journal.
+  // Enter() fails once draining: the message is left to the gate's outbox.
+  bool EnterReaction() {
+    in_reaction_.fetch_add(1);
+    if (phase() == Phase::kDraining) {
+      in_reaction_.fetch_sub(1);
+      return false;
+    }
+    return true;
+  }
+  void LeaveReaction() { in_reaction_.fetch_sub(1); }
+  // After Set(kDraining): true once no reaction is inside, false at the deadline.
+  bool WaitForReactions(std::chrono::steady_clock::time_point deadline) const {
+    while (in_reaction_.load() > 0) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      std::this_thread::sleep_for(std::chrono::microseconds(200));  // shutdown only
+    }
+    return true;
+  }
 
   // OK while serving; otherwise the UNAVAILABLE status a client should retry on.
   grpc::Status Admission() const {
@@ -31,6 +54,7 @@ class Lifecycle {
 
  private:
   std::atomic<Phase> phase_{Phase::kStarting};
+  std::atomic<int> in_reaction_{0};
 };
 
 }  // namespace cordon::rpc
