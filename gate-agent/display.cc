@@ -40,6 +40,7 @@ void Display::LinkUp(const v1::Welcome& welcome, size_t resending) {
          << "}" << std::endl;
     return;
   }
+  link_down_shown_ = false;
   out_ << "[" << gate_id_ << "] online: cordond " << welcome.daemon_version() << ", policy v"
        << welcome.policy_version();
   if (resending > 0) out_ << ", sending " << resending << " stored scan(s) not yet acknowledged";
@@ -55,9 +56,12 @@ void Display::LinkDown(const grpc::Status& status, std::chrono::milliseconds ret
          << std::endl;
     return;
   }
+  // Readable mode: one line per outage, not one per reconnect attempt.
+  if (link_down_shown_) return;
+  link_down_shown_ = true;
   out_ << "[" << gate_id_ << "] offline: "
        << (status.error_message().empty() ? "connection lost" : status.error_message())
-       << "; retrying in " << retry_in.count() << " ms; " << unacked
+       << "; reconnecting (first retry in " << retry_in.count() << " ms); " << unacked
        << " scan(s) kept in the outbox" << std::endl;
 }
 

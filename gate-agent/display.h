@@ -61,6 +61,7 @@ class Display {
   std::ostream& out_;
   const std::string gate_id_;
   const bool json_;
+  bool link_down_shown_ = false;  // readable mode: the outage was already announced
 };
 
 }  // namespace cordon::gate

@@ -335,7 +335,14 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     // the gate's, corrected by the skew measured at this connection's Hello.
     ev.occurred_at =
         ev.source == DecisionSource::kDaemon ? ev.decided_at : ev.gate_time + skew_;
-    if (ev.reason == Reason::kAllowExitWithoutEntry) ev.alert = AlertKind::kExitWithoutEntry;
+    if (ev.reason == Reason::kAllowExitWithoutEntry) {
+      // An offline gate only knows whom it saw enter; the daemon knows the
+      // campus. No alert when the daemon saw them come in.
+      auto presence = ev.person ? deps_.presence.PresenceOf(ev.person) : std::nullopt;
+      bool known_inside = ev.source == DecisionSource::kGateOffline && presence &&
+                          presence->on_campus;
+      if (!known_inside) ev.alert = AlertKind::kExitWithoutEntry;
+    }
     if (ev.source == DecisionSource::kGateOffline && ev.allowed &&
         ev.direction == Direction::kIn) {
       // Would the policy in force now have admitted them? Presence is not

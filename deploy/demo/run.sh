@@ -75,6 +75,22 @@ say "The visitor's movements"
 "$CTL" movements V001
 "$CTL" person show V001
 
+say "Outage: cordond stops; the north gate keeps deciding on its stored copy of the policy"
+kill -TERM "$DAEMON_PID"
+wait "$DAEMON_PID" || true
+printf 'CARD-S0003 in\nCARD-X77777 in\nCARD-S0017 out\n' > "$WORK/outage.txt"
+"$GATE" --gate-id north-1 --outbox "$WORK/north.outbox.db" --input "$WORK/outage.txt" \
+  --initial-backoff-ms 200 --max-backoff-ms 400 --drain-timeout-s 1 2> /dev/null || true
+
+say "cordond returns; the gate replays what it decided offline, exactly once"
+PORT=${DAEMON#127.0.0.1:}
+"$CORDOND" --listen "127.0.0.1:$PORT" --data-dir "$WORK/data" 2>> "$WORK/cordond.log" &
+DAEMON_PID=$!
+: > "$WORK/empty.txt"
+"$GATE" --gate-id north-1 --outbox "$WORK/north.outbox.db" --input "$WORK/empty.txt" \
+  --initial-backoff-ms 100 --max-backoff-ms 400 --drain-timeout-s 30
+"$CTL" movements S0003
+
 say "Stopping cordond (SIGTERM: commit, acknowledge, close, exit 0)"
 kill -TERM "$DAEMON_PID"
 status=0

@@ -189,6 +189,38 @@ TEST_F(Offline, AQuarantineOrderedDuringAnOutageFlagsEachOfflineAdmission) {
       << ReadFile(out_);
 }
 
+TEST_F(Offline, AnOfflineExitOfSomeoneTheDaemonSawEnterRaisesNoAlert) {
+  daemon_->RegisterGate("north-1");
+  daemon_->RegisterGate("east-1");
+  daemon_->AddPerson("S3", v1::PERSON_CATEGORY_STUDENT, "CARD-S3");
+  daemon_->AddPerson("S4", v1::PERSON_CATEGORY_STUDENT, "CARD-S4");
+  TcpProxy proxy(daemon_->port());
+  StartScannerGate("127.0.0.1:" + std::to_string(proxy.port()));
+  Tail tail(out_);
+  ASSERT_TRUE(WaitFor([&] { return tail.Count("\"event\":\"policy\"") == 1; }, In(seconds(20))));
+  // S3 comes in through another gate, online; north-1 never sees it.
+  WriteLines(dir_ + "/east.txt", {"CARD-S3 in"});
+  GateUnderTest east(dir_, "east-1");
+  east.Start(daemon_->address(), dir_ + "/east.txt");
+  ASSERT_EQ(east.Wait(In(seconds(30))), 0) << east.errors();
+
+  proxy.Cut();
+  ASSERT_TRUE(WaitFor([&] { return tail.Count(kNowOffline) >= 1; }, In(seconds(20))));
+  scanner_->Send("CARD-S3 out\nCARD-S4 out\n");
+  ASSERT_TRUE(WaitFor([&] { return tail.Count("ALLOW_EXIT_WITHOUT_ENTRY") == 2; }, In(seconds(20))))
+      << "offline, north-1 knows neither entry";
+  proxy.Restore();
+  std::string db = daemon_->db_path();
+  ASSERT_TRUE(WaitFor([&] { return CountRows(db, "events") == 3; }, In(seconds(30))));
+  // The daemon saw S3 enter: no alert. Nobody saw S4 enter: one.
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM alerts a JOIN people p ON p.id = a.person_id "
+                         "WHERE a.kind = 1 AND p.external_id = 'S3'"),
+            0);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM alerts a JOIN people p ON p.id = a.person_id "
+                         "WHERE a.kind = 1 AND p.external_id = 'S4'"),
+            1);
+}
+
 TEST_F(Offline, AGateClockAnHourFastIsFlaggedAndItsOfflineEventsAreDatedByOurs) {
   daemon_->RegisterGate("north-1");
   daemon_->AddPerson("S1", v1::PERSON_CATEGORY_STUDENT, "CARD-S1");
