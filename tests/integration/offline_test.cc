@@ -281,7 +281,10 @@ TEST_F(Offline, AThousandLinkCutsNeverAdmitWhatThePolicyDeniesNorOpenOnALinkEven
       "\"event\":\"policy\",\"gate\":\"north-1\",\"policy_version\":" + std::to_string(PolicyVersion());
   ASSERT_TRUE(WaitFor([&] { return tail.Count(holds_policy) == 1; }, In(seconds(20))));
 
-  const int kCycles = std::getenv("CORDON_TEST_LINK_CYCLES") ? std::atoi(std::getenv("CORDON_TEST_LINK_CYCLES")) : 1000;
+  // CORDON_TEST_LINK_CYCLES runs fewer while working on this test.
+  const int kCycles = std::getenv("CORDON_TEST_LINK_CYCLES")
+                          ? std::atoi(std::getenv("CORDON_TEST_LINK_CYCLES"))
+                          : 1000;
   int sent = 0;
   auto scan = [&](int i) {
     // An allowed student (in and out in turn) and one who must never pass.
@@ -296,23 +299,12 @@ TEST_F(Offline, AThousandLinkCutsNeverAdmitWhatThePolicyDeniesNorOpenOnALinkEven
     ASSERT_TRUE(WaitFor([&] { return tail.Count(kNowOffline) >= i + 1; },
                         In(seconds(20))))
         << "cycle " << i;
-    auto t_off = std::chrono::steady_clock::now();
     scan(2 * i);
     proxy.Restore();
     ASSERT_TRUE(WaitFor([&] { return tail.Count(kNowOnline) >= i + 2; },
                         In(seconds(20))))
         << "cycle " << i;
-    if (std::getenv("CORDON_TEST_TRACE")) {
-      std::cerr << "cycle " << i << " online after "
-                << std::chrono::duration_cast<std::chrono::milliseconds>(
-                       std::chrono::steady_clock::now() - t_off).count()
-                << " ms\n";
-    }
     scan(2 * i + 1);
-  }
-  if (std::getenv("CORDON_TEST_TRACE")) {
-    fs::copy_file(out_, "/tmp/trace.out", fs::copy_options::overwrite_existing);
-    fs::copy_file(dir_ + "/cordond.log", "/tmp/trace.log", fs::copy_options::overwrite_existing);
   }
   ASSERT_TRUE(WaitFor([&] { return CountRows(daemon_->db_path(), "events") == sent; },
                       In(seconds(120))));
