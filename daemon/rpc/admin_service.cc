@@ -78,7 +78,15 @@ class RosterImport final : public grpc::ServerReadReactor<v1::ImportRosterChunk>
         row.cohort = r.cohort();
         row.credentials.assign(r.credentials().begin(), r.credentials().end());
         row.active = r.active();
-        if (r.has_valid_until()) row.valid_until = FromProto(r.valid_until());
+        if (r.has_valid_until()) {
+          if (auto st = CheckTime("rows.valid_until (line " + std::to_string(r.line()) + ")",
+                                  r.valid_until());
+              !st.ok()) {
+            Finish(st);
+            return;
+          }
+          row.valid_until = FromProto(r.valid_until());
+        }
         rows_.push_back(std::move(row));
       }
       if (rows_.size() > kMaxRows) {
@@ -219,6 +227,9 @@ grpc::ServerUnaryReactor* AdminService::AddPerson(grpc::CallbackServerContext* c
   if (!category) {
     return FinishNow(ctx, InvalidArgument("category: required (resident_staff, student, "
                                           "single_visit or contractor)"));
+  }
+  if (req->has_valid_until()) {
+    if (auto st = CheckTime("valid_until", req->valid_until()); !st.ok()) return FinishNow(ctx, st);
   }
   if (req->cohort().size() > kMaxCohortLength || !CheckFreeText(req->cohort()).empty()) {
     return FinishNow(ctx, InvalidArgument("cohort: at most 64 bytes of text"));
@@ -364,6 +375,10 @@ grpc::ServerUnaryReactor* AdminService::SetQuarantine(grpc::CallbackServerContex
   if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   if (!req->has_ends_at()) return FinishNow(ctx, InvalidArgument("ends_at: required"));
+  if (auto st = CheckTime("ends_at", req->ends_at()); !st.ok()) return FinishNow(ctx, st);
+  if (req->has_starts_at()) {
+    if (auto st = CheckTime("starts_at", req->starts_at()); !st.ok()) return FinishNow(ctx, st);
+  }
   if (auto p = CheckFreeText(req->reason()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("reason: " + p));
   }
@@ -440,6 +455,10 @@ grpc::ServerUnaryReactor* AdminService::IssuePass(grpc::CallbackServerContext* c
     return FinishNow(ctx, InvalidArgument("host: " + p));
   }
   if (!req->has_valid_until()) return FinishNow(ctx, InvalidArgument("valid_until: required"));
+  if (auto st = CheckTime("valid_until", req->valid_until()); !st.ok()) return FinishNow(ctx, st);
+  if (req->has_valid_from()) {
+    if (auto st = CheckTime("valid_from", req->valid_from()); !st.ok()) return FinishNow(ctx, st);
+  }
   return RunChange(ctx, "issue pass", [this, req, resp](storage::Store& store,
                                                         const PolicySnapshot& current,
                                                         int64_t version) {

@@ -1,5 +1,7 @@
 #include "daemon/rpc/convert.h"
 
+#include <algorithm>
+
 namespace cordon::rpc {
 
 void ToProto(TimePoint t, google::protobuf::Timestamp* out) {
@@ -14,8 +16,23 @@ void ToProto(TimePoint t, google::protobuf::Timestamp* out) {
   out->set_nanos(static_cast<int32_t>(rem * 1000));
 }
 
+namespace {
+constexpr int64_t kMinSeconds = -62'135'596'800;  // 0001-01-01T00:00:00Z
+constexpr int64_t kMaxSeconds = 253'402'300'799;  // 9999-12-31T23:59:59Z
+}  // namespace
+
 TimePoint FromProto(const google::protobuf::Timestamp& ts) {
-  return FromUnixMicros(ts.seconds() * 1'000'000 + ts.nanos() / 1000);
+  int64_t secs = std::clamp<int64_t>(ts.seconds(), kMinSeconds, kMaxSeconds);
+  int64_t nanos = std::clamp<int64_t>(ts.nanos(), 0, 999'999'999);
+  return FromUnixMicros(secs * 1'000'000 + nanos / 1000);
+}
+
+grpc::Status CheckTime(std::string_view field, const google::protobuf::Timestamp& ts) {
+  if (ts.seconds() < kMinSeconds || ts.seconds() > kMaxSeconds || ts.nanos() < 0 ||
+      ts.nanos() > 999'999'999) {
+    return InvalidArgument(std::string(field) + ": not a valid time (years 1-9999)");
+  }
+  return grpc::Status::OK;
 }
 
 std::optional<Direction> FromProto(v1::Direction d) {

@@ -5,6 +5,7 @@
 #include <grpcpp/support/status.h>
 
 #include <optional>
+#include <string_view>
 
 #include "cordon/v1/admin.pb.h"
 #include "cordon/v1/common.pb.h"
@@ -27,7 +28,12 @@ inline grpc::Status InvalidArgument(std::string message) {
 }
 
 void ToProto(TimePoint t, google::protobuf::Timestamp* out);
+// Clamped to the years 1-9999 (the range a Timestamp may hold), so that no
+// value a client sends can overflow; CheckTime() refuses such values first.
 TimePoint FromProto(const google::protobuf::Timestamp& ts);
+// OK for a valid Timestamp (years 1-9999, nanos in [0, 1e9)); otherwise
+// INVALID_ARGUMENT naming `field`.
+grpc::Status CheckTime(std::string_view field, const google::protobuf::Timestamp& ts);
 
 inline v1::Direction ToProto(Direction d) { return static_cast<v1::Direction>(d); }
 inline v1::PersonCategory ToProto(PersonCategory c) { return static_cast<v1::PersonCategory>(c); }

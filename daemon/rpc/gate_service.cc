@@ -171,6 +171,9 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       return InvalidArgument("hello.gate_id: " + problem);
     }
     if (hello.incarnation() == 0) return InvalidArgument("hello.incarnation: must be nonzero");
+    if (hello.has_gate_time()) {
+      if (auto st = CheckTime("hello.gate_time", hello.gate_time()); !st.ok()) return st;
+    }
     if (auto st = deps_.lifecycle.Admission(); !st.ok()) return st;
     auto policy = deps_.policy.Get();
     const Gate* gate = policy->FindGate(hello.gate_id());
@@ -217,6 +220,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     std::optional<Direction> direction = FromProto(scan.direction());
     if (!direction) return InvalidArgument("scan.direction: must be DIRECTION_IN or DIRECTION_OUT");
     if (!scan.has_gate_time()) return InvalidArgument("scan.gate_time: required");
+    if (auto st = CheckTime("scan.gate_time", scan.gate_time()); !st.ok()) return st;
     if (scan.has_gate_decision()) {
       if (auto st = CheckHeldDecision(scan.gate_decision()); !st.ok()) return st;
     }
@@ -317,6 +321,9 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       return InvalidArgument("scan.gate_decision.source: must be DAEMON or GATE_OFFLINE");
     }
     if (!held.has_decided_at()) return InvalidArgument("scan.gate_decision.decided_at: required");
+    if (auto st = CheckTime("scan.gate_decision.decided_at", held.decided_at()); !st.ok()) {
+      return st;
+    }
     return grpc::Status::OK;
   }
 

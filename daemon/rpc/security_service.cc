@@ -31,6 +31,17 @@ std::pair<TimePoint, TimePoint> Range(const google::protobuf::Timestamp* from, b
           has_to ? FromProto(*to) : now + std::chrono::seconds(1)};
 }
 
+template <typename Request>
+grpc::Status CheckRange(const Request& req) {
+  if (req.has_from()) {
+    if (auto st = CheckTime("from", req.from()); !st.ok()) return st;
+  }
+  if (req.has_to()) {
+    if (auto st = CheckTime("to", req.to()); !st.ok()) return st;
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 grpc::ServerUnaryReactor* SecurityService::ListMovements(grpc::CallbackServerContext* ctx,
@@ -52,6 +63,7 @@ grpc::ServerUnaryReactor* SecurityService::ListMovements(grpc::CallbackServerCon
   if (!person) {
     return FinishNow(ctx, Status(StatusCode::NOT_FOUND, "person '" + req->person() + "' not found"));
   }
+  if (auto st = CheckRange(*req); !st.ok()) return FinishNow(ctx, st);
   std::tie(q.from, q.to) = Range(&req->from(), req->has_from(), &req->to(), req->has_to(),
                                  deps_.clock.Now());
   if (q.to <= q.from) return FinishNow(ctx, InvalidArgument("to: must be after from"));
@@ -125,6 +137,7 @@ grpc::ServerUnaryReactor* SecurityService::ListAlerts(grpc::CallbackServerContex
     q.after = ParseTimeCursorToken(req->page_token());
     if (!q.after) return FinishNow(ctx, InvalidArgument("page_token: malformed"));
   }
+  if (auto st = CheckRange(*req); !st.ok()) return FinishNow(ctx, st);
   std::tie(q.from, q.to) = Range(&req->from(), req->has_from(), &req->to(), req->has_to(),
                                  deps_.clock.Now());
   if (q.to <= q.from) return FinishNow(ctx, InvalidArgument("to: must be after from"));

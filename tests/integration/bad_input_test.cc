@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
 
 #include "tests/support/campus.h"
@@ -102,6 +103,9 @@ TEST_F(BadInput, MalformedAndOversizedMessagesGetClearErrorsWhileOtherGatesFlow)
        grpc::StatusCode::INVALID_ARGUMENT, "scan.seq"},
       {"no gate time", [](auto& m) { m.mutable_scan()->clear_gate_time(); },
        grpc::StatusCode::INVALID_ARGUMENT, "scan.gate_time"},
+      {"gate time out of range",
+       [](auto& m) { m.mutable_scan()->mutable_gate_time()->set_seconds(INT64_MAX); },
+       grpc::StatusCode::INVALID_ARGUMENT, "scan.gate_time: not a valid time"},
       {"contradictory held decision",
        [](auto& m) {
          auto* d = m.mutable_scan()->mutable_gate_decision();
@@ -160,6 +164,46 @@ TEST_F(BadInput, AnUnregisteredGateIsRefusedAtHello) {
   EXPECT_EQ(st.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_NE(st.error_message().find("gate 'ghost-9' is not registered"), std::string::npos);
   EXPECT_NE(st.error_message().find("cordonctl gate add ghost-9"), std::string::npos);
+}
+
+TEST_F(BadInput, TimesOutOfRangeAreRefusedNamingTheFieldAndTheDaemonCarriesOn) {
+  {
+    RawGate raw(daemon_->channel());
+    v1::GateMessage hello;
+    hello.mutable_hello()->set_gate_id("broken-1");
+    hello.mutable_hello()->set_incarnation(0xABCDEF);
+    hello.mutable_hello()->mutable_gate_time()->set_seconds(INT64_MIN);
+    raw.Send(hello);
+    grpc::Status st = raw.Outcome();
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(st.error_message().find("hello.gate_time: not a valid time"), std::string::npos)
+        << st.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::SetQuarantineRequest req;
+    req.set_person("S1");
+    req.mutable_ends_at()->set_seconds(INT64_MAX);
+    v1::QuarantineOrder order;
+    grpc::Status st = daemon_->admin().SetQuarantine(&ctx, req, &order);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(st.error_message().find("ends_at: not a valid time"), std::string::npos)
+        << st.error_message();
+  }
+  {
+    grpc::ClientContext ctx;
+    v1::ListMovementsRequest req;
+    req.set_person("S1");
+    req.mutable_from()->set_seconds(-INT64_MAX);
+    v1::ListMovementsResponse resp;
+    grpc::Status st = daemon_->security().ListMovements(&ctx, req, &resp);
+    EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_NE(st.error_message().find("from: not a valid time"), std::string::npos)
+        << st.error_message();
+  }
+  // Still serving everyone else.
+  RawGate good(daemon_->channel());
+  EXPECT_TRUE(good.Hello("good-1"));
 }
 
 TEST_F(BadInput, TheFirstMessageMustBeAHello) {
