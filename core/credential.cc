@@ -7,16 +7,19 @@
 
 namespace cordon {
 
-std::string CredentialHash::Hex() const {
+std::string HexOf(std::string_view bytes) {
   static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
   out.reserve(bytes.size() * 2);
-  for (uint8_t b : bytes) {
+  for (char c : bytes) {
+    auto b = static_cast<uint8_t>(c);
     out.push_back(kDigits[b >> 4]);
     out.push_back(kDigits[b & 0xF]);
   }
   return out;
 }
+
+std::string CredentialHash::Hex() const { return HexOf(AsBytes()); }
 
 CredentialHash CredentialHash::FromBytes(std::string_view b) {
   CredentialHash h;

@@ -31,6 +31,9 @@ struct CredentialHashHasher {
   }
 };
 
+// Lowercase hex of `bytes` (hashes in logs, checksums shown to people).
+std::string HexOf(std::string_view bytes);
+
 // The key credentials are hashed with: HMAC-SHA256(campus secret, label).
 // Gates receive it with the policy so they can look up scanned cards while
 // offline; the campus secret itself never leaves the daemon.

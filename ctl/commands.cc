@@ -17,6 +17,7 @@
 
 #include "console/text.h"
 #include "console/time_text.h"
+#include "core/credential.h"
 #include "core/model.h"
 #include "ctl/roster_file.h"
 
@@ -561,16 +562,6 @@ std::string Megabytes(uint64_t bytes) {
   return buf;
 }
 
-std::string Hex(const unsigned char* md, unsigned len) {
-  static const char* kHex = "0123456789abcdef";
-  std::string hex;
-  for (unsigned i = 0; i < len; ++i) {
-    hex += kHex[md[i] >> 4];
-    hex += kHex[md[i] & 15];
-  }
-  return hex;
-}
-
 }  // namespace
 
 int Commands::Backup(const std::string& path) {
@@ -620,7 +611,7 @@ int Commands::Backup(const std::string& path) {
     discard();
     return Fail(st);
   }
-  std::string sha = Hex(md, len);
+  std::string sha = HexOf(std::string_view(reinterpret_cast<const char*>(md), len));
   if (!file || received != header.size_bytes() || sha != sha_from_daemon) {
     discard();
     err_ << "cordonctl: the backup arrived damaged (" << received << " of "

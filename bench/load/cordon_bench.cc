@@ -64,7 +64,7 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
     v1::GateMessage hello;
     hello.mutable_hello()->set_gate_id(gate_id_);
     hello.mutable_hello()->set_incarnation(std::random_device{}() | 1ULL << 40);
-    Enqueue(std::move(hello), Clock::now(), false);
+    Enqueue(std::move(hello));
     StartRead(&in_);
     AddHold();
     StartCall();
@@ -85,7 +85,7 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
     s->set_credential("CARD-B" + std::to_string(person));
     s->set_direction(seq % 2 ? v1::DIRECTION_IN : v1::DIRECTION_OUT);
     *s->mutable_gate_time() = Now();
-    Enqueue(std::move(m), at, true);
+    Enqueue(std::move(m));
   }
 
   void Finish() {
@@ -115,7 +115,7 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
   }
 
  private:
-  void Enqueue(v1::GateMessage m, Clock::time_point, bool) {
+  void Enqueue(v1::GateMessage m) {
     {
       std::lock_guard lock(mu_);
       out_.push_back(std::move(m));

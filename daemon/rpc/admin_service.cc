@@ -565,13 +565,8 @@ class BackupStream final : public grpc::ServerWriteReactor<v1::BackupChunk> {
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
     EVP_DigestFinal_ex(digest_, md, &len);
-    static const char* kHex = "0123456789abcdef";
-    std::string hex;
-    for (unsigned i = 0; i < len; ++i) {
-      hex += kHex[md[i] >> 4];
-      hex += kHex[md[i] & 15];
-    }
-    chunk_.mutable_trailer()->set_sha256_hex(hex);
+    chunk_.mutable_trailer()->set_sha256_hex(
+        HexOf(std::string_view(reinterpret_cast<const char*>(md), len)));
     done_ = true;
     spdlog::info("backup for {}: {} bytes, {} events (up to event {}), schema v{}", peer_,
                  info_.size_bytes, info_.events, info_.highest_event_id, info_.schema_version);

@@ -115,30 +115,14 @@ TEST_F(GateFlow, TheTurnstileCommandRunsForEachTimelyAllow) {
 TEST_F(GateFlow, ScannersCanSendLinesOverTcp) {
   daemon_->RegisterGate("north-1");
   daemon_->AddPerson("S1", v1::PERSON_CATEGORY_STUDENT, "CARD-S1");
-  std::string out = dir_ + "/tcp-gate.out", err = dir_ + "/tcp-gate.err";
-  Process gate({CordonGatePath(), "--gate-id", "north-1", "--daemon", daemon_->address(),
-                "--outbox", dir_ + "/tcp.outbox.db", "--json", "--scanner-listen", "127.0.0.1:0"},
-               out, err);
-  int port = 0;
-  ASSERT_TRUE(WaitFor([&] {
-    auto text = ReadFile(err);
-    auto at = text.find("listening for scanners on 127.0.0.1:");
-    if (at == std::string::npos) return false;
-    port = std::atoi(text.c_str() + at + std::string("listening for scanners on 127.0.0.1:").size());
-    return port > 0;
-  }, In(std::chrono::seconds(20))));
-  // A scanner: a TCP client that writes lines (here: bash's /dev/tcp).
-  auto r = cordon::testing::Run({"/bin/bash", "-c",
-                "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(port) +
-                    "; printf 'CARD-S1 in\\nCARD-S1 out\\n' >&3; exec 3>&-"},
-               dir_);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
+  ScannerGate gate(dir_, "north-1", daemon_->address());
+  gate.Send("CARD-S1 in\nCARD-S1 out\n");
   ASSERT_TRUE(WaitFor([&] { return CountRows(daemon_->db_path(), "events") == 2; },
                       In(std::chrono::seconds(30))));
-  ASSERT_TRUE(WaitFor([&] { return ReadFile(out).find("\"seq\":2") != std::string::npos; },
+  ASSERT_TRUE(WaitFor([&] { return gate.output().find("\"seq\":2") != std::string::npos; },
                       In(std::chrono::seconds(30))));
-  gate.Signal(SIGTERM);
-  EXPECT_EQ(gate.Wait(In(std::chrono::seconds(20))), 0);
+  gate.process().Signal(SIGTERM);
+  EXPECT_EQ(gate.process().Wait(In(std::chrono::seconds(20))), 0);
 }
 
 }  // namespace

@@ -2,13 +2,8 @@
 // is gone, replays exactly once, and the daemon reconciles (late violations,
 // clock skew). Real cordond and cordon-gate processes; the network fault is a
 // TCP relay the test cuts.
-#include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
-#include <boost/asio/connect.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
@@ -26,21 +21,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using std::chrono::seconds;
-
-int64_t QueryInt(const std::string& db_path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_busy_timeout(db, 5000);
-  sqlite3_stmt* s = nullptr;
-  int64_t v = -1;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK &&
-      sqlite3_step(s) == SQLITE_ROW) {
-    v = sqlite3_column_int64(s, 0);
-  }
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return v;
-}
 
 // Reads a growing output file incrementally and counts lines containing a text.
 class Tail {
@@ -80,19 +60,6 @@ class Tail {
 const std::string kNowOffline = "\"event\":\"state\",\"gate\":\"north-1\",\"state\":\"offline\"";
 const std::string kNowOnline = "\"event\":\"state\",\"gate\":\"north-1\",\"state\":\"online\"";
 
-// A barcode scanner: one TCP connection to the gate, one line per scan.
-class Scanner {
- public:
-  explicit Scanner(int port) : socket_(io_) {
-    socket_.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
-  }
-  void Send(const std::string& lines) { boost::asio::write(socket_, boost::asio::buffer(lines)); }
-
- private:
-  boost::asio::io_context io_;
-  boost::asio::ip::tcp::socket socket_;
-};
-
 class Offline : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -106,26 +73,16 @@ class Offline : public ::testing::Test {
     if (!HasFailure()) fs::remove_all(dir_);
   }
 
-  // cordon-gate on a TCP scanner port, talking to `address`.
+  // cordon-gate north-1 on a TCP scanner port, talking to `address`.
   void StartScannerGate(const std::string& address, std::vector<std::string> extra = {}) {
-    out_ = dir_ + "/gate.out";
-    err_ = dir_ + "/gate.err";
-    std::vector<std::string> argv = {CordonGatePath(), "--gate-id", "north-1", "--daemon", address,
-                                     "--outbox", dir_ + "/north-1.outbox.db", "--json",
-                                     "--scanner-listen", "127.0.0.1:0", "--initial-backoff-ms",
-                                     "5", "--max-backoff-ms", "20"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    gate_ = std::make_unique<Process>(argv, out_, err_);
-    const std::string marker = "listening for scanners on 127.0.0.1:";
-    int port = 0;
-    ASSERT_TRUE(WaitFor([&] {
-      auto text = ReadFile(err_);
-      auto at = text.find(marker);
-      if (at == std::string::npos) return false;
-      port = std::atoi(text.c_str() + at + marker.size());
-      return port > 0;
-    }, In(seconds(20)))) << ReadFile(err_);
-    scanner_ = std::make_unique<Scanner>(port);
+    gate_ = std::make_unique<ScannerGate>(
+        dir_, "north-1", address,
+        [&] {
+          std::vector<std::string> args = {"--initial-backoff-ms", "5", "--max-backoff-ms", "20"};
+          args.insert(args.end(), extra.begin(), extra.end());
+          return args;
+        }());
+    out_ = gate_->out_path();
   }
 
   int64_t PolicyVersion() {
@@ -135,10 +92,9 @@ class Offline : public ::testing::Test {
     return QueryInt(daemon_->db_path(), "SELECT value FROM meta WHERE key = 'policy_version'");
   }
 
-  std::string dir_, out_, err_;
+  std::string dir_, out_;
   std::unique_ptr<DaemonUnderTest> daemon_;
-  std::unique_ptr<Process> gate_;
-  std::unique_ptr<Scanner> scanner_;
+  std::unique_ptr<ScannerGate> gate_;
 };
 
 TEST_F(Offline, AQuarantineOrderedDuringAnOutageFlagsEachOfflineAdmission) {
@@ -155,17 +111,9 @@ TEST_F(Offline, AQuarantineOrderedDuringAnOutageFlagsEachOfflineAdmission) {
 
   proxy.Cut();
   ASSERT_TRUE(WaitFor([&] { return tail.Count(kNowOffline) >= 1; }, In(seconds(20))));
-  {
-    grpc::ClientContext ctx;
-    v1::SetQuarantineRequest req;
-    req.set_person("S1");
-    *req.mutable_ends_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
-    req.mutable_ends_at()->set_seconds(req.ends_at().seconds() + 10 * 86400);
-    v1::QuarantineOrder order;
-    ASSERT_TRUE(daemon_->admin().SetQuarantine(&ctx, req, &order).ok());
-  }
+  daemon_->Quarantine("S1", 10);
   // Offline, the gate still holds the policy from before the order.
-  scanner_->Send("CARD-S1 in\nCARD-S1 out\nCARD-S1 in\nCARD-S2 in\n");
+  gate_->Send("CARD-S1 in\nCARD-S1 out\nCARD-S1 in\nCARD-S2 in\n");
   ASSERT_TRUE(WaitFor([&] { return tail.Count("\"source\":\"gate_offline\"") == 4; },
                       In(seconds(20))));
   EXPECT_EQ(tail.Count("\"allowed\":true"), 4);
@@ -184,7 +132,7 @@ TEST_F(Offline, AQuarantineOrderedDuringAnOutageFlagsEachOfflineAdmission) {
                          "'%DENY_QUARANTINE%'"),
             2);
   // Back online, the daemon decides again, with the order.
-  scanner_->Send("CARD-S1 out\nCARD-S1 in\n");
+  gate_->Send("CARD-S1 out\nCARD-S1 in\n");
   ASSERT_TRUE(WaitFor([&] { return tail.Count("DENY_QUARANTINE") == 1; }, In(seconds(20))))
       << ReadFile(out_);
 }
@@ -206,7 +154,7 @@ TEST_F(Offline, AnOfflineExitOfSomeoneTheDaemonSawEnterRaisesNoAlert) {
 
   proxy.Cut();
   ASSERT_TRUE(WaitFor([&] { return tail.Count(kNowOffline) >= 1; }, In(seconds(20))));
-  scanner_->Send("CARD-S3 out\nCARD-S4 out\n");
+  gate_->Send("CARD-S3 out\nCARD-S4 out\n");
   ASSERT_TRUE(WaitFor([&] { return tail.Count("ALLOW_EXIT_WITHOUT_ENTRY") == 2; }, In(seconds(20))))
       << "offline, north-1 knows neither entry";
   proxy.Restore();
@@ -241,7 +189,7 @@ TEST_F(Offline, AGateClockAnHourFastIsFlaggedAndItsOfflineEventsAreDatedByOurs) 
   proxy.Cut();
   ASSERT_TRUE(WaitFor([&] { return tail.Count(kNowOffline) >= 1; }, In(seconds(20))));
   int64_t before_us = ToUnixMicros(SystemClock().Now());
-  scanner_->Send("CARD-S1 in\n");
+  gate_->Send("CARD-S1 in\n");
   ASSERT_TRUE(WaitFor([&] { return tail.Count("\"source\":\"gate_offline\"") == 1; },
                       In(seconds(20))));
   int64_t after_us = ToUnixMicros(SystemClock().Now());
@@ -263,15 +211,7 @@ TEST_F(Offline, AThousandLinkCutsNeverAdmitWhatThePolicyDeniesNorOpenOnALinkEven
   }
   daemon_->AddPerson("Q1", v1::PERSON_CATEGORY_STUDENT, "CARD-Q1");
   daemon_->AddPerson("I1", v1::PERSON_CATEGORY_STUDENT, "CARD-I1", /*inactive=*/true);
-  {
-    grpc::ClientContext ctx;
-    v1::SetQuarantineRequest req;
-    req.set_person("Q1");
-    *req.mutable_ends_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
-    req.mutable_ends_at()->set_seconds(req.ends_at().seconds() + 10 * 86400);
-    v1::QuarantineOrder order;
-    ASSERT_TRUE(daemon_->admin().SetQuarantine(&ctx, req, &order).ok());
-  }
+  daemon_->Quarantine("Q1", 10);
   std::string turnstile = dir_ + "/turnstile.log";
   TcpProxy proxy(daemon_->port());
   StartScannerGate("127.0.0.1:" + std::to_string(proxy.port()),
@@ -291,7 +231,7 @@ TEST_F(Offline, AThousandLinkCutsNeverAdmitWhatThePolicyDeniesNorOpenOnALinkEven
     static const char* kDenied[] = {"CARD-Q1 in", "CARD-I1 in", "CARD-NOBODY in"};
     std::string who = "CARD-S" + std::to_string(i % 10);
     std::string dir = (i / 10) % 2 ? " out" : " in";
-    scanner_->Send(who + dir + "\n" + kDenied[i % 3] + "\n");
+    gate_->Send(who + dir + "\n" + kDenied[i % 3] + "\n");
     sent += 2;
   };
   for (int i = 0; i < kCycles; ++i) {
@@ -313,8 +253,8 @@ TEST_F(Offline, AThousandLinkCutsNeverAdmitWhatThePolicyDeniesNorOpenOnALinkEven
   ASSERT_TRUE(WaitFor([&] {
     return tail.Count("\"event\":\"decision\"") + tail.Count("\"event\":\"unanswered\"") == sent;
   }, In(seconds(60))));
-  gate_->Signal(SIGTERM);
-  ASSERT_EQ(gate_->Wait(In(seconds(30))), 0);
+  gate_->process().Signal(SIGTERM);
+  ASSERT_EQ(gate_->process().Wait(In(seconds(30))), 0);
 
   std::map<uint64_t, ShownDecision> shown;
   int offline = 0;

@@ -5,7 +5,6 @@
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <atomic>
 #include <csignal>
@@ -33,41 +32,6 @@ class Operations : public ::testing::Test {
   void TearDown() override {
     daemon_.reset();
     if (!HasFailure()) fs::remove_all(dir_);
-  }
-
-  // cordon-gate reading scanner lines over TCP (stays up until SIGTERM).
-  struct ScannerGate {
-    std::unique_ptr<Process> process;
-    int scanner_port = 0;
-    std::string out, err;
-  };
-  ScannerGate StartScannerGate(const std::string& gate_id, std::vector<std::string> extra = {}) {
-    ScannerGate g;
-    g.out = dir_ + "/" + gate_id + ".out";
-    g.err = dir_ + "/" + gate_id + ".err";
-    std::vector<std::string> argv = {CordonGatePath(), "--gate-id", gate_id, "--daemon",
-                                     daemon_->address(), "--outbox",
-                                     dir_ + "/" + gate_id + ".outbox.db", "--json",
-                                     "--scanner-listen", "127.0.0.1:0"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    g.process = std::make_unique<Process>(argv, g.out, g.err);
-    const std::string marker = "listening for scanners on 127.0.0.1:";
-    EXPECT_TRUE(WaitFor([&] {
-      auto text = ReadFile(g.err);
-      auto at = text.find(marker);
-      if (at == std::string::npos) return false;
-      g.scanner_port = std::atoi(text.c_str() + at + marker.size());
-      return g.scanner_port > 0;
-    }, In(std::chrono::seconds(20)))) << ReadFile(g.err);
-    return g;
-  }
-  // A scanner: a TCP client writing lines (bash's /dev/tcp).
-  void Scan(const ScannerGate& g, const std::string& lines) {
-    auto r = cordon::testing::Run({"/bin/bash", "-c",
-                  "exec 3<>/dev/tcp/127.0.0.1/" + std::to_string(g.scanner_port) +
-                      "; printf '" + lines + "' >&3; exec 3>&-"},
-                 dir_);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
   }
 
   std::string dir_;
@@ -173,17 +137,17 @@ TEST_F(Operations, MetricsCountWhatTheGatesDid) {
   daemon_->ImportStudents(20);
 
   std::string gate_metrics_file = dir_ + "/gate-metrics.port";
-  ScannerGate gate = StartScannerGate(
-      "north-1", {"--metrics-listen", "127.0.0.1:0", "--metrics-port-file", gate_metrics_file});
+  ScannerGate gate(dir_, "north-1", daemon_->address(),
+                   {"--metrics-listen", "127.0.0.1:0", "--metrics-port-file", gate_metrics_file});
   int gate_metrics = WaitForPortFile(gate_metrics_file, In(std::chrono::seconds(10)));
   ASSERT_GT(gate_metrics, 0);
 
   // 12 students in, 3 unknown cards, 1 student out who never came in.
   std::string lines;
-  for (int i = 0; i < 12; ++i) lines += "CARD-S" + std::to_string(i) + " in\\n";
-  for (int i = 0; i < 3; ++i) lines += "CARD-NOBODY" + std::to_string(i) + " in\\n";
-  lines += "CARD-S19 out\\n";
-  Scan(gate, lines);
+  for (int i = 0; i < 12; ++i) lines += "CARD-S" + std::to_string(i) + " in\n";
+  for (int i = 0; i < 3; ++i) lines += "CARD-NOBODY" + std::to_string(i) + " in\n";
+  lines += "CARD-S19 out\n";
+  gate.Send(lines);
   ASSERT_TRUE(WaitFor([&] { return CountRows(daemon_->db_path(), "events") == 16; },
                       In(std::chrono::seconds(30))));
 
@@ -227,8 +191,8 @@ TEST_F(Operations, MetricsCountWhatTheGatesDid) {
         << "the dashboard plots " << series << ", which no endpoint serves";
   }
 
-  gate.process->Signal(SIGTERM);
-  EXPECT_EQ(gate.process->Wait(In(std::chrono::seconds(20))), 0);
+  gate.process().Signal(SIGTERM);
+  EXPECT_EQ(gate.process().Wait(In(std::chrono::seconds(20))), 0);
   ASSERT_TRUE(WaitFor([&] {
     return MetricValue(HttpGet(daemon_metrics, "/metrics"), "cordon_gates_connected") == 0.0;
   }, In(std::chrono::seconds(10))));
@@ -242,8 +206,8 @@ TEST_F(Operations, SighupReloadsTheConfigWithoutDroppingGates) {
   daemon_->Start({"--config", config});
   daemon_->RegisterGate("north-1");
   daemon_->ImportStudents(5);
-  ScannerGate gate = StartScannerGate("north-1");
-  Scan(gate, "CARD-S0 in\\n");
+  ScannerGate gate(dir_, "north-1", daemon_->address());
+  gate.Send("CARD-S0 in\n");
   ASSERT_TRUE(WaitFor([&] { return CountRows(daemon_->db_path(), "events") == 1; },
                       In(std::chrono::seconds(30))));
 
@@ -269,7 +233,7 @@ TEST_F(Operations, SighupReloadsTheConfigWithoutDroppingGates) {
   EXPECT_EQ(HealthStatus(daemon_->channel()), "SERVING");
 
   // The same stream carries on: more scans, no reconnect.
-  Scan(gate, "CARD-S1 in\\nCARD-S2 in\\n");
+  gate.Send("CARD-S1 in\nCARD-S2 in\n");
   ASSERT_TRUE(WaitFor([&] { return CountRows(daemon_->db_path(), "events") == 3; },
                       In(std::chrono::seconds(30))));
   std::string log = daemon_->log();
@@ -279,8 +243,8 @@ TEST_F(Operations, SighupReloadsTheConfigWithoutDroppingGates) {
   }
   EXPECT_EQ(connects, 1u) << log;
   EXPECT_EQ(log.find("gate north-1 disconnected"), std::string::npos) << log;
-  gate.process->Signal(SIGTERM);
-  EXPECT_EQ(gate.process->Wait(In(std::chrono::seconds(20))), 0);
+  gate.process().Signal(SIGTERM);
+  EXPECT_EQ(gate.process().Wait(In(std::chrono::seconds(20))), 0);
 }
 
 // ---------------------------------------------------------------- backup
@@ -352,19 +316,9 @@ class LoadGate {
 
 int64_t CountGateEventsUpTo(const std::string& db_path, const std::string& gate_id,
                             uint64_t max_seq) {
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* s = nullptr;
-  sqlite3_prepare_v2(db,
-                     "SELECT count(DISTINCT e.seq) FROM events e JOIN gates g ON g.id = e.gate_id "
-                     "WHERE g.gate_id = ?1 AND e.seq <= ?2",
-                     -1, &s, nullptr);
-  sqlite3_bind_text(s, 1, gate_id.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(max_seq));
-  int64_t n = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int64(s, 0) : -1;
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return n;
+  return QueryInt(db_path, "SELECT count(DISTINCT e.seq) FROM events e JOIN gates g ON "
+                           "g.id = e.gate_id WHERE g.gate_id = '" + gate_id +
+                               "' AND e.seq <= " + std::to_string(max_seq));
 }
 
 TEST_F(Operations, BackupUnderLoadHoldsEveryEventAckedBeforeItBeganAndRestores) {

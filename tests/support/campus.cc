@@ -2,9 +2,12 @@
 
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
+#include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
 #include <filesystem>
 #include <sstream>
 
@@ -47,6 +50,45 @@ void DaemonUnderTest::RegisterGate(const std::string& gate_id) {
   v1::Gate gate;
   auto st = admin_->RegisterGate(&ctx, req, &gate);
   ASSERT_TRUE(st.ok()) << st.error_message();
+}
+
+void DaemonUnderTest::Quarantine(const std::string& external_id, int days) {
+  grpc::ClientContext ctx;
+  v1::SetQuarantineRequest req;
+  req.set_person(external_id);
+  *req.mutable_ends_at() = google::protobuf::util::TimeUtil::GetCurrentTime();
+  req.mutable_ends_at()->set_seconds(req.ends_at().seconds() + int64_t{days} * 86400);
+  v1::QuarantineOrder order;
+  auto st = admin_->SetQuarantine(&ctx, req, &order);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+}
+
+ScannerGate::ScannerGate(const std::string& dir, const std::string& gate_id,
+                         const std::string& daemon_address, std::vector<std::string> extra_args)
+    : out_path_(dir + "/" + gate_id + ".out"), err_path_(dir + "/" + gate_id + ".err") {
+  std::vector<std::string> argv = {CordonGatePath(), "--gate-id", gate_id, "--daemon",
+                                   daemon_address, "--outbox", dir + "/" + gate_id + ".outbox.db",
+                                   "--json", "--scanner-listen", "127.0.0.1:0"};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  process_ = std::make_unique<Process>(argv, out_path_, err_path_);
+  const std::string marker = "listening for scanners on 127.0.0.1:";
+  int port = 0;
+  EXPECT_TRUE(WaitFor([&] {
+    auto text = ReadFile(err_path_);
+    auto at = text.find(marker);
+    if (at == std::string::npos) return false;
+    port = std::atoi(text.c_str() + at + marker.size());
+    return port > 0;
+  }, In(std::chrono::seconds(20)))) << ReadFile(err_path_);
+  if (port > 0) {
+    socket_.connect({boost::asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(port)});
+  }
+}
+
+ScannerGate::~ScannerGate() = default;
+
+void ScannerGate::Send(const std::string& lines) {
+  boost::asio::write(socket_, boost::asio::buffer(lines));
 }
 
 void DaemonUnderTest::AddPerson(const std::string& external_id, v1::PersonCategory category,
@@ -174,13 +216,12 @@ std::vector<EventRow> ReadEvents(const std::string& db_path) {
   return rows;
 }
 
-int64_t CountRows(const std::string& db_path, const std::string& table) {
+int64_t QueryInt(const std::string& db_path, const std::string& sql) {
   sqlite3* db = nullptr;
   int64_t n = -1;
   if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
     sqlite3_busy_timeout(db, 5000);
     sqlite3_stmt* stmt = nullptr;
-    std::string sql = "SELECT count(*) FROM " + table;
     if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
         sqlite3_step(stmt) == SQLITE_ROW) {
       n = sqlite3_column_int64(stmt, 0);
@@ -189,6 +230,10 @@ int64_t CountRows(const std::string& db_path, const std::string& table) {
   }
   sqlite3_close(db);
   return n;
+}
+
+int64_t CountRows(const std::string& db_path, const std::string& table) {
+  return QueryInt(db_path, "SELECT count(*) FROM " + table);
 }
 
 void WriteLines(const std::string& path, const std::vector<std::string>& lines) {

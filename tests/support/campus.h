@@ -10,6 +10,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
 #include "cordon/v1/admin.grpc.pb.h"
 #include "cordon/v1/gate.grpc.pb.h"
 #include "cordon/v1/security.grpc.pb.h"
@@ -45,6 +48,8 @@ class DaemonUnderTest {
   void RegisterGate(const std::string& gate_id);
   void AddPerson(const std::string& external_id, v1::PersonCategory category,
                  const std::string& credential, bool inactive = false);
+  // Orders `external_id` into quarantine from now for `days`.
+  void Quarantine(const std::string& external_id, int days);
   // Imports n students "S0".."S<n-1>" with credentials "CARD-S0".. in one roster.
   void ImportStudents(int n);
 
@@ -91,6 +96,27 @@ class GateUnderTest {
   std::unique_ptr<Process> process_;
 };
 
+// cordon-gate --json reading scanner lines over TCP (it runs until
+// signalled), and one scanner connected to it: a barcode reader writing
+// "CREDENTIAL in|out" lines.
+class ScannerGate {
+ public:
+  ScannerGate(const std::string& dir, const std::string& gate_id,
+              const std::string& daemon_address, std::vector<std::string> extra_args = {});
+  ~ScannerGate();
+  void Send(const std::string& lines);
+  Process& process() { return *process_; }
+  const std::string& out_path() const { return out_path_; }
+  std::string output() const { return ReadFile(out_path_); }
+  std::string errors() const { return ReadFile(err_path_); }
+
+ private:
+  std::string out_path_, err_path_;
+  std::unique_ptr<Process> process_;
+  boost::asio::io_context io_;
+  boost::asio::ip::tcp::socket socket_{io_};
+};
+
 // A row of the events table, read from the database file.
 struct EventRow {
   std::string gate_id;
@@ -104,6 +130,8 @@ struct EventRow {
 };
 std::vector<EventRow> ReadEvents(const std::string& db_path);
 int64_t CountRows(const std::string& db_path, const std::string& table);
+// The first column of the first row of `sql` (-1 if none), read-only.
+int64_t QueryInt(const std::string& db_path, const std::string& sql);
 
 // Writes `lines` to `path`, one per line.
 void WriteLines(const std::string& path, const std::vector<std::string>& lines);
