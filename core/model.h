@@ -7,8 +7,10 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/time.h"
+#include "core/zones.h"
 
 namespace cordon {
 
@@ -17,6 +19,7 @@ using PersonId = int64_t;
 using PassId = int64_t;
 using QuarantineId = int64_t;
 using GateRowId = int64_t;
+using LeaveId = int64_t;
 
 // Numbers match proto cordon.v1.Direction and are stored in the database.
 enum class Direction : uint8_t { kIn = 1, kOut = 2 };
@@ -31,13 +34,27 @@ enum class PersonCategory : uint8_t {
   kStudent = 2,
   kSingleVisit = 3,
   kContractor = 4,
+  kVehicle = 5,   // a vehicle's plate or card: needs a recent disinfection
+  kDelivery = 6,  // a delivery or materials: needs a recent disinfection
 };
-// "resident_staff", "student", "single_visit", "contractor".
+inline constexpr PersonCategory kAllCategories[] = {
+    PersonCategory::kResidentStaff, PersonCategory::kStudent, PersonCategory::kSingleVisit,
+    PersonCategory::kContractor,    PersonCategory::kVehicle, PersonCategory::kDelivery};
+// "resident_staff", "student", "single_visit", "contractor", "vehicle", "delivery".
 std::string_view CategoryName(PersonCategory c);
 std::optional<PersonCategory> ParseCategory(std::string_view name);
 // Single-visit entrants and contractors come in only on a pass.
 inline bool NeedsPass(PersonCategory c) {
   return c == PersonCategory::kSingleVisit || c == PersonCategory::kContractor;
+}
+// Vehicles and deliveries come in only after a recorded disinfection.
+inline bool NeedsDisinfection(PersonCategory c) {
+  return c == PersonCategory::kVehicle || c == PersonCategory::kDelivery;
+}
+// Students and resident staff live on campus: under closed management they
+// leave only on an approved leave.
+inline bool IsResident(PersonCategory c) {
+  return c == PersonCategory::kResidentStaff || c == PersonCategory::kStudent;
 }
 
 struct Person {
@@ -45,7 +62,8 @@ struct Person {
   std::string external_id;  // staff or student number
   std::string name;
   PersonCategory category = PersonCategory::kStudent;
-  std::string cohort;
+  std::string cohort;  // as entered: cohort ids separated by ';' ("dorm-a;chem-lab")
+  std::vector<std::string> cohorts;  // the same, split (PolicySnapshot::PutPerson fills it)
   bool active = true;
   std::optional<TimePoint> valid_until;  // denied from this instant on
   int credential_count = 0;
@@ -81,6 +99,31 @@ struct SingleVisitPass {
 
   bool ValidAt(TimePoint t) const { return valid_from <= t && t < valid_until; }
 };
+
+// A person's health code (green/yellow/red), with where it came from.
+struct HealthRecord {
+  HealthColour colour = HealthColour::kGreen;
+  std::string source;  // "provincial health code", "campus clinic", ...
+  TimePoint at;
+};
+
+// Under closed management a resident leaves only on an approved leave: one
+// exit within [exit_from, exit_until), back by return_by. Whether it was used
+// is campus state (LeaveProgress).
+struct LeaveApproval {
+  LeaveId id = 0;
+  PersonId person = 0;
+  TimePoint exit_from;
+  TimePoint exit_until;
+  TimePoint return_by;
+  std::string reason;
+  std::string approved_by;
+
+  bool ExitOpenAt(TimePoint t) const { return exit_from <= t && t < exit_until; }
+};
+
+// Splits "a; b;c" into {"a", "b", "c"}.
+std::vector<std::string> SplitCohorts(std::string_view text);
 
 struct Gate {
   GateRowId id = 0;

@@ -32,6 +32,8 @@ OfflineLimits OfflineLimits::Defaults() {
   l.max_age[static_cast<size_t>(PersonCategory::kStudent)] = std::chrono::hours(24);
   l.max_age[static_cast<size_t>(PersonCategory::kSingleVisit)] = std::chrono::hours(4);
   l.max_age[static_cast<size_t>(PersonCategory::kContractor)] = std::chrono::hours(4);
+  l.max_age[static_cast<size_t>(PersonCategory::kVehicle)] = std::chrono::hours(4);
+  l.max_age[static_cast<size_t>(PersonCategory::kDelivery)] = std::chrono::hours(4);
   return l;
 }
 

@@ -16,7 +16,7 @@ namespace cordon {
 // still be admitted offline. Unset: no limit. Exits are never refused for
 // staleness (nobody is trapped inside).
 struct OfflineLimits {
-  std::array<std::optional<Micros>, 5> max_age;  // indexed by PersonCategory
+  std::array<std::optional<Micros>, 7> max_age;  // indexed by PersonCategory
 
   std::optional<Micros> For(PersonCategory c) const {
     return max_age[static_cast<size_t>(c)];

@@ -68,7 +68,8 @@ void PolicySnapshot::PutPerson(const Person& person) {
   if (old != people.end() && old->second.external_id != person.external_id) {
     people_by_external_id.erase(old->second.external_id);
   }
-  people[person.id] = person;
+  Person& stored = people[person.id] = person;
+  stored.cohorts = SplitCohorts(stored.cohort);
   people_by_external_id[person.external_id] = person.id;
 }
 
@@ -92,5 +93,26 @@ void PolicySnapshot::PutQuarantine(const QuarantineOrder& order) {
 void PolicySnapshot::PutPass(const SingleVisitPass& pass) { PutById(passes_of[pass.person], pass); }
 
 void PolicySnapshot::PutGate(const Gate& gate) { gates[gate.gate_id] = gate; }
+
+std::span<const LeaveApproval> PolicySnapshot::LeavesOf(PersonId id) const {
+  auto it = leaves_of.find(id);
+  if (it == leaves_of.end()) return {};
+  return it->second;
+}
+
+HealthColour PolicySnapshot::HealthOf(PersonId id) const {
+  auto it = health_of.find(id);
+  return it == health_of.end() ? HealthColour::kGreen : it->second.colour;
+}
+
+void PolicySnapshot::PutLeave(const LeaveApproval& leave) { PutById(leaves_of[leave.person], leave); }
+
+void PolicySnapshot::SetZones(std::shared_ptr<const ZonePolicy> layout) {
+  // From the built-in default (no document yet), start in the document's initial mode.
+  std::string_view current = zones && !zones->document.empty() ? Mode().id : std::string_view{};
+  int keep = current.empty() ? -1 : layout->FindMode(current);
+  mode = keep >= 0 ? keep : std::max(0, layout->FindMode(layout->initial_mode));
+  zones = std::move(layout);
+}
 
 }  // namespace cordon

@@ -1,5 +1,6 @@
 // The policy the gates are decided by: people, credentials, quarantine
-// orders, passes and registered gates, at one version.
+// orders, passes, health codes, leaves, registered gates, the campus layout
+// and its rules (ZonePolicy) and the campus mode in force, at one version.
 //
 // A snapshot is immutable once published (the daemon holds it as
 // shared_ptr<const PolicySnapshot> and swaps the pointer). An administrative
@@ -9,6 +10,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -17,6 +19,7 @@
 
 #include "core/credential.h"
 #include "core/model.h"
+#include "core/zones.h"
 
 namespace cordon {
 
@@ -30,6 +33,10 @@ struct PolicySnapshot {
   std::unordered_map<PersonId, std::vector<QuarantineOrder>> quarantines_of;
   std::unordered_map<PersonId, std::vector<SingleVisitPass>> passes_of;
   std::map<std::string, Gate, std::less<>> gates;  // by gate id
+  std::unordered_map<PersonId, HealthRecord> health_of;
+  std::unordered_map<PersonId, std::vector<LeaveApproval>> leaves_of;
+  std::shared_ptr<const ZonePolicy> zones = ZonePolicy::Default();
+  int mode = 0;  // index into zones->modes
 
   const Person* FindPerson(PersonId id) const;
   const Person* FindByExternalId(std::string_view external_id) const;
@@ -40,6 +47,10 @@ struct PolicySnapshot {
   std::span<const SingleVisitPass> PassesOf(PersonId id) const;
   // The order in force at t, if any.
   const QuarantineOrder* ActiveQuarantine(PersonId id, TimePoint t) const;
+  std::span<const LeaveApproval> LeavesOf(PersonId id) const;
+  // Green when no record exists: a missing code is a data gap, not a red code.
+  HealthColour HealthOf(PersonId id) const;
+  const CampusMode& Mode() const { return zones->modes[static_cast<size_t>(mode)]; }
 
   // Edits used while building the next snapshot.
   void PutPerson(const Person& person);
@@ -49,6 +60,11 @@ struct PolicySnapshot {
   void PutQuarantine(const QuarantineOrder& order);  // insert or replace by id
   void PutPass(const SingleVisitPass& pass);         // insert or replace by id
   void PutGate(const Gate& gate);
+  void PutLeave(const LeaveApproval& leave);  // insert or replace by id
+  // Installs a new layout and keeps the current mode when the new layout
+  // still has it, otherwise (or coming from the default) switches to the
+  // layout's initial mode.
+  void SetZones(std::shared_ptr<const ZonePolicy> layout);
 };
 
 }  // namespace cordon

@@ -15,6 +15,10 @@ enum class Reason : uint16_t {
   kAllowPassEntry = 3,
   kAllowPassExit = 4,
   kAllowExitWithoutEntry = 5,
+  kAllowLeaveExit = 6,    // a resident left on an approved leave
+  kAllowLeaveReturn = 7,  // ... and came back
+  kAllowVehicle = 8,      // a disinfected vehicle or delivery
+  kAllowZoneMove = 9,     // a visitor, vehicle or delivery moving between inner zones
 
   kDenyUnknownCredential = 100,
   kDenyPersonInactive = 101,
@@ -25,6 +29,16 @@ enum class Reason : uint16_t {
   kDenyPassUsed = 106,
   kDenyGatePolicyStale = 107,  // offline only
   kDenyGateNoPolicy = 108,     // offline only
+  kDenyHealthStatus = 109,     // the health code's colour is not admitted in this mode
+  kDenyZoneClosed = 110,
+  kDenyZoneCohort = 111,       // the zone is open only to named cohorts
+  kDenyNoZonePermission = 112,
+  kDenyOutsideTimeWindow = 113,
+  kDenyZoneFull = 114,
+  kDenyCohortSeparation = 115,
+  kDenyNoLeave = 116,
+  kDenyNoDisinfection = 117,
+  kDenyAlreadyInZone = 118,    // anti-passback at an inner gate
 };
 
 inline bool IsAllow(Reason r) { return static_cast<uint16_t>(r) < 100; }

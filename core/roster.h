@@ -45,7 +45,7 @@ struct RosterPlan {
   int updated = 0;
 };
 
-inline constexpr size_t kMaxCohortLength = 64;
+inline constexpr size_t kMaxCohortLength = 256;  // several cohort ids, ";"-separated
 
 RosterPlan PlanRosterImport(const PolicySnapshot& current, std::span<const RosterRow> rows,
                             const CredentialHasher& hasher);

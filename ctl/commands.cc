@@ -185,7 +185,7 @@ int Commands::PersonAdd(const PersonFields& f) {
   auto category = CategoryFromText(f.category);
   if (!category) {
     return Usage("--category: '" + f.category +
-                 "' is not one of resident_staff, student, single_visit, contractor");
+                 "' is not one of resident_staff, student, single_visit, contractor, vehicle, delivery");
   }
   req.set_category(*category);
   req.set_cohort(f.cohort);
@@ -446,6 +446,180 @@ int Commands::PassIssue(const std::string& person, const std::string& host,
     out_ << "pass " << pass.id() << " for " << pass.person() << " (host " << pass.host()
          << "): one entry and one exit, entry from " << FormatLocal(FromTs(pass.valid_from()))
          << " to " << FormatLocal(FromTs(pass.valid_until())) << "\n";
+  }
+  return kOk;
+}
+
+// ---------------------------------------------------------------- campus policy
+
+int Commands::PrintPolicyChange(const v1::ApplyPolicyResponse& resp, bool dry_run) const {
+  if (options_.json) {
+    PrintJson(resp);
+    return kOk;
+  }
+  if (resp.changes_size() == 0) out_ << "no changes\n";
+  for (const auto& line : resp.changes()) out_ << "  " << line << "\n";
+  if (dry_run) {
+    out_ << "dry run: nothing applied (mode would be " << resp.mode() << ")\n";
+  } else if (resp.applied()) {
+    out_ << "policy v" << resp.version() << " in force, mode " << resp.mode() << "\n";
+  } else {
+    out_ << "nothing to do: mode " << resp.mode() << " already in force\n";
+  }
+  return kOk;
+}
+
+int Commands::PolicyApply(const std::string& path, bool dry_run) {
+  std::ifstream in(path);
+  if (!in) return Usage("cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  v1::ApplyPolicyRequest req;
+  req.set_document(text.str());
+  req.set_dry_run(dry_run);
+  v1::ApplyPolicyResponse resp;
+  auto ctx = Context();
+  if (auto st = admin_->ApplyPolicy(ctx.get(), req, &resp); !st.ok()) {
+    if (st.error_code() == grpc::StatusCode::INVALID_ARGUMENT) {
+      // One line per error, each named by file and line, as compilers do.
+      std::string message = st.error_message();
+      std::istringstream lines(message);
+      std::string line;
+      std::getline(lines, line);
+      err_ << "cordonctl: " << path << ": " << line.substr(line.find(' ') + 1) << "\n";
+      while (std::getline(lines, line)) {
+        if (line.rfind("line ", 0) == 0) {
+          size_t colon = line.find(':');
+          err_ << path << ":" << line.substr(5, colon - 5) << ":" << line.substr(colon + 1) << "\n";
+        } else if (!line.empty()) {
+          err_ << path << ": " << line << "\n";
+        }
+      }
+      return kFailed;
+    }
+    return Fail(st);
+  }
+  return PrintPolicyChange(resp, dry_run);
+}
+
+int Commands::PolicyShow(int64_t version) {
+  v1::GetPolicyRequest req;
+  req.set_version(version);
+  v1::PolicyDocument doc;
+  auto ctx = Context();
+  if (auto st = admin_->GetPolicy(ctx.get(), req, &doc); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(doc);
+    return kOk;
+  }
+  out_ << "# policy v" << doc.version() << ", mode " << doc.mode() << ", " << doc.change()
+       << " at " << FormatLocal(FromTs(doc.applied_at())) << " by " << doc.applied_by() << "\n"
+       << doc.document();
+  if (!doc.document().empty() && doc.document().back() != '\n') out_ << "\n";
+  return kOk;
+}
+
+int Commands::PolicyHistory() {
+  v1::ListPolicyVersionsResponse resp;
+  auto ctx = Context();
+  if (auto st = admin_->ListPolicyVersions(ctx.get(), {}, &resp); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(resp);
+    return kOk;
+  }
+  Table t({"VERSION", "APPLIED", "BY", "MODE", "CHANGE"});
+  for (const auto& d : resp.versions()) {
+    t.AddRow({"v" + std::to_string(d.version()), FormatLocal(FromTs(d.applied_at())),
+              d.applied_by(), d.mode(), d.change()});
+  }
+  t.Print(out_);
+  return kOk;
+}
+
+int Commands::PolicyRollback(int64_t version) {
+  v1::RollbackPolicyRequest req;
+  req.set_version(version);
+  v1::ApplyPolicyResponse resp;
+  auto ctx = Context();
+  if (auto st = admin_->RollbackPolicy(ctx.get(), req, &resp); !st.ok()) return Fail(st);
+  return PrintPolicyChange(resp, false);
+}
+
+int Commands::ModeSet(const std::string& mode) {
+  v1::SetModeRequest req;
+  req.set_mode(mode);
+  v1::ApplyPolicyResponse resp;
+  auto ctx = Context();
+  if (auto st = admin_->SetMode(ctx.get(), req, &resp); !st.ok()) return Fail(st);
+  return PrintPolicyChange(resp, false);
+}
+
+int Commands::HealthSet(const std::string& person, const std::string& colour,
+                        const std::string& source, const std::string& at) {
+  v1::SetHealthRequest req;
+  req.set_person(person);
+  auto c = ParseHealthColour(colour);
+  if (!c) return Usage("colour must be green, yellow or red, not '" + colour + "'");
+  req.set_colour(static_cast<v1::HealthColour>(*c));
+  req.set_source(source);
+  std::optional<TimePoint> when;
+  if (!ParseTimeFlag("--at", at, when)) return kUsage;
+  if (when) *req.mutable_at() = ToTs(*when);
+  v1::SetHealthResponse resp;
+  auto ctx = Context();
+  if (auto st = admin_->SetHealth(ctx.get(), req, &resp); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(resp);
+  } else {
+    out_ << "health code of " << person << " is " << colour << " (policy v"
+         << resp.policy_version() << ")\n";
+  }
+  return kOk;
+}
+
+int Commands::LeaveGrant(const std::string& person, const std::string& from,
+                         const std::string& until, const std::string& return_by,
+                         const std::string& reason, const std::string& approved_by) {
+  v1::GrantLeaveRequest req;
+  req.set_person(person);
+  req.set_reason(reason);
+  req.set_approved_by(approved_by);
+  std::optional<TimePoint> f, u, r;
+  if (!ParseTimeFlag("--from", from, f) || !ParseTimeFlag("--until", until, u) ||
+      !ParseTimeFlag("--return-by", return_by, r)) {
+    return kUsage;
+  }
+  if (!u || !r) return Usage("--until and --return-by are required");
+  if (f) *req.mutable_exit_from() = ToTs(*f);
+  *req.mutable_exit_until() = ToTs(*u);
+  *req.mutable_return_by() = ToTs(*r);
+  v1::Leave leave;
+  auto ctx = Context();
+  if (auto st = admin_->GrantLeave(ctx.get(), req, &leave); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(leave);
+  } else {
+    out_ << "leave " << leave.id() << " for " << leave.person() << ": one exit "
+         << FormatLocal(FromTs(leave.exit_from())) << " to " << FormatLocal(FromTs(leave.exit_until()))
+         << ", back by " << FormatLocal(FromTs(leave.return_by())) << "\n";
+  }
+  return kOk;
+}
+
+int Commands::Disinfect(const std::string& person, const std::string& at, const std::string& by) {
+  v1::RecordDisinfectionRequest req;
+  req.set_person(person);
+  req.set_recorded_by(by);
+  std::optional<TimePoint> when;
+  if (!ParseTimeFlag("--at", at, when)) return kUsage;
+  if (when) *req.mutable_at() = ToTs(*when);
+  v1::RecordDisinfectionResponse resp;
+  auto ctx = Context();
+  if (auto st = admin_->RecordDisinfection(ctx.get(), req, &resp); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(resp);
+  } else {
+    out_ << person << " disinfected: may enter within the policy's window\n";
   }
   return kOk;
 }

@@ -51,6 +51,19 @@ class Commands {
   int PassIssue(const std::string& person, const std::string& host, const std::string& from,
                 const std::string& until);
 
+  // Campus policy document and mode.
+  int PolicyApply(const std::string& path, bool dry_run);
+  int PolicyShow(int64_t version);
+  int PolicyHistory();
+  int PolicyRollback(int64_t version);
+  int ModeSet(const std::string& mode);
+  int HealthSet(const std::string& person, const std::string& colour, const std::string& source,
+                const std::string& at);
+  int LeaveGrant(const std::string& person, const std::string& from, const std::string& until,
+                 const std::string& return_by, const std::string& reason,
+                 const std::string& approved_by);
+  int Disinfect(const std::string& person, const std::string& at, const std::string& by);
+
   int Movements(const std::string& person, const std::string& from, const std::string& to,
                 int limit, bool csv);
   int Presence();
@@ -68,6 +81,8 @@ class Commands {
   // Parses an optional time flag; empty -> nullopt. Errors go to stderr.
   bool ParseTimeFlag(const std::string& flag, const std::string& value,
                      std::optional<TimePoint>& out) const;
+
+  int PrintPolicyChange(const v1::ApplyPolicyResponse& resp, bool dry_run) const;
 
   Options options_;
   std::ostream& out_;

@@ -38,7 +38,7 @@ int main(int argc, char** argv) {
   person_add->add_option("EXTERNAL_ID", fields.external_id, "staff or student number")->required();
   person_add->add_option("--name", fields.name, "full name")->required();
   person_add->add_option("--category", fields.category,
-                         "resident_staff, student, single_visit or contractor")->required();
+                         "resident_staff, student, single_visit, contractor, vehicle or delivery")->required();
   person_add->add_option("--cohort", fields.cohort, "e.g. dorm-7");
   person_add->add_option("--credential", fields.credentials, "card number or QR payload (repeatable)");
   person_add->add_option("--valid-until", fields.valid_until, "denied from this time on");
@@ -97,6 +97,66 @@ int main(int argc, char** argv) {
   pass_issue->add_option("--from", from, "entry allowed from (default now)");
   pass_issue->add_option("--until", until, "entry allowed until, e.g. +4h")->required();
   on(pass_issue, [&](Commands& c) { return c.PassIssue(who, host, from, until); });
+
+  // campus policy
+  auto* policy = app.add_subcommand("policy", "the campus policy document: zones, cohorts, modes")
+                     ->require_subcommand(1);
+  std::string policy_file;
+  int64_t version = 0;
+  bool policy_dry_run = false;
+  auto* policy_apply = policy->add_subcommand(
+      "apply", "validate FILE, show what changes, and apply it as a new version");
+  policy_apply->add_option("FILE", policy_file, "YAML policy document")->required();
+  policy_apply->add_flag("--dry-run", policy_dry_run, "validate and show the changes only");
+  on(policy_apply, [&](Commands& c) { return c.PolicyApply(policy_file, policy_dry_run); });
+  auto* policy_show = policy->add_subcommand("show", "print the document in force");
+  policy_show->add_option("--version", version, "as applied at this version instead");
+  on(policy_show, [&](Commands& c) { return c.PolicyShow(version); });
+  on(policy->add_subcommand("history", "every document version and mode switch"),
+     [&](Commands& c) { return c.PolicyHistory(); });
+  auto* policy_rollback = policy->add_subcommand(
+      "rollback", "apply the document of an earlier version again, as a new version");
+  policy_rollback->add_option("VERSION", version, "a version from policy history")->required();
+  on(policy_rollback, [&](Commands& c) { return c.PolicyRollback(version); });
+
+  auto* mode = app.add_subcommand("mode", "the campus mode")->require_subcommand(1);
+  std::string mode_id;
+  auto* mode_set = mode->add_subcommand("set", "switch every gate to another mode of the policy");
+  mode_set->add_option("MODE", mode_id, "e.g. closed_management, partial_reopening, normal")
+      ->required();
+  on(mode_set, [&](Commands& c) { return c.ModeSet(mode_id); });
+
+  // health codes, leaves, disinfection
+  auto* health_code = app.add_subcommand("health-code", "a person's health code")
+                          ->require_subcommand(1);
+  std::string colour, source, at;
+  auto* hc_set = health_code->add_subcommand("set", "record a colour and where it came from");
+  hc_set->add_option("PERSON", who, "external id")->required();
+  hc_set->add_option("COLOUR", colour, "green, yellow or red")->required();
+  hc_set->add_option("--source", source, "e.g. provincial health code")->required();
+  hc_set->add_option("--at", at, "when the source issued it (default now)");
+  on(hc_set, [&](Commands& c) { return c.HealthSet(who, colour, source, at); });
+
+  auto* leave = app.add_subcommand("leave", "leave approvals (closed management)")
+                    ->require_subcommand(1);
+  std::string return_by, approved_by;
+  auto* leave_grant = leave->add_subcommand("grant", "one exit in a window, back by a time");
+  leave_grant->add_option("PERSON", who, "external id of a student or resident")->required();
+  leave_grant->add_option("--from", from, "exit allowed from (default now)");
+  leave_grant->add_option("--until", until, "exit allowed until, e.g. +4h")->required();
+  leave_grant->add_option("--return-by", return_by, "back on campus by, e.g. +2d")->required();
+  leave_grant->add_option("--reason", reason, "e.g. hospital appointment");
+  leave_grant->add_option("--approved-by", approved_by, "who approved it");
+  on(leave_grant, [&](Commands& c) {
+    return c.LeaveGrant(who, from, until, return_by, reason, approved_by);
+  });
+
+  auto* disinfect = app.add_subcommand("disinfect", "record a vehicle's or delivery's disinfection");
+  std::string recorded_by;
+  disinfect->add_option("PERSON", who, "external id of the vehicle or delivery")->required();
+  disinfect->add_option("--at", at, "when (default now)");
+  disinfect->add_option("--by", recorded_by, "who disinfected it");
+  on(disinfect, [&](Commands& c) { return c.Disinfect(who, at, recorded_by); });
 
   // security office
   bool csv = false;

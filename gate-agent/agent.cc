@@ -48,6 +48,9 @@ absl::Status Agent::Load() {
     if (!local.ok()) return local.status();
     policy_.emplace(std::move(*local));
     for (const auto& [pass, progress] : policy_->pass_progress) local_state_.RestorePass(pass, progress);
+    for (const auto& [leave, progress] : policy_->leave_progress) {
+      local_state_.RestoreLeave(leave, progress);
+    }
     policy_confirmed_at_ = (*stored)->confirmed_at;
   }
   state_since_ = clock_.Now();
@@ -290,7 +293,7 @@ HeldDecision Agent::DecideHere(const NewScan& scan, std::string* display) {
   static const PolicySnapshot kNoPolicy;
   const PolicySnapshot& policy = policy_ ? policy_->snapshot : kNoPolicy;
   CredentialHash hash = policy_ ? policy_->lookup.Hash(scan.credential) : CredentialHash{};
-  Decision d = DecideOffline(policy, local_state_, ScanInput{hash, scan.direction}, now,
+  Decision d = DecideOffline(policy, local_state_, ScanInput{hash, scan.direction, options_.gate_id}, now,
                              policy_confirmed_at_, options_.offline_limits);
   *display = d.display;
   return HeldDecision{d.allowed, d.reason, d.policy_version, DecisionSource::kGateOffline, now};
@@ -301,8 +304,8 @@ void Agent::ApplyLocally(const std::string& credential, Direction direction, Rea
   if (!policy_) return;
   const Person* person = policy_->snapshot.FindByCredential(policy_->lookup.Hash(credential));
   if (!person) return;
-  PassUse use = AttributePass(policy_->snapshot, local_state_, person->id, reason, at);
-  local_state_.Apply(Movement{person->id, direction, at, 0, use.pass, use.step});
+  local_state_.Apply(HeldMovement(policy_->snapshot, local_state_, person->id, direction, reason,
+                                  options_.gate_id, at, 0));
 }
 
 void Agent::HandlePolicy(const v1::PolicyUpdate& update) {
@@ -320,6 +323,7 @@ void Agent::HandlePolicy(const v1::PolicyUpdate& update) {
   }
   // Pass use as the daemon knows it; who is inside stays as this gate saw it.
   for (const auto& [pass, progress] : local->pass_progress) local_state_.RestorePass(pass, progress);
+  for (const auto& [leave, progress] : local->leave_progress) local_state_.RestoreLeave(leave, progress);
   display_.PolicyStored(update.policy_version(), local->snapshot.people.size());
   policy_.emplace(std::move(*local));
   policy_confirmed_at_ = now;

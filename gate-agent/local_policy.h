@@ -18,6 +18,7 @@ struct LocalPolicy {
   PolicySnapshot snapshot;
   CredentialHasher lookup;  // hashes a scanned credential as the daemon does
   std::vector<std::pair<PassId, PassProgress>> pass_progress;
+  std::vector<std::pair<LeaveId, LeaveProgress>> leave_progress;
 };
 
 // Checks and converts an update; errors name the field.

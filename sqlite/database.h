@@ -60,6 +60,9 @@ class Statement {
   Statement& Bind(int index, std::string_view text);
   Statement& BindBlob(int index, std::string_view bytes);
   Statement& BindNull(int index);
+  Statement& BindOptText(int index, std::optional<std::string_view> text) {
+    return text ? Bind(index, *text) : BindNull(index);
+  }
   Statement& Bind(int index, std::optional<int64_t> value) {
     return value ? Bind(index, *value) : BindNull(index);
   }

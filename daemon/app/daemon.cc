@@ -1,5 +1,7 @@
 #include "daemon/app/daemon.h"
 
+#include "policydoc/policy_document.h"
+
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <spdlog/spdlog.h>
@@ -156,16 +158,30 @@ absl::Status Daemon::Restore() {
   if (!policy.ok()) return policy.status();
   size_t people = policy->people.size();
   int64_t version = policy->version;
+  auto document = store_->LoadLatestPolicyDocument();
+  if (!document.ok()) return document.status();
+  if (*document) {
+    auto parsed = policydoc::ParsePolicyDocument((*document)->document);
+    if (!parsed.ok()) {
+      return absl::DataLossError("the stored policy document v" +
+                                 std::to_string((*document)->version) +
+                                 " no longer parses:\n" + parsed.ErrorText());
+    }
+    policy->SetZones(parsed.policy);
+    int mode = parsed.policy->FindMode((*document)->mode);
+    if (mode >= 0) policy->mode = mode;
+  }
   // Presence first: the gates' copy of the policy carries pass progress.
-  if (auto st = presence_.Restore(*store_); !st.ok()) return st;
+  if (auto st = presence_.Restore(*store_, *policy); !st.ok()) return st;
   policy_->Publish(std::make_shared<const PolicySnapshot>(std::move(*policy)));
   auto marks = store_->LoadIncarnations();
   if (!marks.ok()) return marks.status();
   ledger_.Restore(*marks);
   auto restored_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                          std::chrono::steady_clock::now() - started).count();
-  spdlog::info("restored policy v{} ({} people), {} on campus, {} gate incarnations in {} ms",
-               version, people, presence_.OnCampusCount(), marks->size(), restored_ms);
+  spdlog::info("restored policy v{} ({} people, mode {}), {} on campus, {} gate incarnations "
+               "in {} ms", version, people, policy_->Get()->Mode().id,
+               presence_.OnCampusCount(), marks->size(), restored_ms);
   return absl::OkStatus();
 }
 

@@ -2,9 +2,9 @@
 
 namespace cordon::presence {
 
-absl::Status CampusPresence::Restore(storage::Store& store) {
+absl::Status CampusPresence::Restore(storage::Store& store, const PolicySnapshot& policy) {
   CampusState restored;
-  if (auto st = store.RestoreCampusState(restored); !st.ok()) return st;
+  if (auto st = store.RestoreCampusState(policy, restored); !st.ok()) return st;
   std::lock_guard lock(mu_);
   state_ = std::move(restored);
   return absl::OkStatus();
@@ -24,13 +24,18 @@ Decision CampusPresence::Evaluate(const PolicySnapshot& policy, const ScanInput&
   return Decide(policy, state_, scan, at);
 }
 
-PassUse CampusPresence::ApplyDecided(const PolicySnapshot& policy, PersonId person,
-                                     Direction direction, Reason reason, TimePoint at,
-                                     GateRowId gate) {
+Movement CampusPresence::ApplyDecided(const PolicySnapshot& policy, PersonId person,
+                                      Direction direction, Reason reason, TimePoint at,
+                                      std::string_view gate_id, GateRowId gate) {
   std::lock_guard lock(mu_);
-  PassUse use = AttributePass(policy, state_, person, reason, at);
-  state_.Apply(Movement{person, direction, at, gate, use.pass, use.step});
-  return use;
+  Movement m = HeldMovement(policy, state_, person, direction, reason, gate_id, at, gate);
+  state_.Apply(m);
+  return m;
+}
+
+void CampusPresence::RecordDisinfection(PersonId person, TimePoint at) {
+  std::lock_guard lock(mu_);
+  state_.RecordDisinfection(person, at);
 }
 
 std::optional<Presence> CampusPresence::PresenceOf(PersonId person) const {
@@ -51,6 +56,16 @@ size_t CampusPresence::OnCampusCount() const {
 PassProgress CampusPresence::ProgressOf(PassId pass) const {
   std::lock_guard lock(mu_);
   return state_.ProgressOf(pass);
+}
+
+LeaveProgress CampusPresence::ProgressOfLeave(LeaveId leave) const {
+  std::lock_guard lock(mu_);
+  return state_.ProgressOfLeave(leave);
+}
+
+int CampusPresence::Occupancy(std::string_view zone) const {
+  std::lock_guard lock(mu_);
+  return state_.Occupancy(zone);
 }
 
 }  // namespace cordon::presence

@@ -20,7 +20,7 @@ namespace cordon::presence {
 
 class CampusPresence {
  public:
-  absl::Status Restore(storage::Store& store);
+  absl::Status Restore(storage::Store& store, const PolicySnapshot& policy);
 
   // Decides against `policy` at `now` and applies the movement if allowed.
   Decision DecideAndApply(const PolicySnapshot& policy, const ScanInput& scan, TimePoint now,
@@ -29,14 +29,18 @@ class CampusPresence {
   // daemon judges a decision a gate made offline.
   Decision Evaluate(const PolicySnapshot& policy, const ScanInput& scan, TimePoint at) const;
   // Applies an allowed decision made elsewhere (one the gate already held)
-  // and returns the pass it used.
-  PassUse ApplyDecided(const PolicySnapshot& policy, PersonId person, Direction direction,
-                       Reason reason, TimePoint at, GateRowId gate);
+  // and returns the movement it made (with the pass or leave it used).
+  Movement ApplyDecided(const PolicySnapshot& policy, PersonId person, Direction direction,
+                        Reason reason, TimePoint at, std::string_view gate_id, GateRowId gate);
+  void RecordDisinfection(PersonId person, TimePoint at);
 
   std::optional<Presence> PresenceOf(PersonId person) const;
   std::vector<std::pair<PersonId, Presence>> OnCampus() const;
   size_t OnCampusCount() const;
   PassProgress ProgressOf(PassId pass) const;
+  LeaveProgress ProgressOfLeave(LeaveId leave) const;
+  // People in the zone or below it, now.
+  int Occupancy(std::string_view zone) const;
 
  private:
   mutable std::mutex mu_;

@@ -13,6 +13,7 @@
 #include "core/roster.h"
 #include "daemon/rpc/convert.h"
 #include "daemon/rpc/paging.h"
+#include "policydoc/policy_document.h"
 
 namespace cordon::rpc {
 namespace {
@@ -226,13 +227,13 @@ grpc::ServerUnaryReactor* AdminService::AddPerson(grpc::CallbackServerContext* c
   auto category = FromProto(req->category());
   if (!category) {
     return FinishNow(ctx, InvalidArgument("category: required (resident_staff, student, "
-                                          "single_visit or contractor)"));
+                                          "single_visit, contractor, vehicle or delivery)"));
   }
   if (req->has_valid_until()) {
     if (auto st = CheckTime("valid_until", req->valid_until()); !st.ok()) return FinishNow(ctx, st);
   }
   if (req->cohort().size() > kMaxCohortLength || !CheckFreeText(req->cohort()).empty()) {
-    return FinishNow(ctx, InvalidArgument("cohort: at most 64 bytes of text"));
+    return FinishNow(ctx, InvalidArgument("cohort: at most 256 bytes of text"));
   }
   std::set<std::string> seen;
   for (int i = 0; i < req->credentials_size(); ++i) {
@@ -490,6 +491,295 @@ grpc::ServerUnaryReactor* AdminService::IssuePass(grpc::CallbackServerContext* c
                  version);
     return Status::OK;
   });
+}
+
+// ---------------------------------------------------------------- campus policy
+
+grpc::Status AdminService::InstallLayout(storage::Store& store, const PolicySnapshot& current,
+                                         int64_t version, std::shared_ptr<const ZonePolicy> layout,
+                                         const std::string& change, const std::string& by,
+                                         bool dry_run, v1::ApplyPolicyResponse* resp) {
+  for (auto& line : policydoc::DescribeChanges(*current.zones, *layout)) resp->add_changes(line);
+  auto next = NextSnapshot(current, version);
+  next->SetZones(layout);
+  resp->set_mode(next->Mode().id);
+  if (dry_run) return Status::OK;
+  storage::PolicyDocumentRecord doc{version, layout->document, next->Mode().id,
+                                    deps_.clock.Now(), by, change};
+  if (auto st = store.SavePolicyDocument(doc); !st.ok()) return ToGrpc(st);
+  deps_.policy.Publish(std::move(next));
+  resp->set_version(version);
+  resp->set_applied(true);
+  spdlog::info("admin: policy document {} by {} (policy v{}, mode {}, {} changes)", change, by,
+               version, resp->mode(), resp->changes_size());
+  return Status::OK;
+}
+
+grpc::ServerUnaryReactor* AdminService::ApplyPolicy(grpc::CallbackServerContext* ctx,
+                                                    const v1::ApplyPolicyRequest* req,
+                                                    v1::ApplyPolicyResponse* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  if (req->document().empty()) return FinishNow(ctx, InvalidArgument("document: empty"));
+  return RunChange(ctx, "apply policy", [this, req, resp, by = ctx->peer()](
+                                            storage::Store& store, const PolicySnapshot& current,
+                                            int64_t version) {
+    auto parsed = policydoc::ParsePolicyDocument(req->document());
+    if (!parsed.ok()) {
+      return InvalidArgument("document: " + std::to_string(parsed.errors.size()) +
+                             " error(s), nothing changed\n" + parsed.ErrorText());
+    }
+    return InstallLayout(store, current, version, parsed.policy, "apply", by, req->dry_run(), resp);
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::RollbackPolicy(grpc::CallbackServerContext* ctx,
+                                                       const v1::RollbackPolicyRequest* req,
+                                                       v1::ApplyPolicyResponse* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  if (req->version() <= 0) return FinishNow(ctx, InvalidArgument("version: must be positive"));
+  return RunChange(ctx, "roll back policy", [this, req, resp, by = ctx->peer()](
+                                                storage::Store& store,
+                                                const PolicySnapshot& current, int64_t version) {
+    auto doc = store.GetPolicyDocument(req->version());
+    if (!doc.ok()) return ToGrpc(doc.status());
+    if (!*doc) {
+      return Status(StatusCode::NOT_FOUND,
+                    "version: no policy document was applied at v" + std::to_string(req->version()) +
+                        " (see cordonctl policy history)");
+    }
+    auto parsed = policydoc::ParsePolicyDocument((*doc)->document);
+    if (!parsed.ok()) return ToGrpc(absl::DataLossError(parsed.ErrorText()));
+    return InstallLayout(store, current, version, parsed.policy,
+                         "rollback to v" + std::to_string(req->version()), by, false, resp);
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::SetMode(grpc::CallbackServerContext* ctx,
+                                                const v1::SetModeRequest* req,
+                                                v1::ApplyPolicyResponse* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  return RunChange(ctx, "set mode", [this, req, resp, by = ctx->peer()](
+                                        storage::Store& store, const PolicySnapshot& current,
+                                        int64_t version) {
+    const ZonePolicy& layout = *current.zones;
+    if (layout.document.empty()) {
+      return Status(StatusCode::FAILED_PRECONDITION,
+                    "mode: no policy document applied yet (cordonctl policy apply FILE)");
+    }
+    int mode = layout.FindMode(req->mode());
+    if (mode < 0) {
+      std::string known;
+      for (const auto& m : layout.modes) known += (known.empty() ? "" : ", ") + m.id;
+      return InvalidArgument("mode: no mode '" + req->mode() + "' in the policy (modes: " + known +
+                             ")");
+    }
+    resp->set_mode(req->mode());
+    if (mode == current.mode) return Status::OK;  // already in force: nothing to record
+    std::string change = "mode " + current.Mode().id + " -> " + req->mode();
+    resp->add_changes(change);
+    storage::PolicyDocumentRecord doc{version, layout.document, req->mode(), deps_.clock.Now(),
+                                      by, change};
+    if (auto st = store.SavePolicyDocument(doc); !st.ok()) return ToGrpc(st);
+    auto next = NextSnapshot(current, version);
+    next->mode = mode;
+    deps_.policy.Publish(std::move(next));
+    resp->set_version(version);
+    resp->set_applied(true);
+    spdlog::warn("admin: campus {} by {} (policy v{})", change, by, version);
+    return Status::OK;
+  });
+}
+
+namespace {
+
+void FillDocument(const storage::PolicyDocumentRecord& d, v1::PolicyDocument* out) {
+  out->set_version(d.version);
+  out->set_document(d.document);
+  out->set_mode(d.mode);
+  ToProto(d.applied_at, out->mutable_applied_at());
+  out->set_applied_by(d.applied_by);
+  out->set_change(d.change);
+}
+
+}  // namespace
+
+grpc::ServerUnaryReactor* AdminService::GetPolicy(grpc::CallbackServerContext* ctx,
+                                                  const v1::GetPolicyRequest* req,
+                                                  v1::PolicyDocument* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  if (req->version() < 0) return FinishNow(ctx, InvalidArgument("version: must not be negative"));
+  auto* reactor = ctx->DefaultReactor();
+  deps_.run_query([this, req, resp, reactor] {
+    int64_t version = req->version();
+    if (version == 0) {
+      auto all = deps_.store.ListPolicyDocuments(false);
+      if (!all.ok()) return reactor->Finish(ToGrpc(all.status()));
+      if (all->empty()) {
+        return reactor->Finish(Status(StatusCode::NOT_FOUND,
+                                      "no policy document applied yet: one open campus"));
+      }
+      version = all->front().version;
+    }
+    auto doc = deps_.store.GetPolicyDocument(version);
+    if (!doc.ok()) return reactor->Finish(ToGrpc(doc.status()));
+    if (!*doc) {
+      return reactor->Finish(Status(StatusCode::NOT_FOUND, "version: no policy document at v" +
+                                                               std::to_string(version)));
+    }
+    FillDocument(**doc, resp);
+    reactor->Finish(Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminService::ListPolicyVersions(
+    grpc::CallbackServerContext* ctx, const v1::ListPolicyVersionsRequest* /*req*/,
+    v1::ListPolicyVersionsResponse* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auto* reactor = ctx->DefaultReactor();
+  deps_.run_query([this, resp, reactor] {
+    auto all = deps_.store.ListPolicyDocuments(false);
+    if (!all.ok()) return reactor->Finish(ToGrpc(all.status()));
+    for (const auto& d : *all) FillDocument(d, resp->add_versions());
+    reactor->Finish(Status::OK);
+  });
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* AdminService::SetHealth(grpc::CallbackServerContext* ctx,
+                                                  const v1::SetHealthRequest* req,
+                                                  v1::SetHealthResponse* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
+  if (req->colour() < v1::HEALTH_COLOUR_GREEN || req->colour() > v1::HEALTH_COLOUR_RED) {
+    return FinishNow(ctx, InvalidArgument("colour: green, yellow or red"));
+  }
+  if (req->source().empty() || !CheckFreeText(req->source()).empty() ||
+      req->source().size() > 128) {
+    return FinishNow(ctx, InvalidArgument("source: required, at most 128 bytes of text"));
+  }
+  if (req->has_at()) {
+    if (auto st = CheckTime("at", req->at()); !st.ok()) return FinishNow(ctx, st);
+  }
+  return RunChange(ctx, "set health", [this, req, resp](storage::Store& store,
+                                                        const PolicySnapshot& current,
+                                                        int64_t version) {
+    const Person* person = current.FindByExternalId(req->person());
+    if (!person) return NotFound(req->person());
+    TimePoint now = deps_.clock.Now();
+    HealthRecord record{static_cast<HealthColour>(req->colour()), req->source(),
+                        req->has_at() ? FromProto(req->at()) : now};
+    if (record.at > now + std::chrono::minutes(5)) return InvalidArgument("at: in the future");
+    if (auto st = store.RecordHealth(person->id, record, version); !st.ok()) return ToGrpc(st);
+    auto next = NextSnapshot(current, version);
+    auto it = next->health_of.find(person->id);
+    if (it == next->health_of.end() || it->second.at <= record.at) next->health_of[person->id] = record;
+    deps_.policy.Publish(std::move(next));
+    resp->set_policy_version(version);
+    spdlog::info("admin: health code of {} is {} ({}; policy v{})", person->external_id,
+                 HealthColourName(record.colour), record.source, version);
+    return Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::GrantLeave(grpc::CallbackServerContext* ctx,
+                                                   const v1::GrantLeaveRequest* req,
+                                                   v1::Leave* resp) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
+  for (auto [field, ts] : {std::pair{"exit_until", &req->exit_until()},
+                           std::pair{"return_by", &req->return_by()}}) {
+    if (!ts->seconds() && !ts->nanos()) {
+      return FinishNow(ctx, InvalidArgument(std::string(field) + ": required"));
+    }
+    if (auto st = CheckTime(field, *ts); !st.ok()) return FinishNow(ctx, st);
+  }
+  if (req->has_exit_from()) {
+    if (auto st = CheckTime("exit_from", req->exit_from()); !st.ok()) return FinishNow(ctx, st);
+  }
+  for (auto [field, text] : {std::pair{"reason", &req->reason()},
+                             std::pair{"approved_by", &req->approved_by()}}) {
+    if (!CheckFreeText(*text).empty() || text->size() > 256) {
+      return FinishNow(ctx, InvalidArgument(std::string(field) + ": at most 256 bytes of text"));
+    }
+  }
+  return RunChange(ctx, "grant leave", [this, req, resp](storage::Store& store,
+                                                         const PolicySnapshot& current,
+                                                         int64_t version) {
+    const Person* person = current.FindByExternalId(req->person());
+    if (!person) return NotFound(req->person());
+    if (!IsResident(person->category)) {
+      return Status(StatusCode::FAILED_PRECONDITION,
+                    "person: leaves are for students and resident staff; '" + req->person() +
+                        "' is " + std::string(CategoryName(person->category)));
+    }
+    TimePoint now = deps_.clock.Now();
+    LeaveApproval leave;
+    leave.person = person->id;
+    leave.exit_from = req->has_exit_from() ? FromProto(req->exit_from()) : now;
+    leave.exit_until = FromProto(req->exit_until());
+    leave.return_by = FromProto(req->return_by());
+    leave.reason = req->reason();
+    leave.approved_by = req->approved_by();
+    if (leave.exit_until <= leave.exit_from) {
+      return InvalidArgument("exit_until: must be after exit_from");
+    }
+    if (leave.exit_until <= now) return InvalidArgument("exit_until: must be in the future");
+    if (leave.return_by < leave.exit_until) {
+      return InvalidArgument("return_by: must not be before exit_until");
+    }
+    auto stored = store.AddLeave(leave, now, version);
+    if (!stored.ok()) return ToGrpc(stored.status());
+    auto next = NextSnapshot(current, version);
+    next->PutLeave(*stored);
+    deps_.policy.Publish(std::move(next));
+    resp->set_id(stored->id);
+    resp->set_person(person->external_id);
+    ToProto(stored->exit_from, resp->mutable_exit_from());
+    ToProto(stored->exit_until, resp->mutable_exit_until());
+    ToProto(stored->return_by, resp->mutable_return_by());
+    resp->set_reason(stored->reason);
+    resp->set_approved_by(stored->approved_by);
+    resp->set_policy_version(version);
+    spdlog::info("admin: leave {} granted to {} (policy v{})", stored->id, person->external_id,
+                 version);
+    return Status::OK;
+  });
+}
+
+grpc::ServerUnaryReactor* AdminService::RecordDisinfection(
+    grpc::CallbackServerContext* ctx, const v1::RecordDisinfectionRequest* req,
+    v1::RecordDisinfectionResponse* /*resp*/) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
+  if (req->has_at()) {
+    if (auto st = CheckTime("at", req->at()); !st.ok()) return FinishNow(ctx, st);
+  }
+  if (!CheckFreeText(req->recorded_by()).empty() || req->recorded_by().size() > 128) {
+    return FinishNow(ctx, InvalidArgument("recorded_by: at most 128 bytes of text"));
+  }
+  auto* reactor = ctx->DefaultReactor();
+  deps_.journal.Post([this, req, reactor](storage::Store& store) {
+    auto policy = deps_.policy.Get();
+    const Person* person = policy->FindByExternalId(req->person());
+    if (!person) return reactor->Finish(NotFound(req->person()));
+    if (!NeedsDisinfection(person->category)) {
+      return reactor->Finish(Status(StatusCode::FAILED_PRECONDITION,
+                                    "person: disinfection is recorded for vehicles and "
+                                    "deliveries; '" + req->person() + "' is " +
+                                        std::string(CategoryName(person->category))));
+    }
+    TimePoint now = deps_.clock.Now();
+    TimePoint at = req->has_at() ? FromProto(req->at()) : now;
+    if (at > now + std::chrono::minutes(5)) return reactor->Finish(InvalidArgument("at: in the future"));
+    if (auto st = store.RecordDisinfection(person->id, at, req->recorded_by()); !st.ok()) {
+      return reactor->Finish(ToGrpc(st));
+    }
+    deps_.presence.RecordDisinfection(person->id, at);
+    spdlog::info("admin: {} disinfected (recorded by {})", person->external_id, req->recorded_by());
+    reactor->Finish(Status::OK);
+  });
+  return reactor;
 }
 
 // ---------------------------------------------------------------- backup

@@ -1,4 +1,5 @@
-// AdminService: gates, people, roster import, quarantine orders, passes.
+// AdminService: gates, people, roster import, quarantine orders, passes,
+// the campus policy document and mode, health codes, leaves, disinfections.
 //
 // A change is checked for shape in the reaction, then runs as a job on the
 // journal writer thread: checked against the current policy, written in one
@@ -70,6 +71,31 @@ class AdminService final : public v1::AdminService::CallbackService {
                                       const v1::IssuePassRequest* req,
                                       v1::SingleVisitPass* resp) override;
 
+  grpc::ServerUnaryReactor* ApplyPolicy(grpc::CallbackServerContext* ctx,
+                                        const v1::ApplyPolicyRequest* req,
+                                        v1::ApplyPolicyResponse* resp) override;
+  grpc::ServerUnaryReactor* GetPolicy(grpc::CallbackServerContext* ctx,
+                                      const v1::GetPolicyRequest* req,
+                                      v1::PolicyDocument* resp) override;
+  grpc::ServerUnaryReactor* ListPolicyVersions(grpc::CallbackServerContext* ctx,
+                                               const v1::ListPolicyVersionsRequest* req,
+                                               v1::ListPolicyVersionsResponse* resp) override;
+  grpc::ServerUnaryReactor* RollbackPolicy(grpc::CallbackServerContext* ctx,
+                                           const v1::RollbackPolicyRequest* req,
+                                           v1::ApplyPolicyResponse* resp) override;
+  grpc::ServerUnaryReactor* SetMode(grpc::CallbackServerContext* ctx,
+                                    const v1::SetModeRequest* req,
+                                    v1::ApplyPolicyResponse* resp) override;
+  grpc::ServerUnaryReactor* SetHealth(grpc::CallbackServerContext* ctx,
+                                      const v1::SetHealthRequest* req,
+                                      v1::SetHealthResponse* resp) override;
+  grpc::ServerUnaryReactor* GrantLeave(grpc::CallbackServerContext* ctx,
+                                       const v1::GrantLeaveRequest* req,
+                                       v1::Leave* resp) override;
+  grpc::ServerUnaryReactor* RecordDisinfection(grpc::CallbackServerContext* ctx,
+                                               const v1::RecordDisinfectionRequest* req,
+                                               v1::RecordDisinfectionResponse* resp) override;
+
   grpc::ServerWriteReactor<v1::BackupChunk>* Backup(grpc::CallbackServerContext* ctx,
                                                     const v1::BackupRequest* req) override;
 
@@ -85,6 +111,11 @@ class AdminService final : public v1::AdminService::CallbackService {
   // Copies `current` as the next snapshot to edit.
   static std::shared_ptr<PolicySnapshot> NextSnapshot(const PolicySnapshot& current,
                                                       int64_t version);
+
+  // Installs a new layout (a document applied or rolled back) as `version`.
+  grpc::Status InstallLayout(storage::Store& store, const PolicySnapshot& current, int64_t version,
+                             std::shared_ptr<const ZonePolicy> layout, const std::string& change,
+                             const std::string& by, bool dry_run, v1::ApplyPolicyResponse* resp);
 
   AdminServiceDeps deps_;
 };

@@ -49,6 +49,8 @@ std::optional<PersonCategory> FromProto(v1::PersonCategory c) {
     case v1::PERSON_CATEGORY_STUDENT: return PersonCategory::kStudent;
     case v1::PERSON_CATEGORY_SINGLE_VISIT: return PersonCategory::kSingleVisit;
     case v1::PERSON_CATEGORY_CONTRACTOR: return PersonCategory::kContractor;
+    case v1::PERSON_CATEGORY_VEHICLE: return PersonCategory::kVehicle;
+    case v1::PERSON_CATEGORY_DELIVERY: return PersonCategory::kDelivery;
     default: return std::nullopt;
   }
 }

@@ -15,6 +15,8 @@ v1::DaemonMessage BuildGatePolicyUpdate(const PolicySnapshot& policy,
   u->set_policy_version(policy.version);
   ToProto(now, u->mutable_issued_at());
   u->set_lookup_key(lookup_key);
+  u->set_zone_document(policy.zones->document);
+  u->set_mode(policy.Mode().id);
   u->mutable_people()->Reserve(static_cast<int>(policy.people.size()));
   for (const auto& [id, person] : policy.people) {
     v1::GatePerson* p = u->add_people();
@@ -42,6 +44,20 @@ v1::DaemonMessage BuildGatePolicyUpdate(const PolicySnapshot& policy,
       PassProgress progress = presence.ProgressOf(pass.id);
       if (progress.entered_at) gp->set_entered_us(ToUnixMicros(*progress.entered_at));
       if (progress.exited_at) gp->set_exited_us(ToUnixMicros(*progress.exited_at));
+    }
+    p->set_cohorts(person.cohort);
+    if (auto h = policy.health_of.find(id); h != policy.health_of.end()) {
+      p->set_health(static_cast<v1::HealthColour>(h->second.colour));
+    }
+    for (const LeaveApproval& leave : policy.LeavesOf(id)) {
+      LeaveProgress progress = presence.ProgressOfLeave(leave.id);
+      if (progress.returned_at || (leave.exit_until <= now && !progress.exited_at)) continue;
+      v1::GateLeave* gl = p->add_leaves();
+      gl->set_id(leave.id);
+      gl->set_exit_from_us(ToUnixMicros(leave.exit_from));
+      gl->set_exit_until_us(ToUnixMicros(leave.exit_until));
+      gl->set_return_by_us(ToUnixMicros(leave.return_by));
+      if (progress.exited_at) gl->set_exited_us(ToUnixMicros(*progress.exited_at));
     }
   }
   return msg;

@@ -15,6 +15,15 @@
 namespace cordon::rpc {
 namespace {
 
+// Denials that depend on who is where. The daemon's presence when a held
+// offline decision arrives is not the campus of that moment, so these do not
+// make an offline admission a late violation.
+bool DependsOnPresence(Reason r) {
+  return r == Reason::kDenyAlreadyOnCampus || r == Reason::kDenyAlreadyInZone ||
+         r == Reason::kDenyZoneFull || r == Reason::kDenyCohortSeparation ||
+         r == Reason::kDenyPassUsed || r == Reason::kDenyNoLeave;
+}
+
 // One gate's stream. Reactions run on gRPC's threads and never block: the
 // decision is computed in memory, the event is handed to the journal writer,
 // and replies go through a per-stream queue with one write in flight.
@@ -257,8 +266,8 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     if (scan.has_gate_decision()) {
       RecordHeldDecision(*policy, scan.gate_decision(), ev);
     } else {
-      Decision d = deps_.presence.DecideAndApply(*policy, ScanInput{ev.credential, *direction},
-                                                 now, gate_);
+      Decision d = deps_.presence.DecideAndApply(
+          *policy, ScanInput{ev.credential, *direction, gate_id_}, now, gate_);
       ev.person = d.person;
       ev.allowed = d.allowed;
       ev.reason = d.reason;
@@ -268,6 +277,10 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       ev.occurred_at = now;
       ev.pass = d.pass;
       ev.pass_step = d.pass_step;
+      ev.leave = d.leave;
+      ev.leave_step = d.leave_step;
+      ev.zone = d.allowed ? (d.to_path.empty() ? std::string() : d.to_path.back()) : std::string();
+      ev.rule = std::move(d.rule);
       ev.alert = d.alert;
 
       v1::DaemonMessage msg;
@@ -354,9 +367,9 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
         ev.direction == Direction::kIn) {
       // Would the policy in force now have admitted them? Presence is not
       // the campus of that moment, so anti-passback is left out.
-      Decision now = deps_.presence.Evaluate(policy, ScanInput{ev.credential, ev.direction},
-                                             ev.occurred_at);
-      if (!now.allowed && now.reason != Reason::kDenyAlreadyOnCampus) {
+      Decision now = deps_.presence.Evaluate(
+          policy, ScanInput{ev.credential, ev.direction, gate_id_}, ev.occurred_at);
+      if (!now.allowed && !DependsOnPresence(now.reason)) {
         ev.alert = AlertKind::kLateViolation;
         ev.alert_detail = "admitted offline by " + gate_id_ + " under policy v" +
                           std::to_string(ev.policy_version) + "; policy v" +
@@ -365,10 +378,13 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       }
     }
     if (ev.allowed && ev.person != 0) {
-      PassUse use = deps_.presence.ApplyDecided(policy, ev.person, ev.direction, ev.reason,
-                                                ev.occurred_at, gate_);
-      ev.pass = use.pass;
-      ev.pass_step = use.step;
+      Movement m = deps_.presence.ApplyDecided(policy, ev.person, ev.direction, ev.reason,
+                                               ev.occurred_at, gate_id_, gate_);
+      ev.pass = m.pass;
+      ev.pass_step = m.pass_step;
+      ev.leave = m.leave;
+      ev.leave_step = m.leave_step;
+      ev.zone = m.to_path.empty() ? std::string() : m.to_path.back();
     }
   }
 

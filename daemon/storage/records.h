@@ -35,6 +35,10 @@ struct RecordedEvent {
   DecisionSource source = DecisionSource::kDaemon;
   PassId pass = 0;
   PassStep pass_step = PassStep::kNone;
+  LeaveId leave = 0;
+  LeaveStep leave_step = LeaveStep::kNone;
+  std::string zone;  // innermost zone after an allowed movement; empty: outside
+  std::string rule;  // the rule that decided (Decision::rule); empty for held decisions
   std::optional<AlertKind> alert;
   std::string alert_detail;
 };
@@ -69,7 +73,7 @@ struct MovementRow {
   DecisionSource source = DecisionSource::kDaemon;
 };
 
-enum class Severity : uint8_t { kInfo = 1, kWarning = 2, kCritical = 3 };
+using cordon::Severity;
 
 struct AlertQuery {
   TimePoint from;
@@ -87,6 +91,25 @@ struct AlertRow {
   PersonId person = 0;
   GateRowId gate = 0;
   std::string detail;
+};
+
+// One version of the campus policy document, or a mode switch.
+struct PolicyDocumentRecord {
+  int64_t version = 0;   // the policy version it took effect at
+  std::string document;  // YAML, as the administrator wrote it (comments kept)
+  std::string mode;      // the campus mode in force from then
+  TimePoint applied_at;
+  std::string applied_by;
+  std::string change;    // "apply", "rollback to v12", "mode closed_management -> normal"
+};
+
+// Something due at a known time: a leave whose return-by passed with the
+// person still out, a visitor inside after the pass window.
+struct DueAlert {
+  AlertKind kind = AlertKind::kLeaveOverdue;
+  int64_t subject = 0;  // leave or pass id
+  PersonId person = 0;
+  TimePoint due_at;
 };
 
 // A consistent copy of the database taken online (cordonctl backup).

@@ -122,9 +122,64 @@ CREATE TABLE backups (
 );
 )sql";
 
-constexpr std::array<Migration, 2> kMigrations{{
+// v3: zones and the campus policy document. Each event records the zone it
+// led to and the rule that decided it; the policy documents, health codes,
+// leaves and disinfections are kept; timed alerts are raised once.
+constexpr std::string_view kV3 = R"sql(
+ALTER TABLE events ADD COLUMN zone TEXT;
+ALTER TABLE events ADD COLUMN rule TEXT;
+ALTER TABLE events ADD COLUMN leave_id INTEGER;
+
+-- Every version of the campus policy document (zones, cohorts, modes...),
+-- and every mode switch, as the policy version it took effect at.
+CREATE TABLE policy_documents (
+  version    INTEGER PRIMARY KEY,
+  document   TEXT NOT NULL,
+  mode       TEXT NOT NULL,
+  applied_at INTEGER NOT NULL,
+  applied_by TEXT NOT NULL DEFAULT '',
+  change     TEXT NOT NULL
+);
+
+CREATE TABLE health_records (
+  id          INTEGER PRIMARY KEY,
+  person_id   INTEGER NOT NULL REFERENCES people(id),
+  colour      INTEGER NOT NULL,
+  source      TEXT NOT NULL,
+  recorded_at INTEGER NOT NULL
+);
+CREATE INDEX health_by_person ON health_records(person_id, recorded_at);
+
+CREATE TABLE leaves (
+  id           INTEGER PRIMARY KEY,
+  person_id    INTEGER NOT NULL REFERENCES people(id),
+  exit_from    INTEGER NOT NULL,
+  exit_until   INTEGER NOT NULL,
+  return_by    INTEGER NOT NULL,
+  reason       TEXT NOT NULL DEFAULT '',
+  approved_by  TEXT NOT NULL DEFAULT '',
+  approved_at  INTEGER NOT NULL,
+  exited_at    INTEGER,
+  returned_at  INTEGER,
+  overdue_alerted_at INTEGER
+);
+CREATE INDEX leaves_by_person ON leaves(person_id);
+
+CREATE TABLE disinfections (
+  id          INTEGER PRIMARY KEY,
+  person_id   INTEGER NOT NULL REFERENCES people(id),
+  at          INTEGER NOT NULL,
+  recorded_by TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX disinfections_by_person ON disinfections(person_id, at);
+
+ALTER TABLE passes ADD COLUMN overstay_alerted_at INTEGER;
+)sql";
+
+constexpr std::array<Migration, 3> kMigrations{{
     {1, "initial schema", kV1},
     {2, "backups log", kV2},
+    {3, "zones, policy documents, health codes, leaves, disinfections", kV3},
 }};
 
 }  // namespace

@@ -25,14 +25,6 @@ std::optional<TimePoint> OptTime(const Statement& s, int col) {
 int64_t AsStored(uint64_t v) { return static_cast<int64_t>(v); }
 uint64_t FromStored(int64_t v) { return static_cast<uint64_t>(v); }
 
-Severity SeverityOf(AlertKind kind) {
-  switch (kind) {
-    case AlertKind::kExitWithoutEntry: return Severity::kWarning;
-    case AlertKind::kLateViolation: return Severity::kCritical;
-    case AlertKind::kClockSkew: return Severity::kWarning;
-  }
-  return Severity::kWarning;
-}
 
 }  // namespace
 
@@ -48,8 +40,8 @@ absl::Status SqliteStore::PrepareWriterStatements() {
   CORDON_ASSIGN_OR_RETURN(insert_event_, writer_.Prepare(R"sql(
       INSERT INTO events(gate_id, incarnation, seq, person_id, credential_hash, direction,
                          occurred_at, gate_time, received_at, decided_at, allowed, reason,
-                         policy_version, source, pass_id)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
+                         policy_version, source, pass_id, zone, rule, leave_id)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
       ON CONFLICT (gate_id, incarnation, seq) DO NOTHING)sql"));
   CORDON_ASSIGN_OR_RETURN(insert_alert_, writer_.Prepare(R"sql(
       INSERT INTO alerts(kind, severity, raised_at, person_id, gate_id, event_id, detail)
@@ -62,6 +54,10 @@ absl::Status SqliteStore::PrepareWriterStatements() {
       "UPDATE passes SET entered_at = coalesce(entered_at, ?2) WHERE id = ?1"));
   CORDON_ASSIGN_OR_RETURN(pass_exited_, writer_.Prepare(
       "UPDATE passes SET exited_at = coalesce(exited_at, ?2) WHERE id = ?1"));
+  CORDON_ASSIGN_OR_RETURN(leave_exited_, writer_.Prepare(
+      "UPDATE leaves SET exited_at = coalesce(exited_at, ?2) WHERE id = ?1"));
+  CORDON_ASSIGN_OR_RETURN(leave_returned_, writer_.Prepare(
+      "UPDATE leaves SET returned_at = coalesce(returned_at, ?2) WHERE id = ?1"));
   return absl::OkStatus();
 }
 
@@ -182,10 +178,57 @@ absl::StatusOr<PolicySnapshot> SqliteStore::LoadPolicy() {
                                 FromUnixMicros(s.Int(4)), FromUnixMicros(s.Int(5))});
     }
   }
+  {
+    // The latest record per person wins (ordered by time, then id).
+    CORDON_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+        "SELECT person_id, colour, source, recorded_at FROM health_records "
+        "ORDER BY recorded_at, id"));
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      p.health_of[s.Int(0)] =
+          HealthRecord{static_cast<HealthColour>(s.Int(1)), s.Text(2), FromUnixMicros(s.Int(3))};
+    }
+  }
+  {
+    CORDON_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+        "SELECT id, person_id, exit_from, exit_until, return_by, reason, approved_by FROM leaves"));
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      p.PutLeave(LeaveApproval{s.Int(0), s.Int(1), FromUnixMicros(s.Int(2)),
+                               FromUnixMicros(s.Int(3)), FromUnixMicros(s.Int(4)), s.Text(5),
+                               s.Text(6)});
+    }
+  }
   return p;
 }
 
-absl::Status SqliteStore::RestoreCampusState(CampusState& state) {
+namespace {
+
+PolicyDocumentRecord DocumentRow(const Statement& s, bool with_text) {
+  PolicyDocumentRecord d;
+  d.version = s.Int(0);
+  d.mode = s.Text(1);
+  d.applied_at = FromUnixMicros(s.Int(2));
+  d.applied_by = s.Text(3);
+  d.change = s.Text(4);
+  if (with_text) d.document = s.Text(5);
+  return d;
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<PolicyDocumentRecord>> SqliteStore::LoadLatestPolicyDocument() {
+  CORDON_ASSIGN_OR_RETURN(Statement s, writer_.Prepare(
+      "SELECT version, mode, applied_at, applied_by, change, document FROM policy_documents "
+      "ORDER BY version DESC LIMIT 1"));
+  CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<PolicyDocumentRecord>();
+  return std::optional<PolicyDocumentRecord>(DocumentRow(s, true));
+}
+
+absl::Status SqliteStore::RestoreCampusState(const PolicySnapshot& policy, CampusState& state) {
   Database& db = writer_;
   {
     CORDON_ASSIGN_OR_RETURN(Statement s, db.Prepare(
@@ -201,7 +244,7 @@ absl::Status SqliteStore::RestoreCampusState(CampusState& state) {
   // whole journal: start-up time grows with the number of people, not events.
   CORDON_ASSIGN_OR_RETURN(Statement people, db.Prepare("SELECT id FROM people"));
   CORDON_ASSIGN_OR_RETURN(Statement last, db.Prepare(
-      "SELECT direction, occurred_at, gate_id FROM events "
+      "SELECT direction, occurred_at, gate_id, zone FROM events "
       "WHERE person_id = ?1 AND allowed = 1 ORDER BY occurred_at DESC, id DESC LIMIT 1"));
   for (;;) {
     CORDON_ASSIGN_OR_RETURN(bool row, people.Step());
@@ -210,10 +253,41 @@ absl::Status SqliteStore::RestoreCampusState(CampusState& state) {
     last.Bind(1, person);
     CORDON_ASSIGN_OR_RETURN(bool found, last.Step());
     if (found) {
-      state.Apply(Movement{person, static_cast<Direction>(last.Int(0)),
-                           FromUnixMicros(last.Int(1)), last.Int(2)});
+      Movement m{person, static_cast<Direction>(last.Int(0)), FromUnixMicros(last.Int(1)),
+                 last.Int(2)};
+      // Events from before zones (schema v2) hold no zone: inside means the campus.
+      std::string zone = last.IsNull(3) ? (m.direction == Direction::kIn ? "campus" : "")
+                                        : last.Text(3);
+      const ZonePolicy& layout = *policy.zones;
+      ZoneIndex z = layout.FindZone(zone);
+      if (z == kOutside && !zone.empty()) z = 0;  // a zone since removed: somewhere on campus
+      if (z != kOutside) {
+        for (ZoneIndex i : layout.zones[static_cast<size_t>(z)].path) {
+          m.to_path.push_back(layout.zones[static_cast<size_t>(i)].id);
+        }
+      }
+      if (const Person* p = policy.FindPerson(person)) m.cohorts = p->cohorts;
+      state.Apply(m);
     }
     last.Reset();
+  }
+  {
+    CORDON_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+        "SELECT id, exited_at, returned_at FROM leaves WHERE exited_at IS NOT NULL"));
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      state.RestoreLeave(s.Int(0), LeaveProgress{OptTime(s, 1), OptTime(s, 2)});
+    }
+  }
+  {
+    CORDON_ASSIGN_OR_RETURN(Statement s, db.Prepare(
+        "SELECT person_id, max(at) FROM disinfections GROUP BY person_id"));
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      state.RecordDisinfection(s.Int(0), FromUnixMicros(s.Int(1)));
+    }
   }
   return absl::OkStatus();
 }
@@ -251,7 +325,10 @@ absl::Status SqliteStore::CommitEvents(std::span<const RecordedEvent> events) {
         .Bind(12, static_cast<int64_t>(e.reason))
         .Bind(13, e.policy_version)
         .Bind(14, static_cast<int64_t>(e.source))
-        .Bind(15, e.pass ? std::optional<int64_t>(e.pass) : std::nullopt);
+        .Bind(15, e.pass ? std::optional<int64_t>(e.pass) : std::nullopt)
+        .BindOptText(16, e.allowed ? std::optional<std::string_view>(e.zone) : std::nullopt)
+        .BindOptText(17, e.rule.empty() ? std::nullopt : std::optional<std::string_view>(e.rule))
+        .Bind(18, e.leave ? std::optional<int64_t>(e.leave) : std::nullopt);
     CORDON_RETURN_IF_ERROR(ins.Run());
     auto& h = highest[{e.gate, e.incarnation}];
     h = std::max(h, e.seq);
@@ -271,6 +348,11 @@ absl::Status SqliteStore::CommitEvents(std::span<const RecordedEvent> events) {
       CORDON_RETURN_IF_ERROR(pass_entered_->Bind(1, e.pass).Bind(2, Us(e.occurred_at)).Run());
     } else if (e.pass != 0 && e.pass_step == PassStep::kExit) {
       CORDON_RETURN_IF_ERROR(pass_exited_->Bind(1, e.pass).Bind(2, Us(e.occurred_at)).Run());
+    }
+    if (e.leave != 0 && e.leave_step == LeaveStep::kExit) {
+      CORDON_RETURN_IF_ERROR(leave_exited_->Bind(1, e.leave).Bind(2, Us(e.occurred_at)).Run());
+    } else if (e.leave != 0 && e.leave_step == LeaveStep::kReturn) {
+      CORDON_RETURN_IF_ERROR(leave_returned_->Bind(1, e.leave).Bind(2, Us(e.occurred_at)).Run());
     }
   }
   for (const auto& [key, seq] : highest) {
@@ -528,15 +610,137 @@ absl::Status SqliteStore::RecordBackup(const BackupInfo& info) {
 }
 
 absl::Status SqliteStore::RaiseAlert(AlertKind kind, TimePoint at, GateRowId gate,
-                                     const std::string& detail) {
+                                     const std::string& detail, PersonId person) {
   return insert_alert_->Bind(1, static_cast<int64_t>(kind))
       .Bind(2, static_cast<int64_t>(SeverityOf(kind)))
       .Bind(3, Us(at))
-      .BindNull(4)
-      .Bind(5, gate)
+      .Bind(4, person ? std::optional<int64_t>(person) : std::nullopt)
+      .Bind(5, gate ? std::optional<int64_t>(gate) : std::nullopt)
       .BindNull(6)
       .Bind(7, detail)
       .Run();
+}
+
+absl::Status SqliteStore::RaiseDueAlert(const DueAlert& due, const std::string& detail) {
+  CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
+  CORDON_RETURN_IF_ERROR(RaiseAlert(due.kind, due.due_at, 0, detail, due.person));
+  const char* mark = due.kind == AlertKind::kLeaveOverdue
+                         ? "UPDATE leaves SET overdue_alerted_at = ?2 WHERE id = ?1"
+                         : "UPDATE passes SET overstay_alerted_at = ?2 WHERE id = ?1";
+  CORDON_ASSIGN_OR_RETURN(Statement s, writer_.Prepare(mark));
+  CORDON_RETURN_IF_ERROR(s.Bind(1, due.subject).Bind(2, Us(due.due_at)).Run());
+  return txn.Commit();
+}
+
+absl::Status SqliteStore::SavePolicyDocument(const PolicyDocumentRecord& doc) {
+  CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
+  CORDON_ASSIGN_OR_RETURN(Statement s, writer_.Prepare(
+      "INSERT INTO policy_documents(version, document, mode, applied_at, applied_by, change) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  CORDON_RETURN_IF_ERROR(s.Bind(1, doc.version)
+                             .Bind(2, doc.document)
+                             .Bind(3, doc.mode)
+                             .Bind(4, Us(doc.applied_at))
+                             .Bind(5, doc.applied_by)
+                             .Bind(6, doc.change)
+                             .Run());
+  CORDON_RETURN_IF_ERROR(SetVersion(doc.version));
+  return txn.Commit();
+}
+
+absl::Status SqliteStore::RecordHealth(PersonId person, const HealthRecord& health,
+                                       int64_t version) {
+  CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
+  CORDON_ASSIGN_OR_RETURN(Statement s, writer_.Prepare(
+      "INSERT INTO health_records(person_id, colour, source, recorded_at) VALUES (?1, ?2, ?3, ?4)"));
+  CORDON_RETURN_IF_ERROR(s.Bind(1, person)
+                             .Bind(2, static_cast<int64_t>(health.colour))
+                             .Bind(3, health.source)
+                             .Bind(4, Us(health.at))
+                             .Run());
+  CORDON_RETURN_IF_ERROR(SetVersion(version));
+  return txn.Commit();
+}
+
+absl::StatusOr<LeaveApproval> SqliteStore::AddLeave(const LeaveApproval& leave, TimePoint now,
+                                                    int64_t version) {
+  CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
+  CORDON_ASSIGN_OR_RETURN(Statement s, writer_.Prepare(
+      "INSERT INTO leaves(person_id, exit_from, exit_until, return_by, reason, approved_by, "
+      "approved_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+  CORDON_RETURN_IF_ERROR(s.Bind(1, leave.person)
+                             .Bind(2, Us(leave.exit_from))
+                             .Bind(3, Us(leave.exit_until))
+                             .Bind(4, Us(leave.return_by))
+                             .Bind(5, leave.reason)
+                             .Bind(6, leave.approved_by)
+                             .Bind(7, Us(now))
+                             .Run());
+  LeaveApproval stored = leave;
+  stored.id = writer_.LastInsertRowId();
+  CORDON_RETURN_IF_ERROR(SetVersion(version));
+  CORDON_RETURN_IF_ERROR(txn.Commit());
+  return stored;
+}
+
+absl::Status SqliteStore::RecordDisinfection(PersonId person, TimePoint at,
+                                             const std::string& recorded_by) {
+  CORDON_ASSIGN_OR_RETURN(Statement s, writer_.Prepare(
+      "INSERT INTO disinfections(person_id, at, recorded_by) VALUES (?1, ?2, ?3)"));
+  return s.Bind(1, person).Bind(2, Us(at)).Bind(3, recorded_by).Run();
+}
+
+absl::StatusOr<std::vector<PolicyDocumentRecord>> SqliteStore::ListPolicyDocuments(
+    bool with_text) {
+  CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
+  CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare(
+      with_text ? "SELECT version, mode, applied_at, applied_by, change, document "
+                  "FROM policy_documents ORDER BY version DESC"
+                : "SELECT version, mode, applied_at, applied_by, change "
+                  "FROM policy_documents ORDER BY version DESC"));
+  std::vector<PolicyDocumentRecord> out;
+  for (;;) {
+    CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(DocumentRow(s, with_text));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<PolicyDocumentRecord>> SqliteStore::GetPolicyDocument(
+    int64_t version) {
+  CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
+  CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare(
+      "SELECT version, mode, applied_at, applied_by, change, document FROM policy_documents "
+      "WHERE version = ?1"));
+  s.Bind(1, version);
+  CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+  if (!row) return std::optional<PolicyDocumentRecord>();
+  return std::optional<PolicyDocumentRecord>(DocumentRow(s, true));
+}
+
+absl::StatusOr<std::vector<DueAlert>> SqliteStore::PendingDueAlerts() {
+  CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
+  std::vector<DueAlert> out;
+  CORDON_ASSIGN_OR_RETURN(Statement leaves, reader.db().Prepare(
+      "SELECT id, person_id, return_by FROM leaves "
+      "WHERE exited_at IS NOT NULL AND returned_at IS NULL AND overdue_alerted_at IS NULL"));
+  for (;;) {
+    CORDON_ASSIGN_OR_RETURN(bool row, leaves.Step());
+    if (!row) break;
+    out.push_back(DueAlert{AlertKind::kLeaveOverdue, leaves.Int(0), leaves.Int(1),
+                           FromUnixMicros(leaves.Int(2))});
+  }
+  CORDON_ASSIGN_OR_RETURN(Statement passes, reader.db().Prepare(
+      "SELECT id, person_id, valid_until FROM passes "
+      "WHERE entered_at IS NOT NULL AND exited_at IS NULL AND overstay_alerted_at IS NULL"));
+  for (;;) {
+    CORDON_ASSIGN_OR_RETURN(bool row, passes.Step());
+    if (!row) break;
+    out.push_back(DueAlert{AlertKind::kPassOverstay, passes.Int(0), passes.Int(1),
+                           FromUnixMicros(passes.Int(2))});
+  }
+  return out;
 }
 
 }  // namespace cordon::storage

@@ -29,7 +29,8 @@ class SqliteStore final : public Store {
   absl::Status CheckCampusKey(const CredentialHasher& hasher);
 
   absl::StatusOr<PolicySnapshot> LoadPolicy() override;
-  absl::Status RestoreCampusState(CampusState& state) override;
+  absl::StatusOr<std::optional<PolicyDocumentRecord>> LoadLatestPolicyDocument() override;
+  absl::Status RestoreCampusState(const PolicySnapshot& policy, CampusState& state) override;
   absl::StatusOr<std::vector<IncarnationMark>> LoadIncarnations() override;
 
   absl::Status CommitEvents(std::span<const RecordedEvent> events) override;
@@ -41,14 +42,24 @@ class SqliteStore final : public Store {
   absl::Status ClearQuarantines(std::span<const QuarantineId> orders, TimePoint at,
                                 int64_t version) override;
   absl::StatusOr<SingleVisitPass> AddPass(const SingleVisitPass& pass, int64_t version) override;
+  absl::Status SavePolicyDocument(const PolicyDocumentRecord& doc) override;
+  absl::Status RecordHealth(PersonId person, const HealthRecord& health, int64_t version) override;
+  absl::StatusOr<LeaveApproval> AddLeave(const LeaveApproval& leave, TimePoint now,
+                                         int64_t version) override;
+  absl::Status RecordDisinfection(PersonId person, TimePoint at,
+                                  const std::string& recorded_by) override;
 
   absl::StatusOr<std::vector<MovementRow>> ListMovements(const MovementQuery& q) override;
   absl::StatusOr<std::vector<AlertRow>> ListAlerts(const AlertQuery& q) override;
   absl::StatusOr<int64_t> CountEvents() override;
+  absl::StatusOr<std::vector<PolicyDocumentRecord>> ListPolicyDocuments(bool with_text) override;
+  absl::StatusOr<std::optional<PolicyDocumentRecord>> GetPolicyDocument(int64_t version) override;
+  absl::StatusOr<std::vector<DueAlert>> PendingDueAlerts() override;
   absl::StatusOr<BackupInfo> Backup(const std::string& dest_path, TimePoint now) override;
   absl::Status RecordBackup(const BackupInfo& info) override;
   absl::Status RaiseAlert(AlertKind kind, TimePoint at, GateRowId gate,
-                          const std::string& detail) override;
+                          const std::string& detail, PersonId person = 0) override;
+  absl::Status RaiseDueAlert(const DueAlert& due, const std::string& detail) override;
 
   const std::string& path() const { return path_; }
 
@@ -84,6 +95,8 @@ class SqliteStore final : public Store {
   std::optional<Statement> upsert_incarnation_;
   std::optional<Statement> pass_entered_;
   std::optional<Statement> pass_exited_;
+  std::optional<Statement> leave_exited_;
+  std::optional<Statement> leave_returned_;
 
   std::mutex readers_mu_;
   std::vector<Database> idle_readers_;  // guarded by readers_mu_

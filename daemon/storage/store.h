@@ -23,9 +23,14 @@ class Store {
   virtual ~Store() = default;
 
   // ---- start-up
+  // People, credentials, orders, passes, health codes, leaves and gates. The
+  // layout stays the default; the daemon installs the latest document.
   virtual absl::StatusOr<PolicySnapshot> LoadPolicy() = 0;
-  // Presence from each person's latest allowed movement, and pass progress.
-  virtual absl::Status RestoreCampusState(CampusState& state) = 0;
+  // The policy document in force (the latest version), if any was applied.
+  virtual absl::StatusOr<std::optional<PolicyDocumentRecord>> LoadLatestPolicyDocument() = 0;
+  // Presence from each person's latest allowed movement (its zone placed in
+  // `policy`'s layout), pass and leave progress, and the latest disinfections.
+  virtual absl::Status RestoreCampusState(const PolicySnapshot& policy, CampusState& state) = 0;
   virtual absl::StatusOr<std::vector<IncarnationMark>> LoadIncarnations() = 0;
 
   // ---- writer thread
@@ -45,11 +50,28 @@ class Store {
                                         int64_t version) = 0;
   virtual absl::StatusOr<SingleVisitPass> AddPass(const SingleVisitPass& pass,
                                                   int64_t version) = 0;
+  // A new policy document or mode switch, at doc.version.
+  virtual absl::Status SavePolicyDocument(const PolicyDocumentRecord& doc) = 0;
+  virtual absl::Status RecordHealth(PersonId person, const HealthRecord& health,
+                                    int64_t version) = 0;
+  virtual absl::StatusOr<LeaveApproval> AddLeave(const LeaveApproval& leave, TimePoint now,
+                                                 int64_t version) = 0;
+  // Not a policy change: the state a vehicle's next entry is decided on.
+  virtual absl::Status RecordDisinfection(PersonId person, TimePoint at,
+                                          const std::string& recorded_by) = 0;
 
   // ---- any thread
   virtual absl::StatusOr<std::vector<MovementRow>> ListMovements(const MovementQuery& q) = 0;
   virtual absl::StatusOr<std::vector<AlertRow>> ListAlerts(const AlertQuery& q) = 0;
   virtual absl::StatusOr<int64_t> CountEvents() = 0;
+  // Newest first; without the document text when `with_text` is false.
+  virtual absl::StatusOr<std::vector<PolicyDocumentRecord>> ListPolicyDocuments(
+      bool with_text) = 0;
+  virtual absl::StatusOr<std::optional<PolicyDocumentRecord>> GetPolicyDocument(
+      int64_t version) = 0;
+  // Overdue leaves and pass overstays not yet alerted, whatever their time;
+  // the caller raises those due and waits for the rest.
+  virtual absl::StatusOr<std::vector<DueAlert>> PendingDueAlerts() = 0;
   // Writes a consistent copy of the whole database to `dest_path` (which
   // must not exist) without stopping the writer, and describes it.
   virtual absl::StatusOr<BackupInfo> Backup(const std::string& dest_path, TimePoint now) = 0;
@@ -59,7 +81,9 @@ class Store {
   virtual absl::Status RecordBackup(const BackupInfo& info) = 0;
   // An alert about a gate rather than an event (e.g. its clock is off).
   virtual absl::Status RaiseAlert(AlertKind kind, TimePoint at, GateRowId gate,
-                                  const std::string& detail) = 0;
+                                  const std::string& detail, PersonId person = 0) = 0;
+  // Raises a due alert and marks its subject so it is raised only once.
+  virtual absl::Status RaiseDueAlert(const DueAlert& due, const std::string& detail) = 0;
 };
 
 }  // namespace cordon::storage

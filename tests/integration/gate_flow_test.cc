@@ -90,7 +90,8 @@ TEST_F(GateFlow, EachCategoryIsAllowedOrDeniedAsThePolicySays) {
     EXPECT_EQ(events[i].seq, i + 1);
     EXPECT_EQ(events[i].reason, script[i].second);
   }
-  EXPECT_EQ(CountRows(daemon_->db_path(), "alerts"), 1) << "the exit without entry";
+  EXPECT_EQ(CountRows(daemon_->db_path(), "alerts"), 2)
+      << "the exit without entry, and the quarantined person at a gate";
 
   // Everyone who came in has left again.
   grpc::ClientContext ctx;

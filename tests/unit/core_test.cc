@@ -11,13 +11,28 @@ namespace {
 const TimePoint kT0 = FromUnixMicros(1'790'000'000'000'000);
 using std::chrono::minutes;
 
+Movement In(PersonId person, TimePoint at, GateRowId gate, std::vector<std::string> path = {"campus"},
+            std::vector<std::string> cohorts = {}) {
+  Movement m{person, Direction::kIn, at, gate};
+  m.to_path = std::move(path);
+  m.cohorts = std::move(cohorts);
+  return m;
+}
+Movement Out(PersonId person, TimePoint at, GateRowId gate, std::vector<std::string> path = {},
+             std::vector<std::string> cohorts = {}) {
+  Movement m{person, Direction::kOut, at, gate};
+  m.to_path = std::move(path);
+  m.cohorts = std::move(cohorts);
+  return m;
+}
+
 TEST(CampusState, InAndOutMovePresenceAndCount) {
   CampusState s;
-  s.Apply(Movement{1, Direction::kIn, kT0, 3});
-  s.Apply(Movement{2, Direction::kIn, kT0, 3});
+  s.Apply(In(1, kT0, 3));
+  s.Apply(In(2, kT0, 3));
   EXPECT_TRUE(s.IsOnCampus(1));
   EXPECT_EQ(s.OnCampusCount(), 2u);
-  s.Apply(Movement{1, Direction::kOut, kT0 + minutes(5), 4});
+  s.Apply(Out(1, kT0 + minutes(5), 4));
   EXPECT_FALSE(s.IsOnCampus(1));
   EXPECT_EQ(s.OnCampusCount(), 1u);
   EXPECT_EQ(s.PresenceOf(1)->gate, 4);
@@ -25,8 +40,8 @@ TEST(CampusState, InAndOutMovePresenceAndCount) {
 
 TEST(CampusState, ALateOlderMovementDoesNotUndoANewerOne) {
   CampusState s;
-  s.Apply(Movement{1, Direction::kOut, kT0 + minutes(10), 1});
-  s.Apply(Movement{1, Direction::kIn, kT0, 1});  // replayed late
+  s.Apply(Out(1, kT0 + minutes(10), 1));
+  s.Apply(In(1, kT0, 1));  // replayed late
   EXPECT_FALSE(s.IsOnCampus(1));
   EXPECT_EQ(s.OnCampusCount(), 0u);
 }
@@ -38,6 +53,42 @@ TEST(CampusState, PassProgressIsRecordedOnce) {
   s.Apply(Movement{1, Direction::kIn, kT0 + minutes(2), 1, 9, PassStep::kEntry});
   EXPECT_EQ(*s.ProgressOf(9).entered_at, kT0);
   EXPECT_EQ(*s.ProgressOf(9).exited_at, kT0 + minutes(1));
+}
+
+TEST(CampusState, ZoneOccupancyAndCohortCountsFollowThePath) {
+  CampusState s;
+  s.Apply(In(1, kT0, 1, {"campus"}, {"dorm-a"}));
+  s.Apply(In(1, kT0 + minutes(1), 2, {"campus", "canteen"}, {"dorm-a"}));
+  s.Apply(In(2, kT0 + minutes(1), 2, {"campus", "canteen"}, {"staff"}));
+  EXPECT_EQ(s.Occupancy("campus"), 2);
+  EXPECT_EQ(s.Occupancy("canteen"), 2);
+  EXPECT_EQ(s.CohortCount("canteen", "dorm-a"), 1);
+  EXPECT_EQ(s.CohortCount("canteen", "staff"), 1);
+  // Leaving the campus from inside the canteen (a missed exit scan) leaves both.
+  s.Apply(Out(1, kT0 + minutes(30), 1, {}, {"dorm-a"}));
+  EXPECT_EQ(s.Occupancy("canteen"), 1);
+  EXPECT_EQ(s.Occupancy("campus"), 1);
+  EXPECT_EQ(s.CohortCount("canteen", "dorm-a"), 0);
+  EXPECT_EQ(*s.CohortLastLeft("canteen", "dorm-a"), kT0 + minutes(30));
+  EXPECT_FALSE(s.CohortLastLeft("canteen", "staff").has_value());
+  EXPECT_TRUE(s.ZonePathOf(1).empty());
+  EXPECT_EQ(s.ZonePathOf(2).size(), 2u);
+}
+
+TEST(CampusState, LeaveProgressIsRecordedOnce) {
+  CampusState s;
+  Movement out = Out(1, kT0, 1);
+  out.leave = 4;
+  out.leave_step = LeaveStep::kExit;
+  s.Apply(out);
+  Movement back = In(1, kT0 + minutes(60), 1);
+  back.leave = 4;
+  back.leave_step = LeaveStep::kReturn;
+  s.Apply(back);
+  out.at = kT0 + minutes(90);
+  s.Apply(out);
+  EXPECT_EQ(*s.ProgressOfLeave(4).exited_at, kT0);
+  EXPECT_EQ(*s.ProgressOfLeave(4).returned_at, kT0 + minutes(60));
 }
 
 TEST(Identifiers, CredentialMustBePrintableWithoutSpaces) {

@@ -46,17 +46,21 @@ class Campus {
     return pass;
   }
   void Inside(PersonId id, TimePoint since) {
-    state_.Apply(Movement{id, Direction::kIn, since, 1});
+    Movement m{id, Direction::kIn, since, 1};
+    m.to_path = {"campus"};
+    state_.Apply(m);
   }
   void Use(PassId pass, PersonId id, PassStep step, TimePoint at) {
-    state_.Apply(Movement{id, step == PassStep::kEntry ? Direction::kIn : Direction::kOut, at, 1,
-                          pass, step});
+    Movement m{id, step == PassStep::kEntry ? Direction::kIn : Direction::kOut, at, 1, pass, step};
+    if (step == PassStep::kEntry) m.to_path = {"campus"};
+    state_.Apply(m);
   }
   Decision Scan(PersonId id, Direction d, TimePoint at) {
     return Decide(policy_, state_, ScanInput{Credential(id), d}, at);
   }
-  PassUse Attribute(PersonId id, Reason reason, TimePoint at) {
-    return AttributePass(policy_, state_, id, reason, at);
+  Movement Attribute(PersonId id, Reason reason, TimePoint at) {
+    Direction d = reason == Reason::kAllowPassExit ? Direction::kOut : Direction::kIn;
+    return HeldMovement(policy_, state_, id, d, reason, "", at, 1);
   }
   Decision ScanOffline(PersonId id, Direction d, TimePoint at, TimePoint confirmed,
                        const OfflineLimits& limits) {
@@ -172,14 +176,14 @@ std::vector<Case> Cases() {
          c.Quarantine(p, kT0 - hours(24), kT0 + hours(24));
          return c.Scan(p, kIn, kT0);
        },
-       false, Reason::kDenyQuarantine},
+       false, Reason::kDenyQuarantine, true},
       {"QuarantineStartsAtItsExactStart",
        [](Campus& c) {
          auto p = c.Add(kStaff);
          c.Quarantine(p, kT0, kT0 + hours(24));
          return c.Scan(p, kIn, kT0);
        },
-       false, Reason::kDenyQuarantine},
+       false, Reason::kDenyQuarantine, true},
       {"QuarantineNotYetStarted",
        [](Campus& c) {
          auto p = c.Add(kStaff);
@@ -193,7 +197,7 @@ std::vector<Case> Cases() {
          c.Quarantine(p, kT0 - hours(24), kT0 + microseconds(1));
          return c.Scan(p, kIn, kT0);
        },
-       false, Reason::kDenyQuarantine},
+       false, Reason::kDenyQuarantine, true},
       {"QuarantineLiftedAtItsExactEnd",
        [](Campus& c) {
          auto p = c.Add(kStaff);
@@ -223,7 +227,7 @@ std::vector<Case> Cases() {
          c.Quarantine(p, kT0 - hours(24), kT0 + hours(24));
          return c.Scan(p, kIn, kT0);
        },
-       false, Reason::kDenyQuarantine},
+       false, Reason::kDenyQuarantine, true},
       // Campus anti-passback.
       {"SecondEntryWithoutExit",
        [](Campus& c) {
@@ -315,7 +319,7 @@ std::vector<Case> Cases() {
          c.Quarantine(p, kT0 - hours(1), kT0 + hours(1));
          return c.Scan(p, kIn, kT0);
        },
-       false, Reason::kDenyQuarantine},
+       false, Reason::kDenyQuarantine, true},
       {"ContractorNeedsAPassToo", [](Campus& c) { return c.Scan(c.Add(kContractor), kIn, kT0); },
        false, Reason::kDenyNoValidPass},
       {"ContractorWithPass",
@@ -337,6 +341,15 @@ TEST(Engine, EveryReasonCodeIsReachedByTheTable) {
   // Only a gate deciding offline gives these (see the Offline tests below).
   reached.insert(Reason::kDenyGatePolicyStale);
   reached.insert(Reason::kDenyGateNoPolicy);
+  // Zone, mode, health, leave and vehicle rules: tests/unit/zone_rules_test.cc.
+  for (Reason r : {Reason::kAllowLeaveExit, Reason::kAllowLeaveReturn, Reason::kAllowVehicle,
+                   Reason::kAllowZoneMove, Reason::kDenyHealthStatus, Reason::kDenyZoneClosed,
+                   Reason::kDenyZoneCohort, Reason::kDenyNoZonePermission,
+                   Reason::kDenyOutsideTimeWindow, Reason::kDenyZoneFull,
+                   Reason::kDenyCohortSeparation, Reason::kDenyNoLeave,
+                   Reason::kDenyNoDisinfection, Reason::kDenyAlreadyInZone}) {
+    reached.insert(r);
+  }
   for (int n = 0; n < 200; ++n) {
     if (auto r = ReasonFromNumber(n)) {
       EXPECT_TRUE(reached.count(*r)) << ReasonName(*r);
@@ -439,22 +452,24 @@ TEST(Engine, DisplayMasksTheName) {
   EXPECT_EQ(campus.Scan(q, kIn, kT0).display, "Welcome, 王*");
 }
 
-TEST(Engine, AttributePassChoosesWhatDecideChose) {
+TEST(Engine, HeldMovementChoosesThePassDecideChose) {
   Campus campus;
   auto p = campus.Add(kVisit);
   campus.Pass(p, kT0 - hours(1), kT0 + hours(3));
   campus.Pass(p, kT0 - hours(1), kT0 + hours(2));
   Decision d = campus.Scan(p, kIn, kT0);
   ASSERT_EQ(d.reason, Reason::kAllowPassEntry);
-  PassUse entry = campus.Attribute(p, Reason::kAllowPassEntry, kT0);
+  Movement entry = campus.Attribute(p, Reason::kAllowPassEntry, kT0);
   EXPECT_EQ(entry.pass, d.pass);
-  EXPECT_EQ(entry.step, PassStep::kEntry);
+  EXPECT_EQ(entry.pass_step, PassStep::kEntry);
+  EXPECT_EQ(entry.to_path, std::vector<std::string>{"campus"});
 
   campus.Use(d.pass, p, PassStep::kEntry, kT0);
-  PassUse exit = campus.Attribute(p, Reason::kAllowPassExit, kT0 + minutes(20));
+  Movement exit = campus.Attribute(p, Reason::kAllowPassExit, kT0 + minutes(20));
   EXPECT_EQ(exit.pass, d.pass);
-  EXPECT_EQ(exit.step, PassStep::kExit);
-  EXPECT_EQ(campus.Attribute(p, Reason::kAllowStudent, kT0).step, PassStep::kNone);
+  EXPECT_EQ(exit.pass_step, PassStep::kExit);
+  EXPECT_TRUE(exit.to_path.empty());
+  EXPECT_EQ(campus.Attribute(p, Reason::kAllowStudent, kT0).pass_step, PassStep::kNone);
 }
 
 }  // namespace

@@ -33,7 +33,37 @@ class FailingStore final : public Store {
     return real_.CommitEvents(events);
   }
   absl::StatusOr<PolicySnapshot> LoadPolicy() override { return real_.LoadPolicy(); }
-  absl::Status RestoreCampusState(CampusState& s) override { return real_.RestoreCampusState(s); }
+  absl::StatusOr<std::optional<PolicyDocumentRecord>> LoadLatestPolicyDocument() override {
+    return real_.LoadLatestPolicyDocument();
+  }
+  absl::Status RestoreCampusState(const PolicySnapshot& p, CampusState& s) override {
+    return real_.RestoreCampusState(p, s);
+  }
+  absl::Status SavePolicyDocument(const PolicyDocumentRecord& d) override {
+    return real_.SavePolicyDocument(d);
+  }
+  absl::Status RecordHealth(PersonId p, const HealthRecord& h, int64_t v) override {
+    return real_.RecordHealth(p, h, v);
+  }
+  absl::StatusOr<LeaveApproval> AddLeave(const LeaveApproval& l, TimePoint now,
+                                         int64_t v) override {
+    return real_.AddLeave(l, now, v);
+  }
+  absl::Status RecordDisinfection(PersonId p, TimePoint at, const std::string& by) override {
+    return real_.RecordDisinfection(p, at, by);
+  }
+  absl::StatusOr<std::vector<PolicyDocumentRecord>> ListPolicyDocuments(bool t) override {
+    return real_.ListPolicyDocuments(t);
+  }
+  absl::StatusOr<std::optional<PolicyDocumentRecord>> GetPolicyDocument(int64_t v) override {
+    return real_.GetPolicyDocument(v);
+  }
+  absl::StatusOr<std::vector<DueAlert>> PendingDueAlerts() override {
+    return real_.PendingDueAlerts();
+  }
+  absl::Status RaiseDueAlert(const DueAlert& due, const std::string& d) override {
+    return real_.RaiseDueAlert(due, d);
+  }
   absl::StatusOr<std::vector<IncarnationMark>> LoadIncarnations() override {
     return real_.LoadIncarnations();
   }
@@ -64,8 +94,9 @@ class FailingStore final : public Store {
     return real_.Backup(path, now);
   }
   absl::Status RecordBackup(const BackupInfo& info) override { return real_.RecordBackup(info); }
-  absl::Status RaiseAlert(AlertKind k, TimePoint at, GateRowId g, const std::string& d) override {
-    return real_.RaiseAlert(k, at, g, d);
+  absl::Status RaiseAlert(AlertKind k, TimePoint at, GateRowId g, const std::string& d,
+                          PersonId p) override {
+    return real_.RaiseAlert(k, at, g, d, p);
   }
 
  private:

@@ -2,6 +2,8 @@
 // file). A new backend adds itself to kBackends.
 #include <gtest/gtest.h>
 
+#include "policydoc/policy_document.h"
+
 #include <filesystem>
 #include <functional>
 
@@ -67,6 +69,7 @@ class StoreContract : public ::testing::TestWithParam<Backend> {
     e.allowed = allowed;
     e.reason = allowed ? Reason::kAllowStudent : Reason::kDenyAlreadyOnCampus;
     e.policy_version = 2;
+    if (allowed && d == Direction::kIn) e.zone = "campus";
     return e;
   }
 
@@ -124,7 +127,7 @@ TEST_P(StoreContract, CampusStateComesBackFromTheLatestAllowedMovement) {
   ASSERT_TRUE(store_->CommitEvents(batch).ok());
 
   CampusState state;
-  ASSERT_TRUE(store_->RestoreCampusState(state).ok());
+  ASSERT_TRUE(store_->RestoreCampusState(PolicySnapshot{}, state).ok());
   EXPECT_TRUE(state.IsOnCampus(student_));
   EXPECT_EQ(state.PresenceOf(student_)->since, kT0 + minutes(2));
   EXPECT_TRUE(state.IsOnCampus(visitor_));
@@ -145,6 +148,66 @@ TEST_P(StoreContract, PolicyRoundTripsWithVersionCredentialsOrdersAndPasses) {
   ASSERT_EQ(policy->QuarantinesOf(student_).size(), 1u);
   EXPECT_EQ(*policy->QuarantinesOf(student_)[0].cleared_at, kT0 + minutes(5));
   EXPECT_NE(policy->FindGate("north-1"), nullptr);
+}
+
+TEST_P(StoreContract, ZonesLeavesAndDisinfectionsComeBackAfterARestart) {
+  auto layout = policydoc::ParsePolicyDocument(
+      "zones:\n  - id: campus\n    zones:\n      - id: dorms\n        zones: [{id: dorm-a}]\n"
+      "modes: [{id: normal}]\n");
+  ASSERT_TRUE(layout.ok()) << layout.ErrorText();
+  auto leave = store_->AddLeave(
+      LeaveApproval{0, student_, kT0, kT0 + minutes(60), kT0 + minutes(600), "home", "tutor"},
+      kT0, 3);
+  ASSERT_TRUE(leave.ok());
+  RecordedEvent out = Event(1, student_, Direction::kOut, true, kT0 + minutes(5));
+  out.leave = leave->id;
+  out.leave_step = LeaveStep::kExit;
+  RecordedEvent into_dorm = Event(2, visitor_, Direction::kIn, true, kT0 + minutes(6));
+  into_dorm.zone = "dorm-a";
+  std::vector<RecordedEvent> batch = {out, into_dorm};
+  ASSERT_TRUE(store_->CommitEvents(batch).ok());
+  ASSERT_TRUE(store_->RecordDisinfection(visitor_, kT0 + minutes(7), "guard").ok());
+  ASSERT_TRUE(store_->RecordHealth(student_, HealthRecord{HealthColour::kYellow, "clinic", kT0}, 4)
+                  .ok());
+
+  auto policy = store_->LoadPolicy();
+  ASSERT_TRUE(policy.ok());
+  policy->SetZones(layout.policy);
+  EXPECT_EQ(policy->HealthOf(student_), HealthColour::kYellow);
+  ASSERT_EQ(policy->LeavesOf(student_).size(), 1u);
+  CampusState state;
+  ASSERT_TRUE(store_->RestoreCampusState(*policy, state).ok());
+  EXPECT_EQ(*state.ProgressOfLeave(leave->id).exited_at, kT0 + minutes(5));
+  EXPECT_EQ(std::vector<std::string>(state.ZonePathOf(visitor_).begin(),
+                                     state.ZonePathOf(visitor_).end()),
+            (std::vector<std::string>{"campus", "dorms", "dorm-a"}));
+  EXPECT_EQ(state.Occupancy("dorms"), 1);
+  EXPECT_EQ(*state.LastDisinfection(visitor_), kT0 + minutes(7));
+
+  auto due = store_->PendingDueAlerts();
+  ASSERT_TRUE(due.ok());
+  ASSERT_EQ(due->size(), 1u);
+  EXPECT_EQ((*due)[0].kind, AlertKind::kLeaveOverdue);
+  EXPECT_EQ((*due)[0].due_at, kT0 + minutes(600));
+  ASSERT_TRUE(store_->RaiseDueAlert((*due)[0], "not back").ok());
+  EXPECT_TRUE(store_->PendingDueAlerts()->empty()) << "a due alert is raised once";
+}
+
+TEST_P(StoreContract, PolicyDocumentsKeepEveryVersion) {
+  EXPECT_FALSE(store_->LoadLatestPolicyDocument()->has_value());
+  ASSERT_TRUE(store_->SavePolicyDocument({5, "zones: # v5", "closed", kT0, "admin", "apply"}).ok());
+  ASSERT_TRUE(store_->SavePolicyDocument({6, "zones: # v5", "normal", kT0, "admin",
+                                          "mode closed -> normal"}).ok());
+  auto latest = store_->LoadLatestPolicyDocument();
+  ASSERT_TRUE(latest.ok() && latest->has_value());
+  EXPECT_EQ((*latest)->mode, "normal");
+  EXPECT_EQ(store_->LoadPolicy()->version, 6);
+  auto history = store_->ListPolicyDocuments(false);
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].version, 6);
+  EXPECT_TRUE((*history)[0].document.empty());
+  EXPECT_EQ((*store_->GetPolicyDocument(5))->document, "zones: # v5");
+  EXPECT_FALSE(store_->GetPolicyDocument(7)->has_value());
 }
 
 TEST_P(StoreContract, ACredentialMovesBetweenPeopleInOneChange) {
