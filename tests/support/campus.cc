@@ -151,9 +151,11 @@ void GateUnderTest::Start(const std::string& daemon_address, const std::string& 
   process_ = std::make_unique<Process>(argv, out_path_, err_path_);
 }
 
-std::vector<ShownDecision> GateUnderTest::Decisions() const {
+std::vector<ShownDecision> GateUnderTest::Decisions() const { return ParseDecisions(output()); }
+
+std::vector<ShownDecision> ParseDecisions(const std::string& output) {
   std::vector<ShownDecision> out;
-  std::istringstream lines(output());
+  std::istringstream lines(output);
   std::string line;
   while (std::getline(lines, line)) {
     google::protobuf::Struct obj;

@@ -74,6 +74,9 @@ struct ShownDecision {
   bool offline = false;  // decided by the gate itself
 };
 
+// The decisions in a gate's --json output, in order.
+std::vector<ShownDecision> ParseDecisions(const std::string& output);
+
 // One agent's output files; restarting the same object appends to them.
 class GateUnderTest {
  public:
@@ -109,6 +112,7 @@ class ScannerGate {
   const std::string& out_path() const { return out_path_; }
   std::string output() const { return ReadFile(out_path_); }
   std::string errors() const { return ReadFile(err_path_); }
+  std::vector<ShownDecision> Decisions() const { return ParseDecisions(output()); }
 
  private:
   std::string out_path_, err_path_;

@@ -1,0 +1,254 @@
+// The campus policy end to end: a real cordond, five real cordon-gate
+// processes at different zones, the policy applied and the mode switched
+// with the real cordonctl. A campus with three areas and four cohorts, two of
+// them kept apart in the canteen, a lab open to one college, and a switch
+// from closed management to normal in the middle of the run.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+
+#include "tests/support/campus.h"
+
+namespace cordon::testing {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr char kPolicy[] = R"yaml(
+campus:
+  utc_offset: "+08:00"
+  initial_mode: closed_management
+zones:
+  - id: campus
+    zones:
+      - id: dorm-a
+      - id: teaching
+        zones:
+          - id: lab-chem
+      - id: canteen-1
+gates:
+  - {id: north-1, inner: campus}
+  - {id: dorm-a-door, inner: dorm-a}
+  - {id: teaching-gate, inner: teaching}
+  - {id: lab-chem-door, inner: lab-chem}
+  - {id: canteen-1-door, inner: canteen-1}
+cohorts:
+  - id: dorm-a
+    permissions: [{zone: canteen-1}]
+  - id: dorm-b
+    permissions: [{zone: canteen-1}]
+  - id: chem-college
+  - id: canteen-staff
+    permissions: [{zone: canteen-1}]
+separation:
+  - cohorts: [dorm-a, dorm-b]
+    zone: canteen-1
+    buffer_minutes: 30
+modes:
+  - id: closed_management
+    health_admitted: [green]
+    leave_required: true
+    zones:
+      dorm-a: [dorm-a]
+      teaching: [chem-college]
+      lab-chem: [chem-college]
+      canteen-1: restricted
+  - id: normal
+    health_admitted: [green, yellow]
+    zones:
+      dorm-a: [dorm-a]
+      lab-chem: [chem-college]
+      canteen-1: restricted
+)yaml";
+
+constexpr char kRoster[] =
+    "external_id,name,category,cohort,credential,active,valid_until\n"
+    "A1,Li Na,student,dorm-a,CARD-A1,,\n"
+    "A2,Wang Fang,student,dorm-a;chem-college,CARD-A2,,\n"
+    "B1,Zhang Wei,student,dorm-b,CARD-B1,,\n"
+    "C1,Liu Yang,resident_staff,chem-college,CARD-C1,,\n"
+    "Q1,Chen Jie,student,dorm-a,CARD-Q1,,\n";
+
+class Zones : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = MakeTempDir("zones");
+    daemon_ = std::make_unique<DaemonUnderTest>(dir_);
+    daemon_->Start();
+  }
+  void TearDown() override {
+    gates_.clear();
+    daemon_.reset();
+    if (!HasFailure()) std::filesystem::remove_all(dir_);
+  }
+
+  RunResult Cordonctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {CordonctlPath(), "--daemon", daemon_->address()});
+    return cordon::testing::Run(args, dir_);
+  }
+
+  // Sends one scan at `gate` and returns the reason the gate showed.
+  std::string Scan(const std::string& gate, const std::string& card, const std::string& dir) {
+    ScannerGate& g = *gates_.at(gate);
+    size_t before = g.Decisions().size();
+    g.Send(card + " " + dir + "\n");
+    EXPECT_TRUE(WaitFor([&] { return g.Decisions().size() == before + 1; }, In(seconds(20))))
+        << gate << " " << card << " " << dir << "\n" << g.output();
+    auto shown = g.Decisions();
+    if (shown.size() != before + 1) return "none";
+    EXPECT_FALSE(shown.back().offline) << "the daemon decides while the gate is connected";
+    return shown.back().reason;
+  }
+
+  int64_t Alerts(int kind) {
+    return QueryInt(daemon_->db_path(),
+                    "SELECT count(*) FROM alerts WHERE kind = " + std::to_string(kind));
+  }
+
+  std::string dir_;
+  std::unique_ptr<DaemonUnderTest> daemon_;
+  std::map<std::string, std::unique_ptr<ScannerGate>> gates_;
+};
+
+TEST_F(Zones, ACampusUnderClosedManagementThenNormalDecidesEveryScanAsThePolicySays) {
+  WriteFile(dir_ + "/policy.yaml", kPolicy);
+  WriteFile(dir_ + "/roster.csv", kRoster);
+  const std::vector<std::string> gate_ids = {"north-1", "dorm-a-door", "teaching-gate",
+                                             "lab-chem-door", "canteen-1-door"};
+  for (const auto& id : gate_ids) daemon_->RegisterGate(id);
+  RunResult imported = Cordonctl({"roster", "import", dir_ + "/roster.csv"});
+  ASSERT_EQ(imported.exit_code, 0) << imported.err;
+  RunResult applied = Cordonctl({"policy", "apply", dir_ + "/policy.yaml"});
+  ASSERT_EQ(applied.exit_code, 0) << applied.err;
+  EXPECT_NE(applied.out.find("+ zone lab-chem"), std::string::npos) << applied.out;
+  EXPECT_NE(applied.out.find("mode closed_management"), std::string::npos) << applied.out;
+  daemon_->Quarantine("Q1", 10);
+
+  for (const auto& id : gate_ids) {
+    gates_[id] = std::make_unique<ScannerGate>(dir_, id, daemon_->address());
+  }
+  for (const auto& [id, gate] : gates_) {
+    ASSERT_TRUE(WaitFor([&] { return gate->output().find("\"event\":\"policy\"") !=
+                                     std::string::npos; },
+                        In(seconds(20))))
+        << id << "\n" << gate->errors();
+  }
+
+  struct Step {
+    std::string gate, card, dir, reason;
+  };
+  const std::vector<Step> closed = {
+      {"north-1", "CARD-A1", "in", "ALLOW_STUDENT"},
+      {"north-1", "CARD-A2", "in", "ALLOW_STUDENT"},
+      {"north-1", "CARD-B1", "in", "ALLOW_STUDENT"},
+      {"north-1", "CARD-C1", "in", "ALLOW_RESIDENT_STAFF"},
+      {"north-1", "CARD-Q1", "in", "DENY_QUARANTINE"},                  // alert 1
+      {"teaching-gate", "CARD-A1", "in", "DENY_ZONE_COHORT"},           // not chemistry
+      {"teaching-gate", "CARD-A2", "in", "ALLOW_STUDENT"},
+      {"lab-chem-door", "CARD-A2", "in", "ALLOW_STUDENT"},
+      {"teaching-gate", "CARD-C1", "in", "ALLOW_RESIDENT_STAFF"},
+      {"lab-chem-door", "CARD-C1", "in", "ALLOW_RESIDENT_STAFF"},
+      {"canteen-1-door", "CARD-A1", "in", "ALLOW_STUDENT"},
+      {"canteen-1-door", "CARD-B1", "in", "DENY_COHORT_SEPARATION"},    // alert 2: A inside
+      {"canteen-1-door", "CARD-A1", "out", "ALLOW_STUDENT"},
+      {"canteen-1-door", "CARD-B1", "in", "DENY_COHORT_SEPARATION"},    // alert 3: cleaning
+      {"canteen-1-door", "CARD-C1", "in", "DENY_NO_ZONE_PERMISSION"},
+      {"north-1", "CARD-A1", "out", "DENY_NO_LEAVE"},
+      {"dorm-a-door", "CARD-B1", "in", "DENY_ZONE_COHORT"},
+      {"dorm-a-door", "CARD-A1", "in", "ALLOW_STUDENT"},
+      {"dorm-a-door", "CARD-A1", "in", "DENY_ALREADY_IN_ZONE"},
+  };
+  for (const auto& s : closed) {
+    EXPECT_EQ(Scan(s.gate, s.card, s.dir), s.reason) << s.gate << " " << s.card << " " << s.dir;
+  }
+  int64_t closed_version =
+      QueryInt(daemon_->db_path(), "SELECT max(policy_version) FROM events");
+
+  RunResult switched = Cordonctl({"mode", "set", "normal"});
+  ASSERT_EQ(switched.exit_code, 0) << switched.err;
+  EXPECT_NE(switched.out.find("mode closed_management -> normal"), std::string::npos);
+
+  const std::vector<Step> normal = {
+      {"teaching-gate", "CARD-B1", "in", "ALLOW_STUDENT"},             // teaching open now
+      {"lab-chem-door", "CARD-B1", "in", "DENY_ZONE_COHORT"},          // the lab still is not
+      {"dorm-a-door", "CARD-A1", "out", "ALLOW_STUDENT"},
+      {"north-1", "CARD-A1", "out", "ALLOW_STUDENT"},                  // no leave needed
+      {"north-1", "CARD-C1", "out", "ALLOW_RESIDENT_STAFF"},           // from inside the lab
+      {"dorm-a-door", "CARD-B1", "out", "ALLOW_EXIT_WITHOUT_ENTRY"},   // alert 4
+  };
+  for (const auto& s : normal) {
+    EXPECT_EQ(Scan(s.gate, s.card, s.dir), s.reason) << s.gate << " " << s.card << " " << s.dir;
+  }
+
+  std::string db = daemon_->db_path();
+  ASSERT_TRUE(WaitFor([&] { return CountRows(db, "events") == 25; }, In(seconds(20))));
+  EXPECT_EQ(Alerts(5), 1) << "the quarantined person at a gate";
+  EXPECT_EQ(Alerts(6), 2) << "two attempts to mix dorm-a and dorm-b in the canteen";
+  EXPECT_EQ(Alerts(1), 1) << "the exit from a dormitory never entered";
+  EXPECT_EQ(CountRows(db, "alerts"), 4);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM events WHERE rule IS NULL OR rule = ''"), 0)
+      << "every decision records its rule";
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM events WHERE policy_version <= " +
+                             std::to_string(closed_version)),
+            19)
+      << "decisions after the switch carry the new version";
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM policy_documents WHERE change LIKE 'mode %'"), 1);
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM events WHERE allowed = 1 AND zone = 'lab-chem'"),
+            2);
+  RunResult history = Cordonctl({"policy", "history"});
+  EXPECT_EQ(history.exit_code, 0);
+  EXPECT_NE(history.out.find("mode closed_management -> normal"), std::string::npos) << history.out;
+}
+
+TEST_F(Zones, APolicyFileWithErrorsChangesNothingAndNamesEveryLine) {
+  WriteFile(dir_ + "/good.yaml", kPolicy);
+  ASSERT_EQ(Cordonctl({"policy", "apply", dir_ + "/good.yaml"}).exit_code, 0);
+  int64_t version = QueryInt(daemon_->db_path(), "SELECT value FROM meta WHERE key = 'policy_version'");
+  WriteFile(dir_ + "/bad.yaml",
+            "zones:\n"
+            "  - id: campus\n"
+            "    zones:\n"
+            "      - id: lab\n"
+            "        capacity: -3\n"
+            "modes:\n"
+            "  - id: normal\n"
+            "    zones:\n"
+            "      nowhere: open\n"
+            "      lab: sometimes\n");
+  RunResult r = Cordonctl({"policy", "apply", dir_ + "/bad.yaml"});
+  EXPECT_EQ(r.exit_code, 1);
+  std::string file = dir_ + "/bad.yaml";
+  EXPECT_NE(r.err.find("3 error(s), nothing changed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(file + ":5: capacity of zone 'lab'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(file + ":9: mode 'normal': no zone 'nowhere'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(file + ":10: mode 'normal' zone 'lab'"), std::string::npos) << r.err;
+  EXPECT_EQ(QueryInt(daemon_->db_path(), "SELECT value FROM meta WHERE key = 'policy_version'"),
+            version);
+  RunResult shown = Cordonctl({"policy", "show"});
+  EXPECT_EQ(shown.exit_code, 0);
+  EXPECT_NE(shown.out.find("canteen-1: restricted"), std::string::npos) << "the good one stays";
+
+  // A dry run of a good change shows the difference and changes nothing.
+  std::string changed = kPolicy;
+  changed.replace(changed.find("      - id: canteen-1\n"), 22, "      - id: canteen-1\n        capacity: 120\n");
+  WriteFile(dir_ + "/changed.yaml", changed);
+  RunResult dry = Cordonctl({"policy", "apply", "--dry-run", dir_ + "/changed.yaml"});
+  EXPECT_EQ(dry.exit_code, 0) << dry.err;
+  EXPECT_NE(dry.out.find("~ zone canteen-1: in campus (canteen-1) -> in campus, capacity 120"),
+            std::string::npos)
+      << dry.out;
+  EXPECT_EQ(QueryInt(daemon_->db_path(), "SELECT value FROM meta WHERE key = 'policy_version'"),
+            version);
+  // Applied, then rolled back: the rollback is a new version with the old document.
+  ASSERT_EQ(Cordonctl({"policy", "apply", dir_ + "/changed.yaml"}).exit_code, 0);
+  RunResult back = Cordonctl({"policy", "rollback", std::to_string(version)});
+  EXPECT_EQ(back.exit_code, 0) << back.err;
+  EXPECT_NE(back.out.find("capacity 120 (canteen-1) -> in campus (canteen-1)"), std::string::npos)
+      << back.out;
+  EXPECT_EQ(QueryInt(daemon_->db_path(), "SELECT count(*) FROM policy_documents"), 3);
+}
+
+}  // namespace
+}  // namespace cordon::testing
