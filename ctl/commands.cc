@@ -18,6 +18,7 @@
 #include "console/text.h"
 #include "console/time_text.h"
 #include "core/credential.h"
+#include "core/engine.h"
 #include "core/model.h"
 #include "ctl/roster_file.h"
 
@@ -699,10 +700,55 @@ int Commands::Presence() {
   return kOk;
 }
 
-int Commands::Alerts(const std::string& from, const std::string& to, int limit) {
+bool Commands::ToFilter(const AlertFlags& f, v1::AlertFilter* out) const {
+  for (const auto& name : f.kinds) {
+    bool found = false;
+    for (AlertKind k : kAllAlertKinds) {
+      if (AlertKindName(k) == name) {
+        out->add_kinds(static_cast<v1::AlertKind>(k));
+        found = true;
+      }
+    }
+    if (!found) {
+      std::string known;
+      for (AlertKind k : kAllAlertKinds) known += (known.empty() ? "" : ", ") + std::string(AlertKindName(k));
+      err_ << "cordonctl: --kind: '" << name << "' is not one of " << known << "\n";
+      return false;
+    }
+  }
+  if (!f.min_severity.empty()) {
+    if (f.min_severity == "info") {
+      out->set_min_severity(v1::SEVERITY_INFO);
+    } else if (f.min_severity == "warning") {
+      out->set_min_severity(v1::SEVERITY_WARNING);
+    } else if (f.min_severity == "critical") {
+      out->set_min_severity(v1::SEVERITY_CRITICAL);
+    } else {
+      err_ << "cordonctl: --min-severity: info, warning or critical\n";
+      return false;
+    }
+  }
+  out->set_person(f.person);
+  out->set_gate_id(f.gate);
+  out->set_unacknowledged_only(f.open_only);
+  return true;
+}
+
+void Commands::PrintAlertRow(const v1::Alert& a, console::Table& t) const {
+  std::string severity = v1::Severity_Name(a.severity());
+  std::string kind = v1::AlertKind_Name(a.kind());
+  t.AddRow({std::to_string(a.id()), FormatLocal(FromTs(a.raised_at())),
+            severity.substr(severity.find('_') + 1), kind.substr(std::string("ALERT_KIND_").size()),
+            a.person().empty() ? "-" : a.person(), a.gate_id().empty() ? "-" : a.gate_id(),
+            a.acknowledged_by().empty() ? "-" : a.acknowledged_by(), a.detail()});
+}
+
+int Commands::Alerts(const std::string& from, const std::string& to, int limit,
+                     const AlertFlags& f) {
   v1::ListAlertsRequest req;
   std::optional<TimePoint> t_from, t_to;
   if (!ParseTimeFlag("--from", from, t_from) || !ParseTimeFlag("--to", to, t_to)) return kUsage;
+  if (!ToFilter(f, req.mutable_filter())) return kUsage;
   if (t_from) *req.mutable_from() = ToTs(*t_from);
   if (t_to) *req.mutable_to() = ToTs(*t_to);
   req.set_page_size(limit > 0 ? std::min(limit, 10'000) : 10'000);
@@ -713,16 +759,58 @@ int Commands::Alerts(const std::string& from, const std::string& to, int limit) 
     PrintJson(resp);
     return kOk;
   }
-  Table t({"ID", "TIME", "SEVERITY", "KIND", "PERSON", "GATE", "DETAIL"});
-  for (const auto& a : resp.alerts()) {
-    std::string severity = v1::Severity_Name(a.severity());
-    std::string kind = v1::AlertKind_Name(a.kind());
-    t.AddRow({std::to_string(a.id()), FormatLocal(FromTs(a.raised_at())),
-              severity.substr(severity.find('_') + 1), kind.substr(std::string("ALERT_KIND_").size()),
-              a.person().empty() ? "-" : a.person(), a.gate_id(), a.detail()});
-  }
+  Table t({"ID", "TIME", "SEVERITY", "KIND", "PERSON", "GATE", "ACKNOWLEDGED BY", "DETAIL"});
+  for (const auto& a : resp.alerts()) PrintAlertRow(a, t);
   t.Print(out_);
   out_ << resp.alerts_size() << " alert(s)\n";
+  return kOk;
+}
+
+int Commands::AlertsWatch(const AlertFlags& f, int64_t since_id, int count) {
+  v1::WatchAlertsRequest req;
+  if (!ToFilter(f, req.mutable_filter())) return kUsage;
+  req.set_since_id(since_id);
+  grpc::ClientContext ctx;  // no deadline: it runs until interrupted
+  auto reader = security_->WatchAlerts(&ctx, req);
+  if (!options_.json) {
+    out_ << "watching alerts (Ctrl-C to stop)\n" << std::flush;
+  }
+  v1::Alert a;
+  int seen = 0;
+  while ((count <= 0 || seen < count) && reader->Read(&a)) {
+    ++seen;
+    if (options_.json) {
+      PrintJson(a);  // one object per line
+    } else {
+      Table t({"ID", "TIME", "SEVERITY", "KIND", "PERSON", "GATE", "ACKNOWLEDGED BY", "DETAIL"});
+      PrintAlertRow(a, t);
+      std::ostringstream row;
+      t.Print(row);
+      std::string text = row.str();
+      out_ << text.substr(text.find('\n', text.find('\n') + 1) + 1);  // the row, not the header
+    }
+    out_ << std::flush;
+  }
+  if (count > 0 && seen >= count) {
+    ctx.TryCancel();
+    return kOk;
+  }
+  grpc::Status st = reader->Finish();
+  return st.ok() ? kOk : Fail(st);
+}
+
+int Commands::AlertsAck(int64_t id, const std::string& operator_name) {
+  v1::AcknowledgeAlertRequest req;
+  req.set_id(id);
+  req.set_operator_name(operator_name);
+  v1::AcknowledgeAlertResponse resp;
+  auto ctx = Context();
+  if (auto st = security_->AcknowledgeAlert(ctx.get(), req, &resp); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(resp);
+  } else {
+    out_ << "alert " << id << " acknowledged by " << operator_name << "\n";
+  }
   return kOk;
 }
 

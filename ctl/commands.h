@@ -14,6 +14,7 @@
 #include "cordon/v1/admin.grpc.pb.h"
 #include "cordon/v1/security.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "console/text.h"
 #include "core/time.h"
 
 namespace cordon::ctl {
@@ -67,7 +68,16 @@ class Commands {
   int Movements(const std::string& person, const std::string& from, const std::string& to,
                 int limit, bool csv);
   int Presence();
-  int Alerts(const std::string& from, const std::string& to, int limit);
+  struct AlertFlags {
+    std::vector<std::string> kinds;  // "separation_attempt", ...
+    std::string min_severity;        // info, warning, critical
+    std::string person, gate;
+    bool open_only = false;          // not yet acknowledged
+  };
+  int Alerts(const std::string& from, const std::string& to, int limit, const AlertFlags& f);
+  // Prints alerts as they are raised until interrupted (or --count reached).
+  int AlertsWatch(const AlertFlags& f, int64_t since_id, int count);
+  int AlertsAck(int64_t id, const std::string& operator_name);
 
   // Operations.
   int Backup(const std::string& path);
@@ -82,6 +92,8 @@ class Commands {
   bool ParseTimeFlag(const std::string& flag, const std::string& value,
                      std::optional<TimePoint>& out) const;
 
+  bool ToFilter(const AlertFlags& f, v1::AlertFilter* out) const;
+  void PrintAlertRow(const v1::Alert& a, console::Table& t) const;
   int PrintPolicyChange(const v1::ApplyPolicyResponse& resp, bool dry_run) const;
 
   Options options_;

@@ -169,11 +169,40 @@ int main(int argc, char** argv) {
   on(movements, [&](Commands& c) { return c.Movements(who, from, to, limit, csv); });
   on(app.add_subcommand("presence", "who is on campus now"),
      [&](Commands& c) { return c.Presence(); });
-  auto* alerts = app.add_subcommand("alerts", "alerts raised over a time range");
+  Commands::AlertFlags alert_flags;
+  auto add_alert_filters = [&](CLI::App* cmd) {
+    cmd->add_option("--kind", alert_flags.kinds,
+                    "only these kinds, e.g. separation_attempt (repeatable)");
+    cmd->add_option("--min-severity", alert_flags.min_severity, "info, warning or critical");
+    cmd->add_option("--person", alert_flags.person, "only about this person");
+    cmd->add_option("--gate", alert_flags.gate, "only at this gate");
+    cmd->add_flag("--open", alert_flags.open_only, "only those not yet acknowledged");
+  };
+  auto* alerts = app.add_subcommand("alerts", "alerts: list (default), watch live, acknowledge")
+                     ->require_subcommand(0, 1);
   alerts->add_option("--from", from, "start (default: the beginning)");
   alerts->add_option("--to", to, "end (default now)");
   alerts->add_option("--limit", limit, "at most this many (default 1000)");
-  on(alerts, [&](Commands& c) { return c.Alerts(from, to, limit); });
+  add_alert_filters(alerts);
+  // CLI11 runs a parent's callback after its subcommand's: list only when
+  // no subcommand (watch, ack) was given.
+  alerts->callback([&] {
+    if (alerts->get_subcommands().empty()) {
+      run = [&](Commands& c) { return c.Alerts(from, to, limit, alert_flags); };
+    }
+  });
+  int64_t since_id = 0, alert_id = 0;
+  int watch_count = 0;
+  std::string operator_name;
+  auto* alerts_watch = alerts->add_subcommand("watch", "print alerts as they are raised");
+  add_alert_filters(alerts_watch);
+  alerts_watch->add_option("--since-id", since_id, "first resend those after this id");
+  alerts_watch->add_option("--count", watch_count, "stop after this many");
+  on(alerts_watch, [&](Commands& c) { return c.AlertsWatch(alert_flags, since_id, watch_count); });
+  auto* alerts_ack = alerts->add_subcommand("ack", "take an alert in hand, by name");
+  alerts_ack->add_option("ID", alert_id, "the alert's id")->required();
+  alerts_ack->add_option("--operator", operator_name, "your name or staff number")->required();
+  on(alerts_ack, [&](Commands& c) { return c.AlertsAck(alert_id, operator_name); });
 
   // operations
   std::string backup_file;

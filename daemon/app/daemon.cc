@@ -84,7 +84,16 @@ absl::Status Daemon::Start() {
   journal_ = std::make_unique<storage::JournalWriter>(
       *store_, jopts, [this](std::span<const storage::RecordedEvent> batch) {
         ledger_.OnCommitted(batch);
+        bool alert = false, timed = false;
+        for (const auto& e : batch) {
+          alert = alert || e.alert.has_value();
+          timed = timed || e.leave_step == LeaveStep::kExit || e.pass_step == PassStep::kEntry;
+        }
+        if (alert) alerts_.Notify();
+        if (timed && due_alerts_) due_alerts_->Reschedule();
       });
+  due_alerts_ = std::make_unique<schedule::DueAlerts>(schedule::DueAlertsDeps{
+      queries_, *store_, *journal_, *policy_, ledger_, alerts_, clock_, heartbeat_interval_ms_});
   journal_->Start();
   work_.emplace(queries_.get_executor());
   for (uint32_t i = 0; i < config_.query_threads; ++i) {
@@ -95,6 +104,7 @@ absl::Status Daemon::Start() {
   Failpoint("START");
   if (auto st = Restore(); !st.ok()) return st;
 
+  due_alerts_->Start();
   AddGauges();
   if (!config_.metrics_listen.empty()) {
     if (auto st = exporter_.Listen(config_.metrics_listen); !st.ok()) return st;
@@ -119,12 +129,14 @@ absl::Status Daemon::StartServer() {
   gate_service_ = std::make_unique<rpc::GateService>(
       rpc::GateServiceDeps{*policy_, presence_, *journal_, ledger_, *hasher_, clock_, metrics_,
                            lifecycle_, heartbeat_interval_ms_, *policy_feed_,
-                           std::chrono::milliseconds(config_.clock_skew_alert_ms)});
+                           std::chrono::milliseconds(config_.clock_skew_alert_ms),
+                           [this] { alerts_.Notify(); }});
   admin_service_ = std::make_unique<rpc::AdminService>(rpc::AdminServiceDeps{
       *policy_, presence_, *journal_, ledger_, *hasher_, clock_, lifecycle_, run_query, *store_,
       config_.data_dir});
   security_service_ = std::make_unique<rpc::SecurityService>(
-      rpc::SecurityServiceDeps{*policy_, presence_, *store_, clock_, lifecycle_, run_query});
+      rpc::SecurityServiceDeps{*policy_, presence_, *store_, clock_, lifecycle_, run_query,
+                               alerts_, *journal_});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -236,6 +248,8 @@ void Daemon::Shutdown() {
                    config_.drain_timeout_ms);
     }
     ledger_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
+    alerts_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
+    if (due_alerts_) due_alerts_->Stop();
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     server_->Wait();
   }

@@ -19,6 +19,8 @@
 #include "daemon/metrics/daemon_metrics.h"
 #include "daemon/presence/campus_presence.h"
 #include "daemon/rpc/admin_service.h"
+#include "daemon/rpc/alert_watch.h"
+#include "daemon/schedule/due_alerts.h"
 #include "daemon/rpc/gate_ledger.h"
 #include "daemon/rpc/gate_policy.h"
 #include "daemon/rpc/gate_service.h"
@@ -73,12 +75,14 @@ class Daemon {
   std::optional<rpc::PolicyHolder> policy_;
   presence::CampusPresence presence_;
   rpc::GateLedger ledger_;
+  rpc::AlertHub alerts_;
   std::unique_ptr<storage::JournalWriter> journal_;
   std::unique_ptr<rpc::GatePolicyFeed> policy_feed_;
 
   boost::asio::io_context queries_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> query_threads_;
+  std::unique_ptr<schedule::DueAlerts> due_alerts_;  // timers on queries_: destroyed first
 
   std::unique_ptr<rpc::GateService> gate_service_;
   std::unique_ptr<rpc::AdminService> admin_service_;

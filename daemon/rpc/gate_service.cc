@@ -315,8 +315,10 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     spdlog::warn("gate {}: {}", gate_id_, detail);
     deps_.metrics.CountAlert(AlertKind::kClockSkew);
     GateRowId gate = gate_;
-    deps_.journal.Post([gate, now, detail](storage::Store& store) {
-      if (auto st = store.RaiseAlert(AlertKind::kClockSkew, now, gate, detail); !st.ok()) {
+    deps_.journal.Post([this, gate, now, detail](storage::Store& store) {
+      if (auto st = store.RaiseAlert(AlertKind::kClockSkew, now, gate, detail); st.ok()) {
+        deps_.on_alert_stored();
+      } else {
         spdlog::error("cannot record clock skew alert: {}", st.ToString());
       }
     });

@@ -2,6 +2,8 @@
 // proto/cordon/v1/gate.proto for the conversation).
 #pragma once
 
+#include <functional>
+
 #include <atomic>
 #include <chrono>
 #include <cstdint>
@@ -34,6 +36,7 @@ struct GateServiceDeps {
   const GatePolicyFeed& policy_feed;
   // A gate clock further off than this raises a CLOCK_SKEW alert.
   std::chrono::milliseconds clock_skew_alert{5000};
+  std::function<void()> on_alert_stored = [] {};  // an alert not tied to an event was stored
   // A gate that lets this many replies pile up unread is disconnected.
   size_t max_outbound_queue = 65536;
 };

@@ -1,5 +1,7 @@
 #include "daemon/rpc/security_service.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 
 #include "core/identifiers.h"
@@ -142,6 +144,9 @@ grpc::ServerUnaryReactor* SecurityService::ListAlerts(grpc::CallbackServerContex
                                  deps_.clock.Now());
   if (q.to <= q.from) return FinishNow(ctx, InvalidArgument("to: must be after from"));
   q.limit = *page_size;
+  if (auto st = ToAlertQuery(req->filter(), *deps_.policy.Get(), q); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   auto* reactor = ctx->DefaultReactor();
   deps_.run_query([this, reactor, resp, q] {
     auto rows = deps_.store.ListAlerts(q);
@@ -150,22 +155,55 @@ grpc::ServerUnaryReactor* SecurityService::ListAlerts(grpc::CallbackServerContex
       return;
     }
     auto policy = deps_.policy.Get();
-    for (const auto& row : *rows) {
-      v1::Alert* a = resp->add_alerts();
-      a->set_id(row.id);
-      a->set_kind(ToProto(row.kind));
-      a->set_severity(ToProto(row.severity));
-      ToProto(row.raised_at, a->mutable_raised_at());
-      if (const Person* p = policy->FindPerson(row.person)) a->set_person(p->external_id);
-      if (row.gate) a->set_gate_id(GateName(*policy, row.gate));
-      a->set_detail(row.detail.empty() && row.kind == AlertKind::kExitWithoutEntry
-                        ? "exit with no entry on record: a wall climbed or a gate tailgated"
-                        : row.detail);
-    }
+    for (const auto& row : *rows) FillAlert(row, *policy, resp->add_alerts());
     if (static_cast<int>(rows->size()) == q.limit) {
       resp->set_next_page_token(TimeCursorToken(rows->back().raised_at, rows->back().id));
     }
     reactor->Finish(Status::OK);
+  });
+  return reactor;
+}
+
+namespace {
+
+class RefusedWatch final : public grpc::ServerWriteReactor<v1::Alert> {
+ public:
+  explicit RefusedWatch(grpc::Status status) { Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::Alert>* SecurityService::WatchAlerts(
+    grpc::CallbackServerContext* /*ctx*/, const v1::WatchAlertsRequest* req) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return new RefusedWatch(st);
+  if (req->since_id() < 0) {
+    return new RefusedWatch(InvalidArgument("since_id: must not be negative"));
+  }
+  storage::AlertQuery q;
+  if (auto st = ToAlertQuery(req->filter(), *deps_.policy.Get(), q); !st.ok()) {
+    return new RefusedWatch(st);
+  }
+  return StartAlertWatch(deps_.alerts, deps_.store, deps_.policy, deps_.run_query, std::move(q),
+                         req->since_id());
+}
+
+grpc::ServerUnaryReactor* SecurityService::AcknowledgeAlert(
+    grpc::CallbackServerContext* ctx, const v1::AcknowledgeAlertRequest* req,
+    v1::AcknowledgeAlertResponse* /*resp*/) {
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  if (req->id() <= 0) return FinishNow(ctx, InvalidArgument("id: required"));
+  if (auto p = CheckName(req->operator_name()); !p.empty()) {
+    return FinishNow(ctx, InvalidArgument("operator_name: " + p));
+  }
+  auto* reactor = ctx->DefaultReactor();
+  deps_.journal.Post([this, req, reactor](storage::Store& store) {
+    absl::Status st = store.AcknowledgeAlert(req->id(), req->operator_name(), deps_.clock.Now());
+    if (st.ok()) {
+      spdlog::info("alert {} acknowledged by {}", req->id(), req->operator_name());
+      deps_.alerts.Notify();
+    }
+    reactor->Finish(ToGrpc(st));
   });
   return reactor;
 }

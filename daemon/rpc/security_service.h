@@ -1,4 +1,5 @@
-// SecurityService: movement logs, who is on campus now, alerts. Queries run
+// SecurityService: movement logs, who is on campus now, alerts (listed,
+// watched live, acknowledged). Queries run
 // on the query pool (read-only connections), never on gRPC's threads.
 #pragma once
 
@@ -6,6 +7,7 @@
 #include "core/time.h"
 #include "daemon/presence/campus_presence.h"
 #include "daemon/rpc/admin_service.h"
+#include "daemon/rpc/alert_watch.h"
 #include "daemon/rpc/policy_holder.h"
 #include "daemon/storage/store.h"
 
@@ -18,6 +20,8 @@ struct SecurityServiceDeps {
   const Clock& clock;
   const Lifecycle& lifecycle;
   QueryRunner run_query;
+  AlertHub& alerts;
+  storage::JournalWriter& journal;  // acknowledgements are written on its thread
 };
 
 class SecurityService final : public v1::SecurityService::CallbackService {
@@ -33,6 +37,11 @@ class SecurityService final : public v1::SecurityService::CallbackService {
   grpc::ServerUnaryReactor* ListAlerts(grpc::CallbackServerContext* ctx,
                                        const v1::ListAlertsRequest* req,
                                        v1::ListAlertsResponse* resp) override;
+  grpc::ServerWriteReactor<v1::Alert>* WatchAlerts(grpc::CallbackServerContext* ctx,
+                                                   const v1::WatchAlertsRequest* req) override;
+  grpc::ServerUnaryReactor* AcknowledgeAlert(grpc::CallbackServerContext* ctx,
+                                             const v1::AcknowledgeAlertRequest* req,
+                                             v1::AcknowledgeAlertResponse* resp) override;
 
  private:
   SecurityServiceDeps deps_;

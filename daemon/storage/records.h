@@ -81,6 +81,15 @@ struct AlertQuery {
   // Paging cursor: rows after (after_at, after_id) in (raised_at, id) order.
   std::optional<std::pair<TimePoint, int64_t>> after;
   int limit = 100;
+  // Filters; empty or zero: any.
+  std::vector<AlertKind> kinds;
+  Severity min_severity = Severity::kInfo;
+  PersonId person = 0;
+  GateRowId gate = 0;
+  bool unacknowledged_only = false;
+  // For live watching: only alerts with a larger id, in id order (from/to
+  // and `after` are ignored).
+  std::optional<int64_t> after_id;
 };
 
 struct AlertRow {
@@ -91,6 +100,18 @@ struct AlertRow {
   PersonId person = 0;
   GateRowId gate = 0;
   std::string detail;
+  std::string acknowledged_by;  // empty: not acknowledged
+  std::optional<TimePoint> acknowledged_at;
+};
+
+// A recorded scan as a policy simulation replays it.
+struct ReplayRow {
+  int64_t id = 0;
+  GateRowId gate = 0;
+  CredentialHash credential;
+  Direction direction = Direction::kIn;
+  TimePoint occurred_at;
+  Reason reason = Reason::kDenyUnknownCredential;
 };
 
 // One version of the campus policy document, or a mode switch.

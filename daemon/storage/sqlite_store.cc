@@ -229,15 +229,29 @@ absl::StatusOr<std::optional<PolicyDocumentRecord>> SqliteStore::LoadLatestPolic
 }
 
 absl::Status SqliteStore::RestoreCampusState(const PolicySnapshot& policy, CampusState& state) {
-  Database& db = writer_;
+  return RestoreState(writer_, policy, state, std::nullopt);
+}
+
+absl::Status SqliteStore::CampusStateAsOf(const PolicySnapshot& policy, TimePoint t,
+                                          CampusState& state) {
+  CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
+  return RestoreState(reader.db(), policy, state, t);
+}
+
+// Everything up to `as_of` (exclusive; nullopt: everything).
+absl::Status SqliteStore::RestoreState(Database& db, const PolicySnapshot& policy,
+                                       CampusState& state, std::optional<TimePoint> as_of) {
+  const int64_t until = as_of ? Us(*as_of) : INT64_MAX;
   {
     CORDON_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-        "SELECT id, entered_at, exited_at FROM passes "
-        "WHERE entered_at IS NOT NULL OR exited_at IS NOT NULL"));
+        "SELECT id, entered_at, exited_at FROM passes WHERE entered_at < ?1"));
+    s.Bind(1, until);
     for (;;) {
       CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      state.RestorePass(s.Int(0), PassProgress{OptTime(s, 1), OptTime(s, 2)});
+      auto exited = OptTime(s, 2);
+      if (exited && Us(*exited) >= until) exited.reset();
+      state.RestorePass(s.Int(0), PassProgress{OptTime(s, 1), exited});
     }
   }
   // One index seek per person (events_by_person) rather than a scan of the
@@ -245,12 +259,13 @@ absl::Status SqliteStore::RestoreCampusState(const PolicySnapshot& policy, Campu
   CORDON_ASSIGN_OR_RETURN(Statement people, db.Prepare("SELECT id FROM people"));
   CORDON_ASSIGN_OR_RETURN(Statement last, db.Prepare(
       "SELECT direction, occurred_at, gate_id, zone FROM events "
-      "WHERE person_id = ?1 AND allowed = 1 ORDER BY occurred_at DESC, id DESC LIMIT 1"));
+      "WHERE person_id = ?1 AND allowed = 1 AND occurred_at < ?2 "
+      "ORDER BY occurred_at DESC, id DESC LIMIT 1"));
   for (;;) {
     CORDON_ASSIGN_OR_RETURN(bool row, people.Step());
     if (!row) break;
     PersonId person = people.Int(0);
-    last.Bind(1, person);
+    last.Bind(1, person).Bind(2, until);
     CORDON_ASSIGN_OR_RETURN(bool found, last.Step());
     if (found) {
       Movement m{person, static_cast<Direction>(last.Int(0)), FromUnixMicros(last.Int(1)),
@@ -273,16 +288,20 @@ absl::Status SqliteStore::RestoreCampusState(const PolicySnapshot& policy, Campu
   }
   {
     CORDON_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-        "SELECT id, exited_at, returned_at FROM leaves WHERE exited_at IS NOT NULL"));
+        "SELECT id, exited_at, returned_at FROM leaves WHERE exited_at < ?1"));
+    s.Bind(1, until);
     for (;;) {
       CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      state.RestoreLeave(s.Int(0), LeaveProgress{OptTime(s, 1), OptTime(s, 2)});
+      auto returned = OptTime(s, 2);
+      if (returned && Us(*returned) >= until) returned.reset();
+      state.RestoreLeave(s.Int(0), LeaveProgress{OptTime(s, 1), returned});
     }
   }
   {
     CORDON_ASSIGN_OR_RETURN(Statement s, db.Prepare(
-        "SELECT person_id, max(at) FROM disinfections GROUP BY person_id"));
+        "SELECT person_id, max(at) FROM disinfections WHERE at < ?1 GROUP BY person_id"));
+    s.Bind(1, until);
     for (;;) {
       CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
@@ -290,6 +309,23 @@ absl::Status SqliteStore::RestoreCampusState(const PolicySnapshot& policy, Campu
     }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<ReplayRow>> SqliteStore::ScansBetween(TimePoint from, TimePoint to) {
+  CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
+  CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare(R"sql(
+      SELECT id, gate_id, credential_hash, direction, occurred_at, reason FROM events
+      WHERE occurred_at >= ?1 AND occurred_at < ?2 ORDER BY occurred_at, id)sql"));
+  s.Bind(1, Us(from)).Bind(2, Us(to));
+  std::vector<ReplayRow> out;
+  for (;;) {
+    CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(ReplayRow{s.Int(0), s.Int(1), CredentialHash::FromBytes(s.Blob(2)),
+                            static_cast<Direction>(s.Int(3)), FromUnixMicros(s.Int(4)),
+                            static_cast<Reason>(s.Int(5))});
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<IncarnationMark>> SqliteStore::LoadIncarnations() {
@@ -528,15 +564,34 @@ absl::StatusOr<std::vector<MovementRow>> SqliteStore::ListMovements(const Moveme
 
 absl::StatusOr<std::vector<AlertRow>> SqliteStore::ListAlerts(const AlertQuery& q) {
   CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
-  CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare(R"sql(
-      SELECT id, kind, severity, raised_at, person_id, gate_id, detail
+  // Filters are bound as parameters; an unused one matches everything.
+  std::string kinds;
+  for (AlertKind k : q.kinds) {
+    kinds += (kinds.empty() ? "" : ",") + std::to_string(static_cast<int>(k));
+  }
+  std::string sql = R"sql(
+      SELECT id, kind, severity, raised_at, person_id, gate_id, detail, acknowledged_by,
+             acknowledged_at
       FROM alerts
-      WHERE raised_at >= ?1 AND raised_at < ?2 AND (raised_at, id) > (?3, ?4)
-      ORDER BY raised_at, id
-      LIMIT ?5)sql"));
-  s.Bind(1, Us(q.from)).Bind(2, Us(q.to));
-  s.Bind(3, q.after ? Us(q.after->first) : INT64_MIN).Bind(4, q.after ? q.after->second : 0);
+      WHERE severity >= ?6 AND (?7 = 0 OR person_id = ?7) AND (?8 = 0 OR gate_id = ?8)
+        AND (?9 = 0 OR acknowledged_at IS NULL))sql";
+  if (!kinds.empty()) sql += " AND kind IN (" + kinds + ")";  // numbers we formatted
+  if (q.after_id) {
+    sql += " AND id > ?3 ORDER BY id LIMIT ?5";
+  } else {
+    sql += " AND raised_at >= ?1 AND raised_at < ?2 AND (raised_at, id) > (?3, ?4) "
+           "ORDER BY raised_at, id LIMIT ?5";
+  }
+  CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare(sql));
+  if (q.after_id) {
+    s.Bind(3, *q.after_id);
+  } else {
+    s.Bind(1, Us(q.from)).Bind(2, Us(q.to));
+    s.Bind(3, q.after ? Us(q.after->first) : INT64_MIN).Bind(4, q.after ? q.after->second : 0);
+  }
   s.Bind(5, int64_t{q.limit});
+  s.Bind(6, static_cast<int64_t>(q.min_severity));
+  s.Bind(7, q.person).Bind(8, q.gate).Bind(9, int64_t{q.unacknowledged_only});
   std::vector<AlertRow> out;
   for (;;) {
     CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -549,9 +604,36 @@ absl::StatusOr<std::vector<AlertRow>> SqliteStore::ListAlerts(const AlertQuery& 
     a.person = s.OptInt(4).value_or(0);
     a.gate = s.OptInt(5).value_or(0);
     a.detail = s.Text(6);
+    if (!s.IsNull(7)) a.acknowledged_by = s.Text(7);
+    a.acknowledged_at = OptTime(s, 8);
     out.push_back(std::move(a));
   }
   return out;
+}
+
+absl::StatusOr<int64_t> SqliteStore::LatestAlertId() {
+  CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
+  CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare("SELECT coalesce(max(id), 0) FROM alerts"));
+  CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? s.Int(0) : 0;
+}
+
+absl::Status SqliteStore::AcknowledgeAlert(int64_t id, const std::string& by, TimePoint at) {
+  CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
+  CORDON_ASSIGN_OR_RETURN(Statement get, writer_.Prepare(
+      "SELECT acknowledged_by FROM alerts WHERE id = ?1"));
+  get.Bind(1, id);
+  CORDON_ASSIGN_OR_RETURN(bool found, get.Step());
+  if (!found) return absl::NotFoundError("alert " + std::to_string(id) + " not found");
+  if (!get.IsNull(0)) {
+    return absl::FailedPreconditionError("alert " + std::to_string(id) +
+                                         " was already acknowledged by " + get.Text(0));
+  }
+  get.Reset();
+  CORDON_ASSIGN_OR_RETURN(Statement set, writer_.Prepare(
+      "UPDATE alerts SET acknowledged_by = ?2, acknowledged_at = ?3 WHERE id = ?1"));
+  CORDON_RETURN_IF_ERROR(set.Bind(1, id).Bind(2, by).Bind(3, Us(at)).Run());
+  return txn.Commit();
 }
 
 absl::StatusOr<int64_t> SqliteStore::CountEvents() {

@@ -31,6 +31,9 @@ class SqliteStore final : public Store {
   absl::StatusOr<PolicySnapshot> LoadPolicy() override;
   absl::StatusOr<std::optional<PolicyDocumentRecord>> LoadLatestPolicyDocument() override;
   absl::Status RestoreCampusState(const PolicySnapshot& policy, CampusState& state) override;
+  absl::Status CampusStateAsOf(const PolicySnapshot& policy, TimePoint t,
+                               CampusState& state) override;
+  absl::StatusOr<std::vector<ReplayRow>> ScansBetween(TimePoint from, TimePoint to) override;
   absl::StatusOr<std::vector<IncarnationMark>> LoadIncarnations() override;
 
   absl::Status CommitEvents(std::span<const RecordedEvent> events) override;
@@ -60,6 +63,8 @@ class SqliteStore final : public Store {
   absl::Status RaiseAlert(AlertKind kind, TimePoint at, GateRowId gate,
                           const std::string& detail, PersonId person = 0) override;
   absl::Status RaiseDueAlert(const DueAlert& due, const std::string& detail) override;
+  absl::Status AcknowledgeAlert(int64_t id, const std::string& by, TimePoint at) override;
+  absl::StatusOr<int64_t> LatestAlertId() override;
 
   const std::string& path() const { return path_; }
 
@@ -85,6 +90,8 @@ class SqliteStore final : public Store {
   };
   absl::StatusOr<Reader> BorrowReader();
   absl::Status SetVersion(int64_t version);
+  absl::Status RestoreState(Database& db, const PolicySnapshot& policy, CampusState& state,
+                            std::optional<TimePoint> as_of);
   absl::Status PrepareWriterStatements();
 
   std::string path_;

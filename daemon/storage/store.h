@@ -64,6 +64,11 @@ class Store {
   virtual absl::StatusOr<std::vector<MovementRow>> ListMovements(const MovementQuery& q) = 0;
   virtual absl::StatusOr<std::vector<AlertRow>> ListAlerts(const AlertQuery& q) = 0;
   virtual absl::StatusOr<int64_t> CountEvents() = 0;
+  // The campus as it was just before `t` (for simulating a policy from then).
+  virtual absl::Status CampusStateAsOf(const PolicySnapshot& policy, TimePoint t,
+                                       CampusState& state) = 0;
+  // Every recorded scan in [from, to), in time order.
+  virtual absl::StatusOr<std::vector<ReplayRow>> ScansBetween(TimePoint from, TimePoint to) = 0;
   // Newest first; without the document text when `with_text` is false.
   virtual absl::StatusOr<std::vector<PolicyDocumentRecord>> ListPolicyDocuments(
       bool with_text) = 0;
@@ -82,6 +87,10 @@ class Store {
   // An alert about a gate rather than an event (e.g. its clock is off).
   virtual absl::Status RaiseAlert(AlertKind kind, TimePoint at, GateRowId gate,
                                   const std::string& detail, PersonId person = 0) = 0;
+  // Records who acknowledged an alert; NOT_FOUND for an unknown id,
+  // FAILED_PRECONDITION if it was already acknowledged (by whom is in the message).
+  virtual absl::StatusOr<int64_t> LatestAlertId() = 0;  // 0 when there is none
+  virtual absl::Status AcknowledgeAlert(int64_t id, const std::string& by, TimePoint at) = 0;
   // Raises a due alert and marks its subject so it is raised only once.
   virtual absl::Status RaiseDueAlert(const DueAlert& due, const std::string& detail) = 0;
 };

@@ -61,6 +61,16 @@ class FailingStore final : public Store {
   absl::StatusOr<std::vector<DueAlert>> PendingDueAlerts() override {
     return real_.PendingDueAlerts();
   }
+  absl::StatusOr<int64_t> LatestAlertId() override { return real_.LatestAlertId(); }
+  absl::Status CampusStateAsOf(const PolicySnapshot& p, TimePoint t, CampusState& s) override {
+    return real_.CampusStateAsOf(p, t, s);
+  }
+  absl::StatusOr<std::vector<ReplayRow>> ScansBetween(TimePoint from, TimePoint to) override {
+    return real_.ScansBetween(from, to);
+  }
+  absl::Status AcknowledgeAlert(int64_t id, const std::string& by, TimePoint at) override {
+    return real_.AcknowledgeAlert(id, by, at);
+  }
   absl::Status RaiseDueAlert(const DueAlert& due, const std::string& d) override {
     return real_.RaiseDueAlert(due, d);
   }

@@ -1,0 +1,230 @@
+#include "daemon/rpc/alert_watch.h"
+
+#include "daemon/rpc/convert.h"
+
+namespace cordon::rpc {
+
+void AlertHub::Add(AlertListener* l) {
+  std::lock_guard lock(mu_);
+  if (closed_) {
+    l->Close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
+    return;
+  }
+  listeners_.insert(l);
+}
+
+void AlertHub::Remove(AlertListener* l) {
+  std::lock_guard lock(mu_);
+  listeners_.erase(l);
+}
+
+void AlertHub::Notify() {
+  std::lock_guard lock(mu_);
+  for (AlertListener* l : listeners_) l->AlertsCommitted();
+}
+
+void AlertHub::CloseAll(const grpc::Status& status) {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  for (AlertListener* l : listeners_) l->Close(status);
+}
+
+size_t AlertHub::size() const {
+  std::lock_guard lock(mu_);
+  return listeners_.size();
+}
+
+grpc::Status ToAlertQuery(const v1::AlertFilter& filter, const PolicySnapshot& policy,
+                          storage::AlertQuery& q) {
+  for (int k : filter.kinds()) {
+    auto kind = AlertKindFromNumber(k);
+    if (!kind) return InvalidArgument("filter.kinds: unknown alert kind " + std::to_string(k));
+    q.kinds.push_back(*kind);
+  }
+  if (filter.min_severity() < 0 || filter.min_severity() > v1::SEVERITY_CRITICAL) {
+    return InvalidArgument("filter.min_severity: unknown severity");
+  }
+  if (filter.min_severity() > 0) q.min_severity = static_cast<Severity>(filter.min_severity());
+  if (!filter.person().empty()) {
+    const Person* p = policy.FindByExternalId(filter.person());
+    if (!p) return grpc::Status(grpc::StatusCode::NOT_FOUND, "filter.person: '" + filter.person() + "' not found");
+    q.person = p->id;
+  }
+  if (!filter.gate_id().empty()) {
+    const Gate* g = policy.FindGate(filter.gate_id());
+    if (!g) return grpc::Status(grpc::StatusCode::NOT_FOUND, "filter.gate_id: '" + filter.gate_id() + "' not registered");
+    q.gate = g->id;
+  }
+  q.unacknowledged_only = filter.unacknowledged_only();
+  return grpc::Status::OK;
+}
+
+void FillAlert(const storage::AlertRow& row, const PolicySnapshot& policy, v1::Alert* a) {
+  a->set_id(row.id);
+  a->set_kind(static_cast<v1::AlertKind>(row.kind));
+  a->set_severity(static_cast<v1::Severity>(row.severity));
+  ToProto(row.raised_at, a->mutable_raised_at());
+  if (const Person* p = policy.FindPerson(row.person)) a->set_person(p->external_id);
+  if (const Gate* g = row.gate ? policy.FindGateByRow(row.gate) : nullptr) {
+    a->set_gate_id(g->gate_id);
+  }
+  a->set_detail(row.detail.empty() && row.kind == AlertKind::kExitWithoutEntry
+                    ? "exit with no entry on record: a wall climbed or a gate tailgated"
+                    : row.detail);
+  a->set_acknowledged_by(row.acknowledged_by);
+  if (row.acknowledged_at) ToProto(*row.acknowledged_at, a->mutable_acknowledged_at());
+}
+
+namespace {
+
+// One watcher. gRPC calls (StartWrite, Finish) may run reactions inline, so
+// they are made only from Work(), on the query pool, never under mu_ or from
+// inside the hub. Everything else just records what is wanted and kicks
+// Work(). At most one query or write is in flight.
+class AlertWatch final : public grpc::ServerWriteReactor<v1::Alert>, public AlertListener {
+ public:
+  static constexpr int kBatch = 500;
+
+  AlertWatch(AlertHub& hub, storage::Store& store, PolicyHolder& policy, QueryRunner run_query,
+             storage::AlertQuery query, int64_t since_id)
+      : hub_(hub), store_(store), policy_(policy), run_query_(std::move(run_query)),
+        query_(std::move(query)) {
+    query_.limit = kBatch;
+    if (since_id > 0) query_.after_id = since_id;
+    std::lock_guard lock(mu_);
+    pending_ = true;
+    KickLocked();
+  }
+
+  void Start() { hub_.Add(this); }
+
+  void AlertsCommitted() override {
+    std::lock_guard lock(mu_);
+    if (close_status_) return;
+    pending_ = true;
+    KickLocked();
+  }
+
+  void Close(const grpc::Status& status) override {
+    std::lock_guard lock(mu_);
+    if (!close_status_) close_status_ = status;
+    KickLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (!ok && !close_status_) close_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "watch stream broken");
+    KickLocked();
+  }
+
+  void OnCancel() override { Close(grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled")); }
+
+  void OnDone() override {
+    hub_.Remove(this);
+    bool last;
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+      last = tasks_ == 0;
+    }
+    if (last) delete this;
+  }
+
+ private:
+  void KickLocked() {
+    if (kicked_ || done_) return;
+    kicked_ = true;
+    ++tasks_;
+    run_query_([this] { Work(); });
+  }
+
+  void Work() {
+    bool query = false;
+    std::optional<storage::AlertQuery> q;
+    {
+      std::lock_guard lock(mu_);
+      kicked_ = false;
+      query = pending_ && queue_.empty() && !writing_ && !finished_ && !close_status_;
+      if (query) {
+        pending_ = false;
+        q = query_;
+      }
+    }
+    if (query) {
+      if (!q->after_id) {
+        // A new watch: everything after the newest alert stored is news.
+        auto latest = store_.LatestAlertId();
+        q->after_id = latest.ok() ? *latest : 0;
+      }
+      auto rows = store_.ListAlerts(*q);
+      auto policy = policy_.Get();
+      std::lock_guard lock(mu_);
+      query_.after_id = q->after_id;
+      if (!rows.ok()) {
+        if (!close_status_) close_status_ = ToGrpc(rows.status());
+      } else {
+        for (const auto& row : *rows) {
+          FillAlert(row, *policy, &queue_.emplace_back());
+          query_.after_id = row.id;
+        }
+        if (static_cast<int>(rows->size()) == kBatch) pending_ = true;  // more to read
+      }
+    }
+    enum { kNothing, kWrite, kFinish } action = kNothing;
+    grpc::Status status;
+    {
+      std::lock_guard lock(mu_);
+      if (!writing_ && !finished_) {
+        if (close_status_) {
+          finished_ = true;
+          status = *close_status_;
+          action = kFinish;
+        } else if (!queue_.empty()) {
+          current_ = std::move(queue_.front());
+          queue_.pop_front();
+          writing_ = true;
+          action = kWrite;
+        } else if (pending_) {
+          KickLocked();  // another batch, or news that came during the query
+        }
+      }
+    }
+    if (action == kWrite) StartWrite(&current_);
+    if (action == kFinish) Finish(status);
+    bool last;
+    {
+      std::lock_guard lock(mu_);
+      last = --tasks_ == 0 && done_;
+    }
+    if (last) delete this;
+  }
+
+  AlertHub& hub_;
+  storage::Store& store_;
+  PolicyHolder& policy_;
+  QueryRunner run_query_;
+  std::mutex mu_;
+  storage::AlertQuery query_;                 // guarded by mu_
+  std::deque<v1::Alert> queue_;               // guarded by mu_
+  v1::Alert current_;                         // the write in flight
+  std::optional<grpc::Status> close_status_;  // guarded by mu_
+  int tasks_ = 0;                             // guarded by mu_: Work() calls scheduled
+  bool kicked_ = false;                       // guarded by mu_
+  bool pending_ = false;                      // guarded by mu_: alerts to read
+  bool writing_ = false;                      // guarded by mu_
+  bool finished_ = false;                     // guarded by mu_
+  bool done_ = false;                         // guarded by mu_
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::Alert>* StartAlertWatch(AlertHub& hub, storage::Store& store,
+                                                     PolicyHolder& policy, QueryRunner run_query,
+                                                     storage::AlertQuery query, int64_t since_id) {
+  auto* watch = new AlertWatch(hub, store, policy, std::move(run_query), std::move(query), since_id);
+  watch->Start();
+  return watch;
+}
+
+}  // namespace cordon::rpc
