@@ -503,6 +503,46 @@ int Commands::PolicyApply(const std::string& path, bool dry_run) {
   return PrintPolicyChange(resp, dry_run);
 }
 
+int Commands::PolicySimulate(const std::string& path, int days, bool decisions) {
+  std::ifstream in(path);
+  if (!in) return Usage("cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  v1::SimulatePolicyRequest req;
+  req.set_document(text.str());
+  req.set_days(days);
+  req.set_with_decisions(decisions || options_.json);
+  v1::SimulatePolicyResponse resp;
+  if (!options_.json) out_ << "replaying " << days << " day(s) of recorded scans...\n" << std::flush;
+  auto ctx = Context(600);
+  if (auto st = admin_->SimulatePolicy(ctx.get(), req, &resp); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(resp);
+    return kOk;
+  }
+  out_ << resp.scans() << " scans from " << FormatLocal(FromTs(resp.from())) << " to "
+       << FormatLocal(FromTs(resp.to())) << " decided again in mode " << resp.mode() << ": "
+       << resp.changed() << " would differ\n";
+  Table t({"NEW DENIALS BY REASON", "SCANS"});
+  for (const auto& rc : resp.new_denials()) t.AddRow({v1::Reason_Name(rc.reason()), std::to_string(rc.count())});
+  if (t.size() > 0) t.Print(out_);
+  out_ << "newly allowed: " << resp.new_allows() << "\n"
+       << "cross-cohort contacts prevented (separation refusals): " << resp.separations_prevented()
+       << "\n";
+  if (decisions) {
+    Table d({"EVENT", "TIME", "GATE", "PERSON", "DIR", "RECORDED", "CANDIDATE", "RULE"});
+    for (const auto& s : resp.decisions()) {
+      if (s.recorded() == s.candidate()) continue;
+      d.AddRow({std::to_string(s.event_id()), FormatLocal(FromTs(s.at())), s.gate_id(),
+                s.person().empty() ? "-" : s.person(), s.direction() == v1::DIRECTION_IN ? "in" : "out",
+                v1::Reason_Name(s.recorded()), v1::Reason_Name(s.candidate()), s.rule()});
+    }
+    d.Print(out_);
+  }
+  out_ << "nothing was changed\n";
+  return kOk;
+}
+
 int Commands::PolicyShow(int64_t version) {
   v1::GetPolicyRequest req;
   req.set_version(version);

@@ -55,6 +55,7 @@ class Commands {
   // Campus policy document and mode.
   int PolicyApply(const std::string& path, bool dry_run);
   int PolicyShow(int64_t version);
+  int PolicySimulate(const std::string& path, int days, bool decisions);
   int PolicyHistory();
   int PolicyRollback(int64_t version);
   int ModeSet(const std::string& mode);

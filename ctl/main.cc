@@ -109,6 +109,14 @@ int main(int argc, char** argv) {
   policy_apply->add_option("FILE", policy_file, "YAML policy document")->required();
   policy_apply->add_flag("--dry-run", policy_dry_run, "validate and show the changes only");
   on(policy_apply, [&](Commands& c) { return c.PolicyApply(policy_file, policy_dry_run); });
+  int days = 7;
+  bool show_decisions = false;
+  auto* policy_simulate = policy->add_subcommand(
+      "simulate", "replay the last days of recorded scans against FILE; changes nothing");
+  policy_simulate->add_option("FILE", policy_file, "candidate YAML policy document")->required();
+  policy_simulate->add_option("--days", days, "how many days back (default 7)");
+  policy_simulate->add_flag("--decisions", show_decisions, "list every scan decided differently");
+  on(policy_simulate, [&](Commands& c) { return c.PolicySimulate(policy_file, days, show_decisions); });
   auto* policy_show = policy->add_subcommand("show", "print the document in force");
   policy_show->add_option("--version", version, "as applied at this version instead");
   on(policy_show, [&](Commands& c) { return c.PolicyShow(version); });

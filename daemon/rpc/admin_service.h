@@ -83,6 +83,9 @@ class AdminService final : public v1::AdminService::CallbackService {
   grpc::ServerUnaryReactor* RollbackPolicy(grpc::CallbackServerContext* ctx,
                                            const v1::RollbackPolicyRequest* req,
                                            v1::ApplyPolicyResponse* resp) override;
+  grpc::ServerUnaryReactor* SimulatePolicy(grpc::CallbackServerContext* ctx,
+                                           const v1::SimulatePolicyRequest* req,
+                                           v1::SimulatePolicyResponse* resp) override;
   grpc::ServerUnaryReactor* SetMode(grpc::CallbackServerContext* ctx,
                                     const v1::SetModeRequest* req,
                                     v1::ApplyPolicyResponse* resp) override;

@@ -9,6 +9,9 @@
 #include <filesystem>
 #include <map>
 
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
+
 #include "tests/support/campus.h"
 
 namespace cordon::testing {
@@ -248,6 +251,142 @@ TEST_F(Zones, APolicyFileWithErrorsChangesNothingAndNamesEveryLine) {
   EXPECT_NE(back.out.find("capacity 120 (canteen-1) -> in campus (canteen-1)"), std::string::npos)
       << back.out;
   EXPECT_EQ(QueryInt(daemon_->db_path(), "SELECT count(*) FROM policy_documents"), 3);
+}
+
+// The candidate: the canteen for dorm-b only, the chemistry lab closed,
+// teaching open but chemists and dorm-b kept apart there.
+constexpr char kCandidate[] = R"yaml(
+campus:
+  initial_mode: closed_management
+zones:
+  - id: campus
+    zones:
+      - id: dorm-a
+      - id: teaching
+        zones:
+          - id: lab-chem
+      - id: canteen-1
+gates:
+  - {id: north-1, inner: campus}
+  - {id: dorm-a-door, inner: dorm-a}
+  - {id: teaching-gate, inner: teaching}
+  - {id: lab-chem-door, inner: lab-chem}
+  - {id: canteen-1-door, inner: canteen-1}
+cohorts:
+  - id: dorm-a
+  - id: dorm-b
+  - id: chem-college
+  - id: canteen-staff
+separation:
+  - cohorts: [chem-college, dorm-b]
+    zone: teaching
+modes:
+  - id: closed_management
+    health_admitted: [green]
+    leave_required: true
+    zones:
+      dorm-a: [dorm-a]
+      lab-chem: closed
+      canteen-1: [dorm-b]
+)yaml";
+
+// A campus with the same gates and people, running `policy`.
+struct Campus {
+  Campus(const std::string& dir, const std::string& policy) : daemon(dir) {
+    daemon.Start();
+    for (const char* id : {"north-1", "dorm-a-door", "teaching-gate", "lab-chem-door",
+                           "canteen-1-door"}) {
+      daemon.RegisterGate(id);
+    }
+    WriteFile(dir + "/roster.csv", kRoster);
+    WriteFile(dir + "/policy.yaml", policy);
+    for (std::vector<std::string> args : {std::vector<std::string>{"roster", "import", dir + "/roster.csv"},
+                                          std::vector<std::string>{"policy", "apply", dir + "/policy.yaml"}}) {
+      args.insert(args.begin(), {CordonctlPath(), "--daemon", daemon.address()});
+      RunResult r = Run(args, dir);
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
+    for (const char* id : {"north-1", "dorm-a-door", "teaching-gate", "lab-chem-door",
+                           "canteen-1-door"}) {
+      gates[id] = std::make_unique<ScannerGate>(dir, id, daemon.address());
+      ScannerGate& g = *gates[id];
+      EXPECT_TRUE(WaitFor([&] { return g.output().find("\"event\":\"policy\"") != std::string::npos; },
+                          In(seconds(20))));
+    }
+  }
+  std::string Scan(const std::string& gate, const std::string& card, const std::string& dir) {
+    ScannerGate& g = *gates.at(gate);
+    size_t before = g.Decisions().size();
+    g.Send(card + " " + dir + "\n");
+    EXPECT_TRUE(WaitFor([&] { return g.Decisions().size() == before + 1; }, In(seconds(20))));
+    auto shown = g.Decisions();
+    return shown.size() == before + 1 ? shown.back().reason : "none";
+  }
+  DaemonUnderTest daemon;
+  std::map<std::string, std::unique_ptr<ScannerGate>> gates;
+};
+
+TEST(PolicySimulation, GivesScanByScanWhatApplyingTheCandidateAndReplayingGives) {
+  std::string dir = MakeTempDir("simulate");
+  std::filesystem::create_directories(dir + "/a");
+  std::filesystem::create_directories(dir + "/b");
+  // 80 scans by four people at five gates, in a fixed pseudo-random order.
+  const std::vector<std::string> gates = {"north-1", "dorm-a-door", "teaching-gate",
+                                          "lab-chem-door", "canteen-1-door"};
+  const std::vector<std::string> cards = {"CARD-A1", "CARD-A2", "CARD-B1", "CARD-C1"};
+  struct Step {
+    std::string gate, card, dir;
+  };
+  std::vector<Step> script;
+  uint32_t x = 12345;
+  auto next = [&](uint32_t n) {
+    x = x * 1103515245u + 12345u;
+    return (x >> 16) % n;
+  };
+  for (int i = 0; i < 80; ++i) {
+    // Mostly in: people need to get somewhere for the zone rules to matter.
+    script.push_back({gates[next(5)], cards[next(4)], next(3) == 0 ? "out" : "in"});
+  }
+
+  std::vector<std::string> recorded;
+  {
+    Campus a(dir + "/a", kPolicy);
+    for (const auto& s : script) recorded.push_back(a.Scan(s.gate, s.card, s.dir));
+    ASSERT_TRUE(WaitFor([&] { return CountRows(a.daemon.db_path(), "events") == 80; },
+                        In(seconds(20))));
+    WriteFile(dir + "/candidate.yaml", kCandidate);
+    RunResult sim = cordon::testing::Run({CordonctlPath(), "--daemon", a.daemon.address(), "--json", "policy",
+                         "simulate", dir + "/candidate.yaml", "--days", "7"},
+                        dir);
+    ASSERT_EQ(sim.exit_code, 0) << sim.err;
+    WriteFile(dir + "/simulation.json", sim.out);
+    RunResult table = cordon::testing::Run({CordonctlPath(), "--daemon", a.daemon.address(), "policy", "simulate",
+                           dir + "/candidate.yaml", "--days", "7"},
+                          dir);
+    EXPECT_EQ(table.exit_code, 0);
+    EXPECT_NE(table.out.find("80 scans"), std::string::npos) << table.out;
+    EXPECT_NE(table.out.find("nothing was changed"), std::string::npos);
+  }
+  google::protobuf::Struct report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(ReadFile(dir + "/simulation.json"), &report).ok());
+  const auto& decisions = report.fields().at("decisions").list_value().values();
+  ASSERT_EQ(decisions.size(), 80);
+
+  Campus b(dir + "/b", kCandidate);
+  int differ_from_recorded = 0;
+  for (size_t i = 0; i < script.size(); ++i) {
+    std::string replayed = b.Scan(script[i].gate, script[i].card, script[i].dir);
+    const auto& d = decisions[static_cast<int>(i)].struct_value().fields();
+    EXPECT_EQ(d.at("candidate").string_value(), replayed)
+        << "scan " << i + 1 << ": " << script[i].gate << " " << script[i].card << " "
+        << script[i].dir;
+    EXPECT_EQ(d.at("recorded").string_value(), recorded[i]) << "scan " << i + 1;
+    differ_from_recorded += replayed != recorded[i];
+  }
+  EXPECT_GE(differ_from_recorded, 5) << "the candidate must actually change decisions";
+  EXPECT_EQ(report.fields().at("changed").string_value(), std::to_string(differ_from_recorded))
+      << "int64 fields are JSON strings";
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
