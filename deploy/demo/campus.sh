@@ -11,16 +11,18 @@ BEGIN {
   if (what == "roster") {
     print "external_id,name,category,cohort,credential,active,valid_until"
     for (i = 1; i <= 40; i++) {
-      cohort = (i <= 12) ? "canteen" : (i <= 30) ? "logistics" : "security"
+      cohort = (i <= 12) ? "resident-staff;canteen-staff" : "resident-staff"
       printf "T%03d,%s %s,resident_staff,%s,CARD-T%03d,,\n", i, sn[(i*7)%20+1], gn[(i*3)%20+1], cohort, i
     }
     for (i = 1; i <= 256; i++) {
-      printf "S%04d,%s %s,student,dorm-%d,CARD-S%04d,,2027-07-01\n", i, sn[(i*11)%20+1], gn[(i*13)%20+1], (i%8)+1, i
+      cohort = (i % 2) ? "dorm-a" : "dorm-b"
+      if (i % 10 == 0) cohort = cohort ";chem-college"
+      printf "S%04d,%s %s,student,%s,CARD-S%04d,,2027-07-01\n", i, sn[(i*11)%20+1], gn[(i*13)%20+1], cohort, i
     }
-    print "S9001,Gao Ming,student,dorm-3,CARD-S9001,false,"
+    print "S9001,Gao Ming,student,dorm-a,CARD-S9001,false,"
     print "V001,Visitor Zhao Lei,single_visit,,CARD-V001,,"
     print "C001,Delivery Wu Tao,contractor,,CARD-C001,,"
-    print "S9002,Lin Jun,student,dorm-5,CARD-S9002,,"
+    print "S9002,Lin Jun,student,dorm-b,CARD-S9002,,"
     exit
   }
   # Staff arrive, students return to the dormitories, then the incidents.

@@ -91,6 +91,31 @@ DAEMON_PID=$!
   --initial-backoff-ms 100 --max-backoff-ms 400 --drain-timeout-s 30
 "$CTL" movements S0003
 
+say "Closed management: the campus policy document (zones, cohorts, separation, modes)"
+"$CTL" policy apply "$HERE/../etc/campus-policy.yaml" --dry-run | head -n 8
+echo "  ..."
+"$CTL" policy apply "$HERE/../etc/campus-policy.yaml" | tail -n 1
+"$CTL" gate add teaching-gate --description "Teaching area (chemistry and biology only)"
+scene=0
+scenes() {  # gate, then scan lines (a new input file each time: a gate resumes a file it read)
+  g=$1; shift
+  scene=$((scene + 1))
+  printf '%s\n' "$@" > "$WORK/scene-$scene.txt"
+  "$GATE" --gate-id "$g" --outbox "$WORK/$g.outbox.db" --input "$WORK/scene-$scene.txt" \
+    --drain-timeout-s 30 2>/dev/null
+}
+echo "-- S0010 (chemistry) and S0009 (dormitory A) at the teaching area; S0025 tries to go home"
+scenes teaching-gate "CARD-S0010 in" "CARD-S0009 in"
+scenes north-1 "CARD-S0025 out"
+echo "-- S0025's leave is approved; the gate opens once"
+"$CTL" leave grant S0025 --until +2h --return-by +1d --reason "family" --approved-by "Tutor Li"
+scenes north-1 "CARD-S0025 out"
+
+say "Partial reopening: one command switches every gate (the teaching area opens)"
+"$CTL" mode set partial_reopening
+scenes teaching-gate "CARD-S0009 in"
+"$CTL" policy history
+
 say "Stopping cordond (SIGTERM: commit, acknowledge, close, exit 0)"
 kill -TERM "$DAEMON_PID"
 status=0
