@@ -1,5 +1,7 @@
 #include "gate-agent/agent.h"
 
+#include <google/protobuf/util/time_util.h>
+
 #include <iostream>
 
 #include "core/reason.h"
@@ -203,9 +205,30 @@ void Agent::Handle(ScanLines& lines) {
                        bad->problem);
     } else if (auto* scan = std::get_if<ParsedScan>(&parsed)) {
       pending_scans_.push_back(NewScan{std::move(scan->credential), scan->direction, now});
+    } else if (auto* dis = std::get_if<ParsedDisinfection>(&parsed)) {
+      SendDisinfection(dis->credential, now);
     }
   }
   if (lines.mark) pending_marks_[lines.mark->source] = *lines.mark;
+}
+
+void Agent::SendDisinfection(const std::string& credential, TimePoint now) {
+  // Only the daemon can make it durable; offline, the guard is told so.
+  if (!link_up_) {
+    display_.Disinfection(credential, false,
+                          "gate offline; record it with 'cordonctl disinfect' or scan it again later");
+    return;
+  }
+  v1::GateMessage msg;
+  v1::Disinfection* d = msg.mutable_disinfection();
+  d->set_request_id(++next_disinfection_);
+  d->set_credential(credential);
+  *d->mutable_gate_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(ToUnixMicros(now));
+  if (!send_(msg, link_generation_)) {
+    display_.Disinfection(credential, false, "the link dropped; scan it again");
+    return;
+  }
+  disinfections_sent_[next_disinfection_] = credential;
 }
 
 void Agent::FlushScans() {
@@ -372,6 +395,19 @@ void Agent::Handle(const v1::DaemonMessage& message) {
     case v1::DaemonMessage::kPolicyUpdate:
       HandlePolicy(message.policy_update());
       break;
+    case v1::DaemonMessage::kDisinfectionRecorded: {
+      const auto& r = message.disinfection_recorded();
+      auto it = disinfections_sent_.find(r.request_id());
+      if (it == disinfections_sent_.end()) break;
+      if (r.recorded() && policy_) {
+        // Known here too, so an offline decision admits the vehicle.
+        const Person* p = policy_->snapshot.FindByCredential(policy_->lookup.Hash(it->second));
+        if (p) local_state_.RecordDisinfection(p->id, clock_.Now());
+      }
+      display_.Disinfection(it->second, r.recorded(), r.message());
+      disinfections_sent_.erase(it);
+      break;
+    }
     default:
       break;
   }

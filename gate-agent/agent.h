@@ -99,6 +99,7 @@ class Agent {
   // for everything read since the last flush) and sends them.
   void Handle(ScanLines& lines);
   void FlushScans();
+  void SendDisinfection(const std::string& credential, TimePoint now);
   void Handle(const LinkUp& up);
   void Handle(const v1::DaemonMessage& message);
   void HandleDecision(const v1::Decision& d);
@@ -144,6 +145,8 @@ class Agent {
   // Owned by the Run() thread.
   std::map<uint64_t, Unacked> unacked_;
   std::vector<NewScan> pending_scans_;
+  uint64_t next_disinfection_ = 0;
+  std::map<uint64_t, std::string> disinfections_sent_;  // request id -> credential
   std::map<std::string, InputMark> pending_marks_;  // latest mark per input
   std::vector<std::pair<uint64_t, HeldDecision>> decisions_to_save_;
   uint64_t acked_up_to_ = 0;

@@ -123,6 +123,19 @@ void Display::Unanswered(uint64_t seq, const std::string& credential) {
        << std::endl;
 }
 
+void Display::Disinfection(const std::string& credential, bool recorded,
+                           const std::string& message) {
+  if (json_) {
+    out_ << "{\"event\":\"disinfection\",\"gate\":" << JsonString(gate_id_)
+         << ",\"credential\":" << JsonString(credential)
+         << ",\"recorded\":" << (recorded ? "true" : "false")
+         << ",\"message\":" << JsonString(message) << "}" << std::endl;
+    return;
+  }
+  out_ << "[" << gate_id_ << "] disinfection of " << credential
+       << (recorded ? " recorded" : " NOT recorded: " + message) << std::endl;
+}
+
 void Display::BadLine(const std::string& source, int64_t line_number, const std::string& problem) {
   if (json_) {
     out_ << "{\"event\":\"bad_line\",\"gate\":" << JsonString(gate_id_)

@@ -54,6 +54,8 @@ class Display {
   void PolicyStored(int64_t version, size_t people);
   // A scan the daemon recorded whose decision never reached this gate.
   void Unanswered(uint64_t seq, const std::string& credential);
+  // A disinfection the guard entered: recorded by cordond, or why not.
+  void Disinfection(const std::string& credential, bool recorded, const std::string& message);
   void BadLine(const std::string& source, int64_t line_number, const std::string& problem);
   void Finished(size_t unacked, bool timed_out);
 

@@ -8,7 +8,8 @@
 
 namespace cordon::gate {
 
-std::variant<ParsedScan, SkippedLine, BadLine> ParseScanLine(std::string_view line) {
+std::variant<ParsedScan, ParsedDisinfection, SkippedLine, BadLine> ParseScanLine(
+    std::string_view line) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF from some scanners
   std::vector<std::string_view> words;
   size_t i = 0;
@@ -29,6 +30,7 @@ std::variant<ParsedScan, SkippedLine, BadLine> ParseScanLine(std::string_view li
   std::string dir(words[1]);
   std::transform(dir.begin(), dir.end(), dir.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  if (dir == "disinfected") return ParsedDisinfection{std::string(words[0])};
   if (dir != "in" && dir != "out") {
     return BadLine{"direction must be 'in' or 'out', got '" + std::string(words[1]) + "'"};
   }

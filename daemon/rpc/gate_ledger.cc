@@ -127,6 +127,12 @@ size_t GateLedger::ConnectedCount() const {
   return n;
 }
 
+void GateLedger::SendTo(GateRowId gate, v1::DaemonMessage message) {
+  std::lock_guard lock(mu_);
+  auto it = gates_.find(gate);
+  if (it != gates_.end() && it->second.conn != nullptr) it->second.conn->Send(std::move(message));
+}
+
 void GateLedger::Broadcast(const std::shared_ptr<const v1::DaemonMessage>& message) {
   std::lock_guard lock(mu_);
   for (auto& [gate, entry] : gates_) {

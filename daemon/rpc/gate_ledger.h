@@ -71,6 +71,9 @@ class GateLedger {
 
   // Journal writer thread: marks a committed batch and sends PersistAcks.
   void OnCommitted(std::span<const storage::RecordedEvent> batch);
+  // Sends `message` to the gate's live stream, if it has one (an answer that
+  // comes from another thread after the stream may have gone).
+  void SendTo(GateRowId gate, v1::DaemonMessage message);
   // Sends `message` to every live gate stream (a policy update).
   void Broadcast(const std::shared_ptr<const v1::DaemonMessage>& message);
   // Shutdown: closes every live stream (after its queued messages).

@@ -100,6 +100,10 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
           }
         }
         break;
+      case v1::GateMessage::kDisinfection:
+        st = hello_done_ ? HandleDisinfection(in_.disinfection())
+                         : InvalidArgument("disinfection: the first message must be a hello");
+        break;
       case v1::GateMessage::kHeartbeat:
         if (hello_done_) {
           deps_.ledger.Touch(gate_, deps_.clock.Now());
@@ -216,6 +220,41 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     MeasureClock(hello, now);
     spdlog::info("gate {} connected from {} (agent {}, incarnation {:016x}, committed up to {})",
                  gate_id_, peer_, hello.agent_version(), incarnation_, *committed);
+    return grpc::Status::OK;
+  }
+
+  // A refusal (unknown card, not a vehicle) is an answer, not a stream error.
+  grpc::Status HandleDisinfection(const v1::Disinfection& d) {
+    if (auto p = CheckCredential(d.credential()); !p.empty()) {
+      return InvalidArgument("disinfection.credential: " + p);
+    }
+    // Through the ledger: the stream may be gone when the commit finishes.
+    auto answer = [&ledger = deps_.ledger, gate = gate_, id = d.request_id()](bool ok,
+                                                                              std::string message) {
+      v1::DaemonMessage msg;
+      auto* r = msg.mutable_disinfection_recorded();
+      r->set_request_id(id);
+      r->set_recorded(ok);
+      r->set_message(std::move(message));
+      ledger.SendTo(gate, std::move(msg));
+    };
+    auto policy = deps_.policy.Get();
+    const Person* person = policy->FindByCredential(deps_.hasher.Hash(d.credential()));
+    if (person == nullptr) return answer(false, "card not recognised"), grpc::Status::OK;
+    if (!NeedsDisinfection(person->category)) {
+      return answer(false, std::string(CategoryName(person->category)) +
+                               ": disinfection is recorded for vehicles and deliveries"),
+             grpc::Status::OK;
+    }
+    PersonId id = person->id;
+    TimePoint now = deps_.clock.Now();
+    std::string by = "gate " + gate_id_;
+    // Answered once committed.
+    deps_.journal.Post([&presence = deps_.presence, id, now, by, answer](storage::Store& store) {
+      absl::Status st = store.RecordDisinfection(id, now, by);
+      if (st.ok()) presence.RecordDisinfection(id, now);
+      answer(st.ok(), st.ok() ? "" : std::string(st.message()));
+    });
     return grpc::Status::OK;
   }
 

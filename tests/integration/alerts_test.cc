@@ -171,6 +171,29 @@ TEST_F(Alerts, AnOverdueLeaveAndAVisitorOverstayAreRaisedAtTheirTimeWithNoScan) 
   EXPECT_EQ(CountRows(daemon_->db_path(), "alerts"), 2);
 }
 
+// Not an alert, but the same gate console: the guard records a disinfection.
+TEST_F(Alerts, AVehicleEntersOnlyAfterTheGuardRecordsItsDisinfectionAtTheGate) {
+  daemon_->Start();
+  daemon_->RegisterGate("north-1");
+  daemon_->AddPerson("TRUCK-7", v1::PERSON_CATEGORY_VEHICLE, "PLATE-7");
+  daemon_->AddPerson("S1", v1::PERSON_CATEGORY_STUDENT, "CARD-S1");
+  StartGate();
+  EXPECT_EQ(Scan("PLATE-7", "in"), "DENY_NO_DISINFECTION");
+  gate_->Send("CARD-S1 disinfected\nPLATE-7 disinfected\n");
+  ASSERT_TRUE(WaitFor([&] { return gate_->output().find("\"credential\":\"PLATE-7\",\"recorded\":true") !=
+                                   std::string::npos; },
+                      In(seconds(20))))
+      << gate_->output();
+  EXPECT_NE(gate_->output().find("\"credential\":\"CARD-S1\",\"recorded\":false,\"message\":\"student: "
+                                 "disinfection is recorded for vehicles and deliveries\""),
+            std::string::npos)
+      << gate_->output();
+  EXPECT_EQ(Scan("PLATE-7", "in"), "ALLOW_VEHICLE");
+  EXPECT_EQ(QueryInt(daemon_->db_path(),
+                     "SELECT count(*) FROM disinfections WHERE recorded_by = 'gate north-1'"),
+            1);
+}
+
 TEST_F(Alerts, AConnectedGateThatFallsSilentRaisesOneAlert) {
   std::string config = dir_ + "/cordond.yaml";
   WriteFile(config, "gates:\n  heartbeat_interval_ms: 100\n");

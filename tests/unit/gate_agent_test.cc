@@ -90,6 +90,13 @@ TEST(ScanLine, ParsesCredentialAndDirection) {
   EXPECT_EQ(std::get<ParsedScan>(q).direction, Direction::kOut);
 }
 
+TEST(ScanLine, ADisinfectionIsItsOwnKindOfLine) {
+  auto d = ParseScanLine("PLATE-7 disinfected");
+  ASSERT_TRUE(std::holds_alternative<ParsedDisinfection>(d));
+  EXPECT_EQ(std::get<ParsedDisinfection>(d).credential, "PLATE-7");
+  EXPECT_TRUE(std::holds_alternative<BadLine>(ParseScanLine("PLATE-7 disinfect")));
+}
+
 TEST(ScanLine, SkipsBlankAndCommentLines) {
   EXPECT_TRUE(std::holds_alternative<SkippedLine>(ParseScanLine("")));
   EXPECT_TRUE(std::holds_alternative<SkippedLine>(ParseScanLine("   ")));
