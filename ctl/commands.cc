@@ -715,22 +715,24 @@ int Commands::Movements(const std::string& person, const std::string& from, cons
   return kOk;
 }
 
-int Commands::Presence() {
+int Commands::Presence(const std::string& zone) {
+  v1::ListPresenceRequest req;
+  req.set_zone(zone);
   v1::ListPresenceResponse resp;
   auto ctx = Context();
-  if (auto st = security_->ListPresence(ctx.get(), {}, &resp); !st.ok()) return Fail(st);
+  if (auto st = security_->ListPresence(ctx.get(), req, &resp); !st.ok()) return Fail(st);
   if (options_.json) {
     PrintJson(resp);
     return kOk;
   }
-  Table t({"EXTERNAL ID", "NAME", "CATEGORY", "COHORT", "SINCE", "GATE"});
+  Table t({"EXTERNAL ID", "NAME", "CATEGORY", "COHORT", "ZONE", "SINCE", "GATE"});
   for (const auto& p : resp.people()) {
     t.AddRow({p.person(), p.name(), CategoryText(p.category()), p.cohort(),
-              FormatLocal(FromTs(p.since())), p.gate_id()});
+              p.zone().empty() ? "-" : p.zone(), FormatLocal(FromTs(p.since())), p.gate_id()});
   }
   t.Print(out_);
   std::map<std::string, int64_t> counts(resp.by_category().begin(), resp.by_category().end());
-  out_ << resp.people_size() << " on campus";
+  out_ << resp.people_size() << (zone.empty() ? " on campus" : " in " + zone);
   const char* sep = ": ";
   for (const auto& [category, n] : counts) {
     out_ << sep << n << " " << category;

@@ -68,7 +68,7 @@ class Commands {
 
   int Movements(const std::string& person, const std::string& from, const std::string& to,
                 int limit, bool csv);
-  int Presence();
+  int Presence(const std::string& zone);
   struct AlertFlags {
     std::vector<std::string> kinds;  // "separation_attempt", ...
     std::string min_severity;        // info, warning, critical

@@ -175,8 +175,10 @@ int main(int argc, char** argv) {
   movements->add_option("--limit", limit, "at most this many (0: all; default 1000)");
   movements->add_flag("--csv", csv, "CSV for spreadsheets");
   on(movements, [&](Commands& c) { return c.Movements(who, from, to, limit, csv); });
-  on(app.add_subcommand("presence", "who is on campus now"),
-     [&](Commands& c) { return c.Presence(); });
+  std::string zone;
+  auto* presence = app.add_subcommand("presence", "who is on campus now, and in which zone");
+  presence->add_option("--zone", zone, "only those in this zone or below it");
+  on(presence, [&](Commands& c) { return c.Presence(zone); });
   Commands::AlertFlags alert_flags;
   auto add_alert_filters = [&](CLI::App* cmd) {
     cmd->add_option("--kind", alert_flags.kinds,

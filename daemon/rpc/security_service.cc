@@ -101,13 +101,23 @@ grpc::ServerUnaryReactor* SecurityService::ListMovements(grpc::CallbackServerCon
 }
 
 grpc::ServerUnaryReactor* SecurityService::ListPresence(grpc::CallbackServerContext* ctx,
-                                                        const v1::ListPresenceRequest* /*req*/,
+                                                        const v1::ListPresenceRequest* req,
                                                         v1::ListPresenceResponse* resp) {
   if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  if (!req->zone().empty() && deps_.policy.Get()->zones->FindZone(req->zone()) == kOutside) {
+    return FinishNow(ctx, Status(StatusCode::NOT_FOUND,
+                                 "zone: no zone '" + req->zone() + "' in the policy"));
+  }
   auto* reactor = ctx->DefaultReactor();
-  deps_.run_query([this, reactor, resp] {
+  deps_.run_query([this, reactor, resp, zone = req->zone()] {
     auto policy = deps_.policy.Get();
     auto inside = deps_.presence.OnCampus();
+    if (!zone.empty()) {
+      std::erase_if(inside, [&](const auto& p) {
+        const auto& path = p.second.path;
+        return std::find(path.begin(), path.end(), zone) == path.end();
+      });
+    }
     std::sort(inside.begin(), inside.end(),
               [](const auto& a, const auto& b) { return a.second.since < b.second.since; });
     auto& counts = *resp->mutable_by_category();
@@ -121,6 +131,7 @@ grpc::ServerUnaryReactor* SecurityService::ListPresence(grpc::CallbackServerCont
       out->set_cohort(person->cohort);
       ToProto(presence.since, out->mutable_since());
       out->set_gate_id(GateName(*policy, presence.gate));
+      if (!presence.path.empty()) out->set_zone(presence.path.back());
       counts[std::string(CategoryName(person->category))] += 1;
     }
     reactor->Finish(Status::OK);

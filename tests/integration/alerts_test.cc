@@ -43,15 +43,11 @@ class Alerts : public ::testing::Test {
     if (!HasFailure()) std::filesystem::remove_all(dir_);
   }
   RunResult Cordonctl(std::vector<std::string> args) {
-    args.insert(args.begin(), {CordonctlPath(), "--daemon", daemon_->address()});
-    return cordon::testing::Run(args, dir_);
+    return cordon::testing::Cordonctl(*daemon_, std::move(args), dir_);
   }
   std::string Scan(const std::string& card, const std::string& dir) {
-    size_t before = gate_->Decisions().size();
-    gate_->Send(card + " " + dir + "\n");
-    EXPECT_TRUE(WaitFor([&] { return gate_->Decisions().size() == before + 1; }, In(seconds(20))));
-    auto shown = gate_->Decisions();
-    return shown.size() == before + 1 ? shown.back().reason : "none";
+    auto shown = gate_->Scan(card, dir);
+    return shown ? shown->reason : "none";
   }
   void StartGate() {
     gate_ = std::make_unique<ScannerGate>(dir_, "north-1", daemon_->address());

@@ -19,10 +19,8 @@ namespace {
 
 using std::chrono::seconds;
 
-constexpr char kPolicy[] = R"yaml(
-campus:
-  utc_offset: "+08:00"
-  initial_mode: closed_management
+// Three areas (a dormitory, teaching with a lab, a canteen) and their gates.
+const std::string kLayout = R"yaml(
 zones:
   - id: campus
     zones:
@@ -37,6 +35,13 @@ gates:
   - {id: teaching-gate, inner: teaching}
   - {id: lab-chem-door, inner: lab-chem}
   - {id: canteen-1-door, inner: canteen-1}
+)yaml";
+
+const std::string kPolicy = R"yaml(
+campus:
+  utc_offset: "+08:00"
+  initial_mode: closed_management
+)yaml" + kLayout + R"yaml(
 cohorts:
   - id: dorm-a
     permissions: [{zone: canteen-1}]
@@ -88,21 +93,15 @@ class Zones : public ::testing::Test {
   }
 
   RunResult Cordonctl(std::vector<std::string> args) {
-    args.insert(args.begin(), {CordonctlPath(), "--daemon", daemon_->address()});
-    return cordon::testing::Run(args, dir_);
+    return cordon::testing::Cordonctl(*daemon_, std::move(args), dir_);
   }
 
   // Sends one scan at `gate` and returns the reason the gate showed.
   std::string Scan(const std::string& gate, const std::string& card, const std::string& dir) {
-    ScannerGate& g = *gates_.at(gate);
-    size_t before = g.Decisions().size();
-    g.Send(card + " " + dir + "\n");
-    EXPECT_TRUE(WaitFor([&] { return g.Decisions().size() == before + 1; }, In(seconds(20))))
-        << gate << " " << card << " " << dir << "\n" << g.output();
-    auto shown = g.Decisions();
-    if (shown.size() != before + 1) return "none";
-    EXPECT_FALSE(shown.back().offline) << "the daemon decides while the gate is connected";
-    return shown.back().reason;
+    auto shown = gates_.at(gate)->Scan(card, dir);
+    if (!shown) return "none";
+    EXPECT_FALSE(shown->offline) << "the daemon decides while the gate is connected";
+    return shown->reason;
   }
 
   int64_t Alerts(int kind) {
@@ -200,6 +199,11 @@ TEST_F(Zones, ACampusUnderClosedManagementThenNormalDecidesEveryScanAsThePolicyS
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM policy_documents WHERE change LIKE 'mode %'"), 1);
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM events WHERE allowed = 1 AND zone = 'lab-chem'"),
             2);
+  RunResult teaching = Cordonctl({"presence", "--zone", "teaching"});
+  EXPECT_EQ(teaching.exit_code, 0) << teaching.err;
+  EXPECT_NE(teaching.out.find("1 in teaching"), std::string::npos) << teaching.out;
+  EXPECT_NE(teaching.out.find("lab-chem"), std::string::npos) << "A2 is in the lab";
+  EXPECT_EQ(Cordonctl({"presence", "--zone", "nowhere"}).exit_code, 1);
   RunResult history = Cordonctl({"policy", "history"});
   EXPECT_EQ(history.exit_code, 0);
   EXPECT_NE(history.out.find("mode closed_management -> normal"), std::string::npos) << history.out;
@@ -255,23 +259,10 @@ TEST_F(Zones, APolicyFileWithErrorsChangesNothingAndNamesEveryLine) {
 
 // The candidate: the canteen for dorm-b only, the chemistry lab closed,
 // teaching open but chemists and dorm-b kept apart there.
-constexpr char kCandidate[] = R"yaml(
+const std::string kCandidate = R"yaml(
 campus:
   initial_mode: closed_management
-zones:
-  - id: campus
-    zones:
-      - id: dorm-a
-      - id: teaching
-        zones:
-          - id: lab-chem
-      - id: canteen-1
-gates:
-  - {id: north-1, inner: campus}
-  - {id: dorm-a-door, inner: dorm-a}
-  - {id: teaching-gate, inner: teaching}
-  - {id: lab-chem-door, inner: lab-chem}
-  - {id: canteen-1-door, inner: canteen-1}
+)yaml" + kLayout + R"yaml(
 cohorts:
   - id: dorm-a
   - id: dorm-b
@@ -300,10 +291,10 @@ struct Campus {
     }
     WriteFile(dir + "/roster.csv", kRoster);
     WriteFile(dir + "/policy.yaml", policy);
-    for (std::vector<std::string> args : {std::vector<std::string>{"roster", "import", dir + "/roster.csv"},
-                                          std::vector<std::string>{"policy", "apply", dir + "/policy.yaml"}}) {
-      args.insert(args.begin(), {CordonctlPath(), "--daemon", daemon.address()});
-      RunResult r = Run(args, dir);
+    for (const char* what : {"roster", "policy"}) {
+      RunResult r = std::string(what) == "roster"
+                        ? Cordonctl(daemon, {"roster", "import", dir + "/roster.csv"}, dir)
+                        : Cordonctl(daemon, {"policy", "apply", dir + "/policy.yaml"}, dir);
       EXPECT_EQ(r.exit_code, 0) << r.err;
     }
     for (const char* id : {"north-1", "dorm-a-door", "teaching-gate", "lab-chem-door",
@@ -315,12 +306,8 @@ struct Campus {
     }
   }
   std::string Scan(const std::string& gate, const std::string& card, const std::string& dir) {
-    ScannerGate& g = *gates.at(gate);
-    size_t before = g.Decisions().size();
-    g.Send(card + " " + dir + "\n");
-    EXPECT_TRUE(WaitFor([&] { return g.Decisions().size() == before + 1; }, In(seconds(20))));
-    auto shown = g.Decisions();
-    return shown.size() == before + 1 ? shown.back().reason : "none";
+    auto shown = gates.at(gate)->Scan(card, dir);
+    return shown ? shown->reason : "none";
   }
   DaemonUnderTest daemon;
   std::map<std::string, std::unique_ptr<ScannerGate>> gates;

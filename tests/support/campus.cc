@@ -91,6 +91,23 @@ void ScannerGate::Send(const std::string& lines) {
   boost::asio::write(socket_, boost::asio::buffer(lines));
 }
 
+std::optional<ShownDecision> ScannerGate::Scan(const std::string& card,
+                                               const std::string& direction) {
+  size_t before = Decisions().size();
+  Send(card + " " + direction + "\n");
+  bool shown = WaitFor([&] { return Decisions().size() == before + 1; },
+                       In(std::chrono::seconds(20)));
+  EXPECT_TRUE(shown) << card << " " << direction << "\n" << output();
+  if (!shown) return std::nullopt;
+  return Decisions().back();
+}
+
+RunResult Cordonctl(const DaemonUnderTest& daemon, std::vector<std::string> args,
+                    const std::string& dir) {
+  args.insert(args.begin(), {CordonctlPath(), "--daemon", daemon.address()});
+  return Run(args, dir);
+}
+
 void DaemonUnderTest::AddPerson(const std::string& external_id, v1::PersonCategory category,
                                 const std::string& credential, bool inactive) {
   grpc::ClientContext ctx;

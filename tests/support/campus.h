@@ -108,6 +108,9 @@ class ScannerGate {
               const std::string& daemon_address, std::vector<std::string> extra_args = {});
   ~ScannerGate();
   void Send(const std::string& lines);
+  // Sends "CARD in|out" and waits (20 s at most) for the decision the gate
+  // shows; nullopt (and a test failure) if none came.
+  std::optional<ShownDecision> Scan(const std::string& card, const std::string& direction);
   Process& process() { return *process_; }
   const std::string& out_path() const { return out_path_; }
   std::string output() const { return ReadFile(out_path_); }
@@ -136,6 +139,10 @@ std::vector<EventRow> ReadEvents(const std::string& db_path);
 int64_t CountRows(const std::string& db_path, const std::string& table);
 // The first column of the first row of `sql` (-1 if none), read-only.
 int64_t QueryInt(const std::string& db_path, const std::string& sql);
+
+// Runs cordonctl against `daemon`, in `dir`.
+RunResult Cordonctl(const DaemonUnderTest& daemon, std::vector<std::string> args,
+                    const std::string& dir);
 
 // Writes `lines` to `path`, one per line.
 void WriteLines(const std::string& path, const std::vector<std::string>& lines);
