@@ -53,7 +53,7 @@ void DueAlerts::CheckDue() {
             : who + " is still inside after the window of pass " + std::to_string(due.subject);
     deps_.journal.Post([this, due, detail](storage::Store& store) {
       if (auto st = store.RaiseDueAlert(due, detail); !st.ok()) {
-        spdlog::error("due alerts: {}", st.ToString());
+        if (!absl::IsAlreadyExists(st)) spdlog::error("due alerts: {}", st.ToString());
         return;
       }
       spdlog::warn("alert {}: {}", AlertKindName(due.kind), detail);

@@ -705,12 +705,16 @@ absl::Status SqliteStore::RaiseAlert(AlertKind kind, TimePoint at, GateRowId gat
 
 absl::Status SqliteStore::RaiseDueAlert(const DueAlert& due, const std::string& detail) {
   CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
-  CORDON_RETURN_IF_ERROR(RaiseAlert(due.kind, due.due_at, 0, detail, due.person));
-  const char* mark = due.kind == AlertKind::kLeaveOverdue
-                         ? "UPDATE leaves SET overdue_alerted_at = ?2 WHERE id = ?1"
-                         : "UPDATE passes SET overstay_alerted_at = ?2 WHERE id = ?1";
+  // Mark first: a second request for the same subject (the scheduler looked
+  // again before this commit) changes nothing and raises nothing.
+  const char* mark =
+      due.kind == AlertKind::kLeaveOverdue
+          ? "UPDATE leaves SET overdue_alerted_at = ?2 WHERE id = ?1 AND overdue_alerted_at IS NULL"
+          : "UPDATE passes SET overstay_alerted_at = ?2 WHERE id = ?1 AND overstay_alerted_at IS NULL";
   CORDON_ASSIGN_OR_RETURN(Statement s, writer_.Prepare(mark));
   CORDON_RETURN_IF_ERROR(s.Bind(1, due.subject).Bind(2, Us(due.due_at)).Run());
+  if (writer_.Changes() == 0) return absl::AlreadyExistsError("already raised");
+  CORDON_RETURN_IF_ERROR(RaiseAlert(due.kind, due.due_at, 0, detail, due.person));
   return txn.Commit();
 }
 

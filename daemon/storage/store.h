@@ -91,7 +91,8 @@ class Store {
   // FAILED_PRECONDITION if it was already acknowledged (by whom is in the message).
   virtual absl::StatusOr<int64_t> LatestAlertId() = 0;  // 0 when there is none
   virtual absl::Status AcknowledgeAlert(int64_t id, const std::string& by, TimePoint at) = 0;
-  // Raises a due alert and marks its subject so it is raised only once.
+  // Raises a due alert and marks its subject so it is raised only once;
+  // ALREADY_EXISTS (and nothing written) if it was raised before.
   virtual absl::Status RaiseDueAlert(const DueAlert& due, const std::string& detail) = 0;
 };
 

@@ -191,6 +191,9 @@ TEST_P(StoreContract, ZonesLeavesAndDisinfectionsComeBackAfterARestart) {
   EXPECT_EQ((*due)[0].due_at, kT0 + minutes(600));
   ASSERT_TRUE(store_->RaiseDueAlert((*due)[0], "not back").ok());
   EXPECT_TRUE(store_->PendingDueAlerts()->empty()) << "a due alert is raised once";
+  // Asked twice (the scheduler looked again before the first commit): one alert.
+  EXPECT_TRUE(absl::IsAlreadyExists(store_->RaiseDueAlert((*due)[0], "not back")));
+  EXPECT_EQ(store_->ListAlerts(AlertQuery{FromUnixMicros(0), kT0 + minutes(1000)})->size(), 1u);
 }
 
 TEST_P(StoreContract, PolicyDocumentsKeepEveryVersion) {
