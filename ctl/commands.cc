@@ -824,12 +824,15 @@ int Commands::AlertsWatch(const AlertFlags& f, int64_t since_id, int count) {
     if (options_.json) {
       PrintJson(a);  // one object per line
     } else {
-      Table t({"ID", "TIME", "SEVERITY", "KIND", "PERSON", "GATE", "ACKNOWLEDGED BY", "DETAIL"});
-      PrintAlertRow(a, t);
-      std::ostringstream row;
-      t.Print(row);
-      std::string text = row.str();
-      out_ << text.substr(text.find('\n', text.find('\n') + 1) + 1);  // the row, not the header
+      // One line per alert as it comes: a table cannot know its widths ahead.
+      std::string kind = v1::AlertKind_Name(a.kind());
+      std::string severity = v1::Severity_Name(a.severity());
+      out_ << "#" << a.id() << "  " << FormatLocal(FromTs(a.raised_at())) << "  "
+           << severity.substr(severity.find('_') + 1) << "  "
+           << kind.substr(std::string("ALERT_KIND_").size())
+           << (a.person().empty() ? "" : "  " + a.person())
+           << (a.gate_id().empty() ? "" : "  at " + a.gate_id())
+           << (a.detail().empty() ? "" : "  " + a.detail()) << "\n";
     }
     out_ << std::flush;
   }

@@ -149,14 +149,17 @@ struct Builder {
     }
   }
 
-  ZoneIndex ZoneRef(const YAML::Node& n, const std::string& what, bool allow_outside = false) {
+  // The zone `n` names (kOutside for "outside" when allowed); nullopt after
+  // reporting an error.
+  std::optional<ZoneIndex> ZoneRef(const YAML::Node& n, const std::string& what,
+                                   bool allow_outside = false) {
     auto id = r.Str(n, what);
-    if (!id) return kOutside - 1;
+    if (!id) return std::nullopt;
     if (allow_outside && *id == "outside") return kOutside;
     ZoneIndex z = p.FindZone(*id);
     if (z == kOutside) {
       r.Error(n, what + ": no zone '" + *id + "'");
-      return kOutside - 1;
+      return std::nullopt;
     }
     return z;
   }
@@ -211,8 +214,9 @@ struct Builder {
           continue;
         }
         ZonePermission zp;
-        zp.zone = ZoneRef(perm["zone"], "permission of '" + c->id + "'");
-        if (zp.zone < 0) continue;
+        auto zone = ZoneRef(perm["zone"], "permission of '" + c->id + "'");
+        if (!zone) continue;
+        zp.zone = *zone;
         if (c->PermissionFor(zp.zone)) {
           r.Error(perm["zone"], "cohort '" + c->id + "' has two permissions for zone '" +
                                     perm["zone"].Scalar() + "'");
@@ -252,8 +256,9 @@ struct Builder {
         r.Error(n, "separation rule: missing 'zone'");
         ok = false;
       } else {
-        rule.zone = ZoneRef(n["zone"], "separation rule");
-        ok = ok && rule.zone >= 0;
+        auto zone = ZoneRef(n["zone"], "separation rule");
+        if (zone) rule.zone = *zone;
+        ok = ok && zone.has_value();
       }
       if (n["buffer_minutes"]) {
         auto b = r.Int(n["buffer_minutes"], "buffer_minutes", 0, 7 * 24 * 60);
@@ -280,13 +285,15 @@ struct Builder {
         continue;
       }
       GateZones g;
-      g.inner = ZoneRef(n["inner"], "gate '" + *id + "' inner");
-      if (g.inner < 0) continue;
+      auto inner = ZoneRef(n["inner"], "gate '" + *id + "' inner");
+      if (!inner) continue;
+      g.inner = *inner;
       ZoneIndex parent = p.zones[static_cast<size_t>(g.inner)].parent;
       g.outer = parent;
       if (n["outer"]) {
-        g.outer = ZoneRef(n["outer"], "gate '" + *id + "' outer", true);
-        if (g.outer < kOutside) continue;
+        auto outer = ZoneRef(n["outer"], "gate '" + *id + "' outer", true);
+        if (!outer) continue;
+        g.outer = *outer;
         if (g.outer != parent) {
           r.Error(n["outer"], "gate '" + *id + "' must join '" + n["inner"].Scalar() +
                                   "' to the zone it lies in ('" +
@@ -371,11 +378,11 @@ struct Builder {
       m.zones.assign(p.zones.size(), fallback);
       if (n["zones"] && r.Map(n["zones"], "zones of mode '" + *id + "'")) {
         for (const auto& kv : n["zones"]) {
-          ZoneIndex z = ZoneRef(kv.first, "mode '" + *id + "'");
-          if (z < 0) continue;
+          auto z = ZoneRef(kv.first, "mode '" + *id + "'");
+          if (!z) continue;
           ZoneRule rule;
           if (ReadAccess(kv.second, "mode '" + *id + "' zone '" + kv.first.Scalar() + "'", rule)) {
-            m.zones[static_cast<size_t>(z)] = std::move(rule);
+            m.zones[static_cast<size_t>(*z)] = std::move(rule);
           }
         }
       }
@@ -411,9 +418,12 @@ std::string DocumentError::ToString() const {
   return (line > 0 ? "line " + std::to_string(line) + ": " : std::string()) + message;
 }
 
-std::string ParseResult::ErrorText() const {
+std::string ParseResult::ErrorText(size_t most) const {
   std::string out;
-  for (const auto& e : errors) out += e.ToString() + "\n";
+  for (size_t i = 0; i < errors.size() && i < most; ++i) out += errors[i].ToString() + "\n";
+  if (errors.size() > most) {
+    out += "... and " + std::to_string(errors.size() - most) + " more error(s)\n";
+  }
   return out;
 }
 

@@ -24,7 +24,9 @@ struct ParseResult {
   std::shared_ptr<const ZonePolicy> policy;  // null when errors is not empty
   std::vector<DocumentError> errors;
   bool ok() const { return errors.empty(); }
-  std::string ErrorText() const;  // one error per line
+  // One error per line, the first `most` of them: the text travels in a gRPC
+  // status, whose metadata must stay small, and a person reads it.
+  std::string ErrorText(size_t most = 40) const;
 };
 
 ParseResult ParsePolicyDocument(std::string_view yaml);

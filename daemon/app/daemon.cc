@@ -170,7 +170,7 @@ absl::Status Daemon::Restore() {
   if (!policy.ok()) return policy.status();
   size_t people = policy->people.size();
   int64_t version = policy->version;
-  auto document = store_->LoadLatestPolicyDocument();
+  auto document = store_->GetPolicyDocument(0);  // the one in force
   if (!document.ok()) return document.status();
   if (*document) {
     auto parsed = policydoc::ParsePolicyDocument((*document)->document);

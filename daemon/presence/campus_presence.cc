@@ -63,9 +63,4 @@ LeaveProgress CampusPresence::ProgressOfLeave(LeaveId leave) const {
   return state_.ProgressOfLeave(leave);
 }
 
-int CampusPresence::Occupancy(std::string_view zone) const {
-  std::lock_guard lock(mu_);
-  return state_.Occupancy(zone);
-}
-
 }  // namespace cordon::presence

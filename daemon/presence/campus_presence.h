@@ -39,8 +39,6 @@ class CampusPresence {
   size_t OnCampusCount() const;
   PassProgress ProgressOf(PassId pass) const;
   LeaveProgress ProgressOfLeave(LeaveId leave) const;
-  // People in the zone or below it, now.
-  int Occupancy(std::string_view zone) const;
 
  private:
   mutable std::mutex mu_;

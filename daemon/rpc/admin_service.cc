@@ -684,20 +684,13 @@ grpc::ServerUnaryReactor* AdminService::GetPolicy(grpc::CallbackServerContext* c
   auto* reactor = ctx->DefaultReactor();
   deps_.run_query([this, req, resp, reactor] {
     int64_t version = req->version();
-    if (version == 0) {
-      auto all = deps_.store.ListPolicyDocuments(false);
-      if (!all.ok()) return reactor->Finish(ToGrpc(all.status()));
-      if (all->empty()) {
-        return reactor->Finish(Status(StatusCode::NOT_FOUND,
-                                      "no policy document applied yet: one open campus"));
-      }
-      version = all->front().version;
-    }
     auto doc = deps_.store.GetPolicyDocument(version);
     if (!doc.ok()) return reactor->Finish(ToGrpc(doc.status()));
     if (!*doc) {
-      return reactor->Finish(Status(StatusCode::NOT_FOUND, "version: no policy document at v" +
-                                                               std::to_string(version)));
+      return reactor->Finish(Status(
+          StatusCode::NOT_FOUND, version == 0 ? "no policy document applied yet: one open campus"
+                                              : "version: no policy document at v" +
+                                                    std::to_string(version)));
     }
     FillDocument(**doc, resp);
     reactor->Finish(Status::OK);
@@ -711,7 +704,7 @@ grpc::ServerUnaryReactor* AdminService::ListPolicyVersions(
   if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   auto* reactor = ctx->DefaultReactor();
   deps_.run_query([this, resp, reactor] {
-    auto all = deps_.store.ListPolicyDocuments(false);
+    auto all = deps_.store.ListPolicyDocuments();
     if (!all.ok()) return reactor->Finish(ToGrpc(all.status()));
     for (const auto& d : *all) FillDocument(d, resp->add_versions());
     reactor->Finish(Status::OK);
@@ -760,13 +753,10 @@ grpc::ServerUnaryReactor* AdminService::GrantLeave(grpc::CallbackServerContext* 
                                                    v1::Leave* resp) {
   if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
-  for (auto [field, ts] : {std::pair{"exit_until", &req->exit_until()},
-                           std::pair{"return_by", &req->return_by()}}) {
-    if (!ts->seconds() && !ts->nanos()) {
-      return FinishNow(ctx, InvalidArgument(std::string(field) + ": required"));
-    }
-    if (auto st = CheckTime(field, *ts); !st.ok()) return FinishNow(ctx, st);
-  }
+  if (!req->has_exit_until()) return FinishNow(ctx, InvalidArgument("exit_until: required"));
+  if (!req->has_return_by()) return FinishNow(ctx, InvalidArgument("return_by: required"));
+  if (auto st = CheckTime("exit_until", req->exit_until()); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = CheckTime("return_by", req->return_by()); !st.ok()) return FinishNow(ctx, st);
   if (req->has_exit_from()) {
     if (auto st = CheckTime("exit_from", req->exit_from()); !st.ok()) return FinishNow(ctx, st);
   }

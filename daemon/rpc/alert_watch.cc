@@ -61,13 +61,11 @@ grpc::Status ToAlertQuery(const v1::AlertFilter& filter, const PolicySnapshot& p
 
 void FillAlert(const storage::AlertRow& row, const PolicySnapshot& policy, v1::Alert* a) {
   a->set_id(row.id);
-  a->set_kind(static_cast<v1::AlertKind>(row.kind));
-  a->set_severity(static_cast<v1::Severity>(row.severity));
+  a->set_kind(ToProto(row.kind));
+  a->set_severity(ToProto(row.severity));
   ToProto(row.raised_at, a->mutable_raised_at());
   if (const Person* p = policy.FindPerson(row.person)) a->set_person(p->external_id);
-  if (const Gate* g = row.gate ? policy.FindGateByRow(row.gate) : nullptr) {
-    a->set_gate_id(g->gate_id);
-  }
+  if (row.gate) a->set_gate_id(GateName(policy, row.gate));
   a->set_detail(row.detail.empty() && row.kind == AlertKind::kExitWithoutEntry
                     ? "exit with no entry on record: a wall climbed or a gate tailgated"
                     : row.detail);
@@ -152,12 +150,17 @@ class AlertWatch final : public grpc::ServerWriteReactor<v1::Alert>, public Aler
       }
     }
     if (query) {
+      absl::StatusOr<std::vector<storage::AlertRow>> rows = std::vector<storage::AlertRow>{};
       if (!q->after_id) {
         // A new watch: everything after the newest alert stored is news.
         auto latest = store_.LatestAlertId();
-        q->after_id = latest.ok() ? *latest : 0;
+        if (latest.ok()) {
+          q->after_id = *latest;
+        } else {
+          rows = latest.status();  // rather than replay every alert ever raised
+        }
       }
-      auto rows = store_.ListAlerts(*q);
+      if (rows.ok()) rows = store_.ListAlerts(*q);
       auto policy = policy_.Get();
       std::lock_guard lock(mu_);
       query_.after_id = q->after_id;

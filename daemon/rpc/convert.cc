@@ -93,4 +93,9 @@ void ToProto(const Gate& g, v1::Gate* out) {
   ToProto(g.registered_at, out->mutable_registered_at());
 }
 
+std::string GateName(const PolicySnapshot& policy, GateRowId id) {
+  const Gate* gate = policy.FindGateByRow(id);
+  return gate ? gate->gate_id : "gate#" + std::to_string(id);
+}
+
 }  // namespace cordon::rpc

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "core/campus_state.h"
 #include "core/model.h"
+#include "core/policy_snapshot.h"
 #include "core/reason.h"
 #include "core/time.h"
 #include "daemon/storage/records.h"
@@ -50,5 +51,7 @@ void ToProto(const QuarantineOrder& q, const std::string& person, v1::Quarantine
 void ToProto(const SingleVisitPass& pass, const std::string& person, const PassProgress& progress,
              v1::SingleVisitPass* out);
 void ToProto(const Gate& g, v1::Gate* out);
+// The gate's id as agents present it; "gate#N" for a row no longer known.
+std::string GateName(const PolicySnapshot& policy, GateRowId id);
 
 }  // namespace cordon::rpc

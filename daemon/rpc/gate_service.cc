@@ -24,6 +24,15 @@ bool DependsOnPresence(Reason r) {
          r == Reason::kDenyPassUsed || r == Reason::kDenyNoLeave;
 }
 
+v1::DaemonMessage DisinfectionAnswer(uint64_t request, bool recorded, std::string message) {
+  v1::DaemonMessage msg;
+  auto* r = msg.mutable_disinfection_recorded();
+  r->set_request_id(request);
+  r->set_recorded(recorded);
+  r->set_message(std::move(message));
+  return msg;
+}
+
 // One gate's stream. Reactions run on gRPC's threads and never block: the
 // decision is computed in memory, the event is handed to the journal writer,
 // and replies go through a per-stream queue with one write in flight.
@@ -228,32 +237,26 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     if (auto p = CheckCredential(d.credential()); !p.empty()) {
       return InvalidArgument("disinfection.credential: " + p);
     }
-    // Through the ledger: the stream may be gone when the commit finishes.
-    auto answer = [&ledger = deps_.ledger, gate = gate_, id = d.request_id()](bool ok,
-                                                                              std::string message) {
-      v1::DaemonMessage msg;
-      auto* r = msg.mutable_disinfection_recorded();
-      r->set_request_id(id);
-      r->set_recorded(ok);
-      r->set_message(std::move(message));
-      ledger.SendTo(gate, std::move(msg));
-    };
     auto policy = deps_.policy.Get();
     const Person* person = policy->FindByCredential(deps_.hasher.Hash(d.credential()));
-    if (person == nullptr) return answer(false, "card not recognised"), grpc::Status::OK;
-    if (!NeedsDisinfection(person->category)) {
-      return answer(false, std::string(CategoryName(person->category)) +
-                               ": disinfection is recorded for vehicles and deliveries"),
-             grpc::Status::OK;
+    std::string refusal;
+    if (person == nullptr) {
+      refusal = "card not recognised";
+    } else if (!NeedsDisinfection(person->category)) {
+      refusal = std::string(CategoryName(person->category)) +
+                ": disinfection is recorded for vehicles and deliveries";
     }
-    PersonId id = person->id;
-    TimePoint now = deps_.clock.Now();
-    std::string by = "gate " + gate_id_;
-    // Answered once committed.
-    deps_.journal.Post([&presence = deps_.presence, id, now, by, answer](storage::Store& store) {
+    if (!refusal.empty()) {
+      Send(DisinfectionAnswer(d.request_id(), false, std::move(refusal)));
+      return grpc::Status::OK;
+    }
+    // Answered once committed, through the ledger: this stream may be gone by then.
+    deps_.journal.Post([&presence = deps_.presence, &ledger = deps_.ledger, gate = gate_,
+                        request = d.request_id(), id = person->id, now = deps_.clock.Now(),
+                        by = "gate " + gate_id_](storage::Store& store) {
       absl::Status st = store.RecordDisinfection(id, now, by);
       if (st.ok()) presence.RecordDisinfection(id, now);
-      answer(st.ok(), st.ok() ? "" : std::string(st.message()));
+      ledger.SendTo(gate, DisinfectionAnswer(request, st.ok(), std::string(st.message())));
     });
     return grpc::Status::OK;
   }

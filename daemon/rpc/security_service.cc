@@ -20,11 +20,6 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, Status sta
   return reactor;
 }
 
-std::string GateName(const PolicySnapshot& policy, GateRowId id) {
-  const Gate* gate = policy.FindGateByRow(id);
-  return gate ? gate->gate_id : "gate#" + std::to_string(id);
-}
-
 // Reads an optional [from, to) range; unset from is the epoch, unset to is now.
 std::pair<TimePoint, TimePoint> Range(const google::protobuf::Timestamp* from, bool has_from,
                                       const google::protobuf::Timestamp* to, bool has_to,

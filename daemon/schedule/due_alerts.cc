@@ -18,8 +18,11 @@ void DueAlerts::Start() {
 }
 
 void DueAlerts::Reschedule() {
-  if (stopped_) return;
-  boost::asio::post(strand_, [this] { CheckDue(); });
+  if (stopped_ || check_posted_.exchange(true)) return;
+  boost::asio::post(strand_, [this] {
+    check_posted_ = false;  // a commit from now on asks again
+    CheckDue();
+  });
 }
 
 void DueAlerts::Stop() {

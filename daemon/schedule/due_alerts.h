@@ -55,6 +55,7 @@ class DueAlerts {
   boost::asio::steady_timer due_timer_;
   boost::asio::steady_timer gate_timer_;
   std::atomic<bool> stopped_{false};
+  std::atomic<bool> check_posted_{false};  // one look pending at most, however many commits ask
   std::map<GateRowId, TimePoint> silent_since_;  // on the strand: alerted once per silence
 };
 

@@ -219,15 +219,6 @@ PolicyDocumentRecord DocumentRow(const Statement& s, bool with_text) {
 
 }  // namespace
 
-absl::StatusOr<std::optional<PolicyDocumentRecord>> SqliteStore::LoadLatestPolicyDocument() {
-  CORDON_ASSIGN_OR_RETURN(Statement s, writer_.Prepare(
-      "SELECT version, mode, applied_at, applied_by, change, document FROM policy_documents "
-      "ORDER BY version DESC LIMIT 1"));
-  CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return std::optional<PolicyDocumentRecord>();
-  return std::optional<PolicyDocumentRecord>(DocumentRow(s, true));
-}
-
 absl::Status SqliteStore::RestoreCampusState(const PolicySnapshot& policy, CampusState& state) {
   return RestoreState(writer_, policy, state, std::nullopt);
 }
@@ -776,19 +767,16 @@ absl::Status SqliteStore::RecordDisinfection(PersonId person, TimePoint at,
   return s.Bind(1, person).Bind(2, Us(at)).Bind(3, recorded_by).Run();
 }
 
-absl::StatusOr<std::vector<PolicyDocumentRecord>> SqliteStore::ListPolicyDocuments(
-    bool with_text) {
+absl::StatusOr<std::vector<PolicyDocumentRecord>> SqliteStore::ListPolicyDocuments() {
   CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
   CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare(
-      with_text ? "SELECT version, mode, applied_at, applied_by, change, document "
-                  "FROM policy_documents ORDER BY version DESC"
-                : "SELECT version, mode, applied_at, applied_by, change "
-                  "FROM policy_documents ORDER BY version DESC"));
+      "SELECT version, mode, applied_at, applied_by, change "
+      "FROM policy_documents ORDER BY version DESC"));
   std::vector<PolicyDocumentRecord> out;
   for (;;) {
     CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
-    out.push_back(DocumentRow(s, with_text));
+    out.push_back(DocumentRow(s, false));
   }
   return out;
 }
@@ -798,7 +786,7 @@ absl::StatusOr<std::optional<PolicyDocumentRecord>> SqliteStore::GetPolicyDocume
   CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
   CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare(
       "SELECT version, mode, applied_at, applied_by, change, document FROM policy_documents "
-      "WHERE version = ?1"));
+      "WHERE ?1 = 0 OR version = ?1 ORDER BY version DESC LIMIT 1"));
   s.Bind(1, version);
   CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<PolicyDocumentRecord>();

@@ -29,7 +29,6 @@ class SqliteStore final : public Store {
   absl::Status CheckCampusKey(const CredentialHasher& hasher);
 
   absl::StatusOr<PolicySnapshot> LoadPolicy() override;
-  absl::StatusOr<std::optional<PolicyDocumentRecord>> LoadLatestPolicyDocument() override;
   absl::Status RestoreCampusState(const PolicySnapshot& policy, CampusState& state) override;
   absl::Status CampusStateAsOf(const PolicySnapshot& policy, TimePoint t,
                                CampusState& state) override;
@@ -55,7 +54,7 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<MovementRow>> ListMovements(const MovementQuery& q) override;
   absl::StatusOr<std::vector<AlertRow>> ListAlerts(const AlertQuery& q) override;
   absl::StatusOr<int64_t> CountEvents() override;
-  absl::StatusOr<std::vector<PolicyDocumentRecord>> ListPolicyDocuments(bool with_text) override;
+  absl::StatusOr<std::vector<PolicyDocumentRecord>> ListPolicyDocuments() override;
   absl::StatusOr<std::optional<PolicyDocumentRecord>> GetPolicyDocument(int64_t version) override;
   absl::StatusOr<std::vector<DueAlert>> PendingDueAlerts() override;
   absl::StatusOr<BackupInfo> Backup(const std::string& dest_path, TimePoint now) override;

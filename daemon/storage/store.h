@@ -26,8 +26,6 @@ class Store {
   // People, credentials, orders, passes, health codes, leaves and gates. The
   // layout stays the default; the daemon installs the latest document.
   virtual absl::StatusOr<PolicySnapshot> LoadPolicy() = 0;
-  // The policy document in force (the latest version), if any was applied.
-  virtual absl::StatusOr<std::optional<PolicyDocumentRecord>> LoadLatestPolicyDocument() = 0;
   // Presence from each person's latest allowed movement (its zone placed in
   // `policy`'s layout), pass and leave progress, and the latest disinfections.
   virtual absl::Status RestoreCampusState(const PolicySnapshot& policy, CampusState& state) = 0;
@@ -69,9 +67,10 @@ class Store {
                                        CampusState& state) = 0;
   // Every recorded scan in [from, to), in time order.
   virtual absl::StatusOr<std::vector<ReplayRow>> ScansBetween(TimePoint from, TimePoint to) = 0;
-  // Newest first; without the document text when `with_text` is false.
-  virtual absl::StatusOr<std::vector<PolicyDocumentRecord>> ListPolicyDocuments(
-      bool with_text) = 0;
+  // Every document version and mode switch, newest first, without the text.
+  virtual absl::StatusOr<std::vector<PolicyDocumentRecord>> ListPolicyDocuments() = 0;
+  // The document applied at `version`, or with 0 the one in force (the
+  // latest); nullopt if there is none.
   virtual absl::StatusOr<std::optional<PolicyDocumentRecord>> GetPolicyDocument(
       int64_t version) = 0;
   // Overdue leaves and pass overstays not yet alerted, whatever their time;

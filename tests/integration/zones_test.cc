@@ -291,12 +291,10 @@ struct Campus {
     }
     WriteFile(dir + "/roster.csv", kRoster);
     WriteFile(dir + "/policy.yaml", policy);
-    for (const char* what : {"roster", "policy"}) {
-      RunResult r = std::string(what) == "roster"
-                        ? Cordonctl(daemon, {"roster", "import", dir + "/roster.csv"}, dir)
-                        : Cordonctl(daemon, {"policy", "apply", dir + "/policy.yaml"}, dir);
-      EXPECT_EQ(r.exit_code, 0) << r.err;
-    }
+    RunResult roster = Cordonctl(daemon, {"roster", "import", dir + "/roster.csv"}, dir);
+    EXPECT_EQ(roster.exit_code, 0) << roster.err;
+    RunResult applied = Cordonctl(daemon, {"policy", "apply", dir + "/policy.yaml"}, dir);
+    EXPECT_EQ(applied.exit_code, 0) << applied.err;
     for (const char* id : {"north-1", "dorm-a-door", "teaching-gate", "lab-chem-door",
                            "canteen-1-door"}) {
       gates[id] = std::make_unique<ScannerGate>(dir, id, daemon.address());

@@ -33,9 +33,6 @@ class FailingStore final : public Store {
     return real_.CommitEvents(events);
   }
   absl::StatusOr<PolicySnapshot> LoadPolicy() override { return real_.LoadPolicy(); }
-  absl::StatusOr<std::optional<PolicyDocumentRecord>> LoadLatestPolicyDocument() override {
-    return real_.LoadLatestPolicyDocument();
-  }
   absl::Status RestoreCampusState(const PolicySnapshot& p, CampusState& s) override {
     return real_.RestoreCampusState(p, s);
   }
@@ -52,8 +49,8 @@ class FailingStore final : public Store {
   absl::Status RecordDisinfection(PersonId p, TimePoint at, const std::string& by) override {
     return real_.RecordDisinfection(p, at, by);
   }
-  absl::StatusOr<std::vector<PolicyDocumentRecord>> ListPolicyDocuments(bool t) override {
-    return real_.ListPolicyDocuments(t);
+  absl::StatusOr<std::vector<PolicyDocumentRecord>> ListPolicyDocuments() override {
+    return real_.ListPolicyDocuments();
   }
   absl::StatusOr<std::optional<PolicyDocumentRecord>> GetPolicyDocument(int64_t v) override {
     return real_.GetPolicyDocument(v);

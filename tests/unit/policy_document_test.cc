@@ -100,6 +100,18 @@ modes:
   }
 }
 
+TEST(PolicyDocument, AFileFullOfErrorsIsSummarisedAfterTheFirstForty) {
+  std::string yaml = "zones:\n  - id: campus\n    zones:\n";
+  for (int i = 0; i < 100; ++i) yaml += "      - id: Bad" + std::to_string(i) + "\n";
+  yaml += "modes: [{id: normal}]\n";
+  ParseResult r = ParsePolicyDocument(yaml);
+  ASSERT_EQ(r.errors.size(), 100u);
+  std::string text = r.ErrorText();
+  EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 41);
+  EXPECT_NE(text.find("line 4: zone id 'Bad0'"), std::string::npos) << text;
+  EXPECT_NE(text.find("... and 60 more error(s)"), std::string::npos) << text;
+}
+
 TEST(PolicyDocument, ASyntaxErrorNamesItsLine) {
   ParseResult r = ParsePolicyDocument("zones:\n  - id: campus\n    zones: [a, b\nmodes: []\n");
   ASSERT_FALSE(r.ok());

@@ -197,15 +197,15 @@ TEST_P(StoreContract, ZonesLeavesAndDisinfectionsComeBackAfterARestart) {
 }
 
 TEST_P(StoreContract, PolicyDocumentsKeepEveryVersion) {
-  EXPECT_FALSE(store_->LoadLatestPolicyDocument()->has_value());
+  EXPECT_FALSE(store_->GetPolicyDocument(0)->has_value());
   ASSERT_TRUE(store_->SavePolicyDocument({5, "zones: # v5", "closed", kT0, "admin", "apply"}).ok());
   ASSERT_TRUE(store_->SavePolicyDocument({6, "zones: # v5", "normal", kT0, "admin",
                                           "mode closed -> normal"}).ok());
-  auto latest = store_->LoadLatestPolicyDocument();
+  auto latest = store_->GetPolicyDocument(0);
   ASSERT_TRUE(latest.ok() && latest->has_value());
   EXPECT_EQ((*latest)->mode, "normal");
   EXPECT_EQ(store_->LoadPolicy()->version, 6);
-  auto history = store_->ListPolicyDocuments(false);
+  auto history = store_->ListPolicyDocuments();
   ASSERT_EQ(history->size(), 2u);
   EXPECT_EQ((*history)[0].version, 6);
   EXPECT_TRUE((*history)[0].document.empty());
