@@ -100,6 +100,8 @@ class CampusState final : public AccessState {
   // Everyone on campus now, in no particular order.
   std::vector<std::pair<PersonId, Presence>> OnCampus() const;
   size_t OnCampusCount() const { return on_campus_count_; }
+  // Everyone in each zone or below it, by zone id (zones nobody entered are absent).
+  const std::unordered_map<std::string, int>& OccupancyByZone() const { return occupancy_; }
 
  private:
   struct CohortPresence {

@@ -1,5 +1,7 @@
 #include "core/zones.h"
 
+#include "core/model.h"
+
 #include <algorithm>
 
 namespace cordon {
@@ -113,6 +115,12 @@ std::shared_ptr<const ZonePolicy> ZonePolicy::Default() {
     return p;
   }();
   return policy;
+}
+
+std::string StandingZone(const ZonePolicy& policy, std::string_view gate_id, Direction d) {
+  GateZones g = policy.ZonesOfGate(gate_id);
+  ZoneIndex z = d == Direction::kIn ? g.outer : g.inner;
+  return z == kOutside ? std::string() : std::string(policy.ZoneId(z));
 }
 
 }  // namespace cordon

@@ -43,6 +43,8 @@ struct Zone {
   ZoneIndex parent = kOutside;
   std::optional<int> capacity;  // maximum occupancy, people at or below it
   std::vector<ZoneIndex> path;  // from the campus root down to this zone
+  // The longest believable stay: an exit never scanned is inferred here.
+  std::optional<Micros> max_stay;
 };
 
 struct ZonePermission {
@@ -95,6 +97,12 @@ struct GateZones {
   ZoneIndex inner = 0;
   bool AtCampusEdge() const { return outer == kOutside; }
 };
+
+struct ZonePolicy;
+enum class Direction : uint8_t;
+// Where someone scanning at the gate stands: the gate's outer zone for an
+// entry, its inner zone for an exit; "" outside the campus.
+std::string StandingZone(const ZonePolicy& policy, std::string_view gate_id, Direction d);
 
 struct ZonePolicy {
   Micros utc_offset{0};  // campus local time; China: +08:00, no daylight saving

@@ -118,7 +118,7 @@ struct Builder {
 
   void ReadZone(const YAML::Node& n, ZoneIndex parent) {
     if (!r.Map(n, "a zone")) return;
-    r.OnlyKeys(n, "zone", {"id", "name", "capacity", "zones"});
+    r.OnlyKeys(n, "zone", {"id", "name", "capacity", "max_stay_hours", "zones"});
     auto id = n["id"] ? r.Id(n["id"], "zone id") : (r.Error(n, "zone: missing 'id'"), std::nullopt);
     if (!id) return;
     if (*id == "outside") {
@@ -138,6 +138,11 @@ struct Builder {
     if (n["capacity"]) {
       if (auto c = r.Int(n["capacity"], "capacity of zone '" + *id + "'", 1, 10'000'000)) {
         z.capacity = static_cast<int>(*c);
+      }
+    }
+    if (n["max_stay_hours"]) {
+      if (auto h = r.Int(n["max_stay_hours"], "max_stay_hours of zone '" + *id + "'", 1, 24 * 366)) {
+        z.max_stay = std::chrono::hours(*h);
       }
     }
     ZoneIndex self = static_cast<ZoneIndex>(p.zones.size());

@@ -64,6 +64,7 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
                  {"clock_skew_alert_ms", uint(next.clock_skew_alert_ms)}}},
       {"journal", {{"max_batch", uint(next.journal_max_batch)}}},
       {"queries", {{"threads", uint(next.query_threads)}}},
+      {"presence", {{"max_stay_hours", uint(next.presence_max_stay_hours)}}},
       {"shutdown", {{"drain_timeout_ms", uint(next.drain_timeout_ms)}}},
       {"metrics", {{"listen", str(next.metrics_listen)}, {"port_file", str(next.metrics_port_file)}}},
   };
@@ -129,6 +130,8 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
   check("journal.max_batch", running.journal_max_batch != reloaded.journal_max_batch);
   check("gates.clock_skew_alert_ms", running.clock_skew_alert_ms != reloaded.clock_skew_alert_ms);
   check("queries.threads", running.query_threads != reloaded.query_threads);
+  check("presence.max_stay_hours",
+        running.presence_max_stay_hours != reloaded.presence_max_stay_hours);
   check("shutdown.drain_timeout_ms", running.drain_timeout_ms != reloaded.drain_timeout_ms);
   check("metrics.listen", running.metrics_listen != reloaded.metrics_listen);
   check("metrics.port_file", running.metrics_port_file != reloaded.metrics_port_file);

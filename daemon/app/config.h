@@ -19,6 +19,9 @@ struct DaemonConfig {
   uint32_t clock_skew_alert_ms = 5000;  // a gate clock off by more raises an alert
   uint32_t journal_max_batch = 4096;
   uint32_t query_threads = 2;
+  // A stay in a zone longer than this without an exit scan is cut here and
+  // marked inferred (tracing); a zone's max_stay_hours in the policy wins.
+  uint32_t presence_max_stay_hours = 16;
   uint32_t drain_timeout_ms = 10000;  // SIGTERM: how long to wait for commits
   // Prometheus /metrics on host:port; empty = off. Port 0 picks a free one.
   std::string metrics_listen;

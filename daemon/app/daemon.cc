@@ -75,6 +75,18 @@ absl::Status Daemon::Start() {
   // Until Restore() publishes the real policy, services refuse (lifecycle).
   policy_.emplace(std::make_shared<const PolicySnapshot>());
   policy_->OnPublish([this](const PolicySnapshot& p) { policy_feed_->Publish(p); });
+  // A zone's own maximum stay, else the configured one; the campus grounds
+  // have none (residents live there for months).
+  store_->SetMaxStay([this, fallback = std::chrono::hours(config_.presence_max_stay_hours)](
+                         std::string_view zone) -> Micros {
+    auto policy = policy_->Get();
+    ZoneIndex z = policy->zones->FindZone(zone);
+    if (z == 0) return Micros::max() / 4;
+    if (z != kOutside && policy->zones->zones[static_cast<size_t>(z)].max_stay) {
+      return *policy->zones->zones[static_cast<size_t>(z)].max_stay;
+    }
+    return fallback;
+  });
   storage::JournalWriter::Options jopts;
   jopts.max_batch = config_.journal_max_batch;
   jopts.on_commit_timing = [this](size_t events, std::chrono::nanoseconds took) {
@@ -90,6 +102,7 @@ absl::Status Daemon::Start() {
           timed = timed || e.leave_step == LeaveStep::kExit || e.pass_step == PassStep::kEntry;
         }
         if (alert) alerts_.Notify();
+        events_.Publish(batch, *policy_->Get()->zones);
         if (timed && due_alerts_) due_alerts_->Reschedule();
       });
   due_alerts_ = std::make_unique<schedule::DueAlerts>(schedule::DueAlertsDeps{
@@ -136,7 +149,7 @@ absl::Status Daemon::StartServer() {
       config_.data_dir});
   security_service_ = std::make_unique<rpc::SecurityService>(
       rpc::SecurityServiceDeps{*policy_, presence_, *store_, clock_, lifecycle_, run_query,
-                               alerts_, *journal_});
+                               alerts_, *journal_, events_});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -249,6 +262,7 @@ void Daemon::Shutdown() {
     }
     ledger_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
     alerts_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
+    events_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
     if (due_alerts_) due_alerts_->Stop();
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     server_->Wait();

@@ -76,6 +76,7 @@ class Daemon {
   presence::CampusPresence presence_;
   rpc::GateLedger ledger_;
   rpc::AlertHub alerts_;
+  rpc::EventHub events_;
   std::unique_ptr<storage::JournalWriter> journal_;
   std::unique_ptr<rpc::GatePolicyFeed> policy_feed_;
 

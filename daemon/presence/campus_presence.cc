@@ -53,6 +53,16 @@ size_t CampusPresence::OnCampusCount() const {
   return state_.OnCampusCount();
 }
 
+std::vector<int64_t> CampusPresence::OccupancyOf(const std::vector<std::string>& zones) const {
+  std::vector<int64_t> out(zones.size(), 0);
+  std::lock_guard lock(mu_);
+  const auto& counts = state_.OccupancyByZone();
+  for (size_t i = 0; i < zones.size(); ++i) {
+    if (auto it = counts.find(zones[i]); it != counts.end()) out[i] = it->second;
+  }
+  return out;
+}
+
 PassProgress CampusPresence::ProgressOf(PassId pass) const {
   std::lock_guard lock(mu_);
   return state_.ProgressOf(pass);

@@ -37,6 +37,9 @@ class CampusPresence {
   std::optional<Presence> PresenceOf(PersonId person) const;
   std::vector<std::pair<PersonId, Presence>> OnCampus() const;
   size_t OnCampusCount() const;
+  // How many are in each of `zones` or below it, in the same order; a copy
+  // of a few counters under the lock.
+  std::vector<int64_t> OccupancyOf(const std::vector<std::string>& zones) const;
   PassProgress ProgressOf(PassId pass) const;
   LeaveProgress ProgressOfLeave(LeaveId leave) const;
 

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <google/protobuf/timestamp.pb.h>
+#include <grpcpp/support/server_callback.h>
 #include <grpcpp/support/status.h>
 
 #include <optional>
@@ -53,5 +54,13 @@ void ToProto(const SingleVisitPass& pass, const std::string& person, const PassP
 void ToProto(const Gate& g, v1::Gate* out);
 // The gate's id as agents present it; "gate#N" for a row no longer known.
 std::string GateName(const PolicySnapshot& policy, GateRowId id);
+
+// A server stream refused before it starts: finishes with `status`.
+template <typename Message>
+class RefusedStream final : public grpc::ServerWriteReactor<Message> {
+ public:
+  explicit RefusedStream(grpc::Status status) { this->Finish(std::move(status)); }
+  void OnDone() override { delete this; }
+};
 
 }  // namespace cordon::rpc

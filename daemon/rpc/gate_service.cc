@@ -304,6 +304,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     ev.direction = *direction;
     ev.gate_time = FromProto(scan.gate_time());
     ev.received_at = now;
+    ev.at_zone = StandingZone(*policy->zones, gate_id_, *direction);
 
     if (scan.has_gate_decision()) {
       RecordHeldDecision(*policy, scan.gate_decision(), ev);

@@ -6,6 +6,7 @@
 
 #include "core/identifiers.h"
 #include "daemon/rpc/convert.h"
+#include "daemon/rpc/event_watch.h"
 #include "daemon/rpc/paging.h"
 
 namespace cordon::rpc {
@@ -45,7 +46,7 @@ grpc::ServerUnaryReactor* SecurityService::ListMovements(grpc::CallbackServerCon
                                                          const v1::ListMovementsRequest* req,
                                                          v1::ListMovementsResponse* resp) {
   if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
-  if (auto p = CheckExternalId(req->person()); !p.empty()) {
+  if (auto p = CheckExternalId(req->person()); !req->person().empty() && !p.empty()) {
     return FinishNow(ctx, InvalidArgument("person: " + p));
   }
   auto page_size = PageSize(req->page_size());
@@ -56,37 +57,42 @@ grpc::ServerUnaryReactor* SecurityService::ListMovements(grpc::CallbackServerCon
     if (!q.after) return FinishNow(ctx, InvalidArgument("page_token: malformed"));
   }
   auto policy = deps_.policy.Get();
-  const Person* person = policy->FindByExternalId(req->person());
-  if (!person) {
-    return FinishNow(ctx, Status(StatusCode::NOT_FOUND, "person '" + req->person() + "' not found"));
+  EventFilter filter;
+  if (auto st = ToEventFilter(req->gate_id(), req->zone(), req->decision(), req->person(), *policy,
+                              filter);
+      !st.ok()) {
+    return FinishNow(ctx, st);
   }
   if (auto st = CheckRange(*req); !st.ok()) return FinishNow(ctx, st);
   std::tie(q.from, q.to) = Range(&req->from(), req->has_from(), &req->to(), req->has_to(),
                                  deps_.clock.Now());
   if (q.to <= q.from) return FinishNow(ctx, InvalidArgument("to: must be after from"));
-  q.person = person->id;
+  q.person = filter.person;
+  q.allowed = filter.allowed;
+  if (filter.gate) q.gates.push_back(filter.gate);
+  if (!filter.zone.empty()) {
+    // The zone's gates: those opening onto it or onto a zone inside it.
+    ZoneIndex want = policy->zones->FindZone(filter.zone);
+    std::vector<GateRowId> gates;
+    for (const auto& [gate_id, gate] : policy->gates) {
+      GateZones z = policy->zones->ZonesOfGate(gate_id);
+      bool touches = policy->zones->Within(z.inner, want) ||
+                     (z.outer != kOutside && policy->zones->Within(z.outer, want));
+      if (touches && (!filter.gate || filter.gate == gate.id)) gates.push_back(gate.id);
+    }
+    if (gates.empty()) return FinishNow(ctx, Status::OK);  // no gate opens onto it
+    q.gates = std::move(gates);
+  }
   q.limit = *page_size;
 
   auto* reactor = ctx->DefaultReactor();
-  deps_.run_query([this, reactor, resp, q, policy, external_id = person->external_id] {
+  deps_.run_query([this, reactor, resp, q, policy] {
     auto rows = deps_.store.ListMovements(q);
     if (!rows.ok()) {
       reactor->Finish(ToGrpc(rows.status()));
       return;
     }
-    for (const auto& row : *rows) {
-      v1::Movement* m = resp->add_movements();
-      m->set_person(external_id);
-      m->set_gate_id(GateName(*policy, row.gate));
-      m->set_direction(ToProto(row.direction));
-      m->set_allowed(row.allowed);
-      m->set_reason(ToProto(row.reason));
-      ToProto(row.occurred_at, m->mutable_occurred_at());
-      ToProto(row.gate_time, m->mutable_gate_time());
-      m->set_policy_version(row.policy_version);
-      m->set_source(ToProto(row.source));
-      m->set_seq(row.seq);
-    }
+    for (const auto& row : *rows) FillMovement(row, *policy, resp->add_movements());
     if (static_cast<int>(rows->size()) == q.limit) {
       resp->set_next_page_token(TimeCursorToken(rows->back().occurred_at, rows->back().id));
     }
@@ -170,25 +176,15 @@ grpc::ServerUnaryReactor* SecurityService::ListAlerts(grpc::CallbackServerContex
   return reactor;
 }
 
-namespace {
-
-class RefusedWatch final : public grpc::ServerWriteReactor<v1::Alert> {
- public:
-  explicit RefusedWatch(grpc::Status status) { Finish(std::move(status)); }
-  void OnDone() override { delete this; }
-};
-
-}  // namespace
-
 grpc::ServerWriteReactor<v1::Alert>* SecurityService::WatchAlerts(
     grpc::CallbackServerContext* /*ctx*/, const v1::WatchAlertsRequest* req) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return new RefusedWatch(st);
+  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return new RefusedStream<v1::Alert>(st);
   if (req->since_id() < 0) {
-    return new RefusedWatch(InvalidArgument("since_id: must not be negative"));
+    return new RefusedStream<v1::Alert>(InvalidArgument("since_id: must not be negative"));
   }
   storage::AlertQuery q;
   if (auto st = ToAlertQuery(req->filter(), *deps_.policy.Get(), q); !st.ok()) {
-    return new RefusedWatch(st);
+    return new RefusedStream<v1::Alert>(st);
   }
   return StartAlertWatch(deps_.alerts, deps_.store, deps_.policy, deps_.run_query, std::move(q),
                          req->since_id());

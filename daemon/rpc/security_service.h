@@ -8,6 +8,7 @@
 #include "daemon/presence/campus_presence.h"
 #include "daemon/rpc/admin_service.h"
 #include "daemon/rpc/alert_watch.h"
+#include "daemon/rpc/event_watch.h"
 #include "daemon/rpc/policy_holder.h"
 #include "daemon/storage/store.h"
 
@@ -22,6 +23,7 @@ struct SecurityServiceDeps {
   QueryRunner run_query;
   AlertHub& alerts;
   storage::JournalWriter& journal;  // acknowledgements are written on its thread
+  EventHub& events;
 };
 
 class SecurityService final : public v1::SecurityService::CallbackService {
@@ -34,6 +36,20 @@ class SecurityService final : public v1::SecurityService::CallbackService {
   grpc::ServerUnaryReactor* ListPresence(grpc::CallbackServerContext* ctx,
                                          const v1::ListPresenceRequest* req,
                                          v1::ListPresenceResponse* resp) override;
+  grpc::ServerUnaryReactor* ListStays(grpc::CallbackServerContext* ctx,
+                                      const v1::ListStaysRequest* req,
+                                      v1::ListStaysResponse* resp) override;
+  grpc::ServerUnaryReactor* TraceContacts(grpc::CallbackServerContext* ctx,
+                                          const v1::TraceContactsRequest* req,
+                                          v1::TraceContactsResponse* resp) override;
+  grpc::ServerUnaryReactor* GetOccupancy(grpc::CallbackServerContext* ctx,
+                                         const v1::GetOccupancyRequest* req,
+                                         v1::GetOccupancyResponse* resp) override;
+  grpc::ServerWriteReactor<v1::WatchEventsResponse>* WatchEvents(
+      grpc::CallbackServerContext* ctx, const v1::WatchEventsRequest* req) override;
+  grpc::ServerUnaryReactor* GetDailyReport(grpc::CallbackServerContext* ctx,
+                                           const v1::GetDailyReportRequest* req,
+                                           v1::DailyReport* resp) override;
   grpc::ServerUnaryReactor* ListAlerts(grpc::CallbackServerContext* ctx,
                                        const v1::ListAlertsRequest* req,
                                        v1::ListAlertsResponse* resp) override;

@@ -2,11 +2,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "core/campus_state.h"
+#include "core/contacts.h"
 #include "core/credential.h"
 #include "core/engine.h"
 #include "core/model.h"
@@ -38,6 +41,7 @@ struct RecordedEvent {
   LeaveId leave = 0;
   LeaveStep leave_step = LeaveStep::kNone;
   std::string zone;  // innermost zone after an allowed movement; empty: outside
+  std::string at_zone;  // where the person stood at the gate; empty: outside
   std::string rule;  // the rule that decided (Decision::rule); empty for held decisions
   std::optional<AlertKind> alert;
   std::string alert_detail;
@@ -50,8 +54,11 @@ struct IncarnationMark {
   uint64_t highest_seq = 0;
 };
 
+// Unset filters match everything.
 struct MovementQuery {
   PersonId person = 0;
+  std::vector<GateRowId> gates;  // any of these gates
+  std::optional<bool> allowed;
   TimePoint from;
   TimePoint to;
   // Paging cursor: rows after (after_at, after_id) in (occurred_at, id) order.
@@ -71,9 +78,38 @@ struct MovementRow {
   TimePoint gate_time;
   int64_t policy_version = 0;
   DecisionSource source = DecisionSource::kDaemon;
+  std::string zone;     // where the movement led (allowed only); empty: outside
+  std::string at_zone;  // where the person stood
+  std::string rule;
 };
 
 using cordon::Severity;
+
+// The longest believable stay in a zone: past it, an exit that never came
+// is inferred.
+using MaxStayFn = std::function<Micros(std::string_view zone)>;
+
+// A zone and a time range: "who was in `zone` during [from, to)".
+struct ZoneSpan {
+  std::string zone;
+  TimePoint from;
+  TimePoint to;
+};
+
+// The figures of a daily briefing over [from, to) (one campus-local day).
+struct DailyFigures {
+  int64_t scans = 0;
+  int64_t allowed = 0;
+  std::map<Reason, int64_t> denials;
+  std::map<AlertKind, int64_t> alerts;
+  int64_t visitors_in = 0;   // single-visit passes used to enter that day
+  int64_t visitors_out = 0;  // ... and to leave
+  std::vector<QuarantineOrder> isolated;  // orders in force at `to`
+  std::vector<QuarantineOrder> released;  // orders that ended during the day
+  std::vector<LeaveApproval> left;        // leaves used to exit during the day
+  int64_t returned = 0;                   // leaves whose return was during the day
+  std::vector<LeaveApproval> overdue;     // out past return-by at `to`
+};
 
 struct AlertQuery {
   TimePoint from;

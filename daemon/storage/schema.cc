@@ -176,10 +176,40 @@ CREATE INDEX disinfections_by_person ON disinfections(person_id, at);
 ALTER TABLE passes ADD COLUMN overstay_alerted_at INTEGER;
 )sql";
 
-constexpr std::array<Migration, 3> kMigrations{{
+// v4: the security office. Each event records where the person stood (the
+// gate side they came from), so presence intervals can be derived; intervals
+// are kept as events are recorded, indexed for "who overlapped [a, b) in
+// zone Z" by duration class (core/presence_interval.h).
+constexpr std::string_view kV4 = R"sql(
+ALTER TABLE events ADD COLUMN at_zone TEXT;
+-- Covers the daily briefing's denials by reason.
+CREATE INDEX events_by_time ON events(occurred_at, allowed, reason);
+CREATE INDEX events_by_gate ON events(gate_id, occurred_at);
+
+CREATE TABLE presence_intervals (
+  id          INTEGER PRIMARY KEY,
+  person_id   INTEGER NOT NULL,
+  zone        TEXT NOT NULL,
+  entered_at  INTEGER NOT NULL,
+  exited_at   INTEGER,                  -- NULL: no exit yet
+  span_class  INTEGER NOT NULL,         -- duration class; 63 while open
+  inferred    INTEGER NOT NULL DEFAULT 0,  -- the exit was inferred, not scanned
+  enter_event INTEGER NOT NULL,
+  exit_event  INTEGER
+);
+CREATE INDEX intervals_by_person ON presence_intervals(person_id, entered_at);
+CREATE INDEX intervals_by_zone ON presence_intervals(zone, span_class, entered_at);
+-- Bit k set: some interval has duration class k (queries skip the others).
+INSERT INTO meta(key, value) VALUES ('span_classes', 0);
+-- 0 until the intervals of events recorded before v4 are derived.
+INSERT INTO meta(key, value) VALUES ('intervals_built', 0);
+)sql";
+
+constexpr std::array<Migration, 4> kMigrations{{
     {1, "initial schema", kV1},
     {2, "backups log", kV2},
     {3, "zones, policy documents, health codes, leaves, disinfections", kV3},
+    {4, "presence intervals for tracing and occupancy", kV4},
 }};
 
 }  // namespace

@@ -6,42 +6,40 @@
 #include <utility>
 
 #include "core/status_macros.h"
+#include "spdlog/spdlog.h"
 #include "daemon/storage/schema.h"
+#include "daemon/storage/sqlite_values.h"
 
 namespace cordon::storage {
-namespace {
-
-int64_t Us(TimePoint t) { return ToUnixMicros(t); }
-std::optional<int64_t> Us(const std::optional<TimePoint>& t) {
-  if (!t) return std::nullopt;
-  return ToUnixMicros(*t);
-}
-std::optional<TimePoint> OptTime(const Statement& s, int col) {
-  auto v = s.OptInt(col);
-  if (!v) return std::nullopt;
-  return FromUnixMicros(*v);
-}
-// SQLite integers are signed 64-bit; incarnations are random unsigned 64-bit.
-int64_t AsStored(uint64_t v) { return static_cast<int64_t>(v); }
-uint64_t FromStored(int64_t v) { return static_cast<uint64_t>(v); }
-
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
   CORDON_ASSIGN_OR_RETURN(Database db, Database::Open(path, Database::Mode::kReadWrite));
   CORDON_RETURN_IF_ERROR(Migrate(db));
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(db)));
   CORDON_RETURN_IF_ERROR(store->PrepareWriterStatements());
+  CORDON_RETURN_IF_ERROR(store->BuildIntervalsIfNeeded());
   return store;
+}
+
+absl::Status SqliteStore::BuildIntervalsIfNeeded() {
+  bool needed = false;
+  CORDON_RETURN_IF_ERROR(intervals_->NeedsBuild(needed));
+  if (!needed) return absl::OkStatus();
+  auto started = std::chrono::steady_clock::now();
+  CORDON_RETURN_IF_ERROR(intervals_->BuildAll(max_stay_, [](int64_t done, int64_t total) {
+    if (total >= 1000) spdlog::info("deriving presence intervals: {} of {} people", done, total);
+  }));
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+  if (took.count() > 100) spdlog::info("presence intervals derived in {} ms", took.count());
+  return absl::OkStatus();
 }
 
 absl::Status SqliteStore::PrepareWriterStatements() {
   CORDON_ASSIGN_OR_RETURN(insert_event_, writer_.Prepare(R"sql(
       INSERT INTO events(gate_id, incarnation, seq, person_id, credential_hash, direction,
                          occurred_at, gate_time, received_at, decided_at, allowed, reason,
-                         policy_version, source, pass_id, zone, rule, leave_id)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)
+                         policy_version, source, pass_id, zone, rule, leave_id, at_zone)
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
       ON CONFLICT (gate_id, incarnation, seq) DO NOTHING)sql"));
   CORDON_ASSIGN_OR_RETURN(insert_alert_, writer_.Prepare(R"sql(
       INSERT INTO alerts(kind, severity, raised_at, person_id, gate_id, event_id, detail)
@@ -58,6 +56,7 @@ absl::Status SqliteStore::PrepareWriterStatements() {
       "UPDATE leaves SET exited_at = coalesce(exited_at, ?2) WHERE id = ?1"));
   CORDON_ASSIGN_OR_RETURN(leave_returned_, writer_.Prepare(
       "UPDATE leaves SET returned_at = coalesce(returned_at, ?2) WHERE id = ?1"));
+  CORDON_ASSIGN_OR_RETURN(intervals_, IntervalJournal::Prepare(writer_));
   return absl::OkStatus();
 }
 
@@ -334,6 +333,12 @@ absl::StatusOr<std::vector<IncarnationMark>> SqliteStore::LoadIncarnations() {
 // ---------------------------------------------------------------- writer
 
 absl::Status SqliteStore::CommitEvents(std::span<const RecordedEvent> events) {
+  absl::Status st = CommitEventsInTransaction(events);
+  if (!st.ok()) (void)intervals_->Reload();  // rolled back: re-read what meta holds
+  return st;
+}
+
+absl::Status SqliteStore::CommitEventsInTransaction(std::span<const RecordedEvent> events) {
   CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
   std::map<std::pair<GateRowId, uint64_t>, uint64_t> highest;
   for (const RecordedEvent& e : events) {
@@ -355,12 +360,18 @@ absl::Status SqliteStore::CommitEvents(std::span<const RecordedEvent> events) {
         .Bind(15, e.pass ? std::optional<int64_t>(e.pass) : std::nullopt)
         .BindOptText(16, e.allowed ? std::optional<std::string_view>(e.zone) : std::nullopt)
         .BindOptText(17, e.rule.empty() ? std::nullopt : std::optional<std::string_view>(e.rule))
-        .Bind(18, e.leave ? std::optional<int64_t>(e.leave) : std::nullopt);
+        .Bind(18, e.leave ? std::optional<int64_t>(e.leave) : std::nullopt)
+        .Bind(19, e.at_zone);
     CORDON_RETURN_IF_ERROR(ins.Run());
     auto& h = highest[{e.gate, e.incarnation}];
     h = std::max(h, e.seq);
     if (writer_.Changes() == 0) continue;  // already recorded: a resend
     int64_t event_id = writer_.LastInsertRowId();
+    if (e.person != 0) {
+      Sighting sighting{e.occurred_at, e.at_zone, e.allowed, e.allowed ? e.zone : std::string(),
+                        event_id};
+      CORDON_RETURN_IF_ERROR(intervals_->Record(e.person, sighting, max_stay_));
+    }
     if (e.alert) {
       CORDON_RETURN_IF_ERROR(insert_alert_->Bind(1, static_cast<int64_t>(*e.alert))
                                  .Bind(2, static_cast<int64_t>(SeverityOf(*e.alert)))
@@ -518,40 +529,6 @@ absl::StatusOr<SingleVisitPass> SqliteStore::AddPass(const SingleVisitPass& pass
 }
 
 // ---------------------------------------------------------------- queries
-
-absl::StatusOr<std::vector<MovementRow>> SqliteStore::ListMovements(const MovementQuery& q) {
-  CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
-  CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare(R"sql(
-      SELECT id, person_id, gate_id, seq, direction, allowed, reason, occurred_at, gate_time,
-             policy_version, source
-      FROM events
-      WHERE person_id = ?1 AND occurred_at >= ?2 AND occurred_at < ?3
-        AND (occurred_at, id) > (?4, ?5)
-      ORDER BY occurred_at, id
-      LIMIT ?6)sql"));
-  s.Bind(1, q.person).Bind(2, Us(q.from)).Bind(3, Us(q.to));
-  s.Bind(4, q.after ? Us(q.after->first) : INT64_MIN).Bind(5, q.after ? q.after->second : 0);
-  s.Bind(6, int64_t{q.limit});
-  std::vector<MovementRow> out;
-  for (;;) {
-    CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    MovementRow m;
-    m.id = s.Int(0);
-    m.person = s.OptInt(1).value_or(0);
-    m.gate = s.Int(2);
-    m.seq = FromStored(s.Int(3));
-    m.direction = static_cast<Direction>(s.Int(4));
-    m.allowed = s.Int(5) != 0;
-    m.reason = ReasonFromNumber(static_cast<int>(s.Int(6))).value_or(Reason::kDenyUnknownCredential);
-    m.occurred_at = FromUnixMicros(s.Int(7));
-    m.gate_time = FromUnixMicros(s.Int(8));
-    m.policy_version = s.Int(9);
-    m.source = static_cast<DecisionSource>(s.Int(10));
-    out.push_back(m);
-  }
-  return out;
-}
 
 absl::StatusOr<std::vector<AlertRow>> SqliteStore::ListAlerts(const AlertQuery& q) {
   CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "sqlite/database.h"
+#include "daemon/storage/interval_journal.h"
 #include "daemon/storage/store.h"
 
 namespace cordon::storage {
@@ -52,6 +53,14 @@ class SqliteStore final : public Store {
                                   const std::string& recorded_by) override;
 
   absl::StatusOr<std::vector<MovementRow>> ListMovements(const MovementQuery& q) override;
+  void SetMaxStay(MaxStayFn max_stay) override { max_stay_ = std::move(max_stay); }
+  absl::StatusOr<std::vector<Stay>> StaysOf(PersonId person, TimePoint from, TimePoint to,
+                                            TimePoint now) override;
+  absl::StatusOr<std::vector<Stay>> StaysInZones(std::span<const ZoneSpan> spans,
+                                                 TimePoint now) override;
+  absl::StatusOr<DailyFigures> GetDailyFigures(TimePoint from, TimePoint to) override;
+  // Derives intervals for events recorded before schema v4; Open() calls it.
+  absl::Status BuildIntervalsIfNeeded();
   absl::StatusOr<std::vector<AlertRow>> ListAlerts(const AlertQuery& q) override;
   absl::StatusOr<int64_t> CountEvents() override;
   absl::StatusOr<std::vector<PolicyDocumentRecord>> ListPolicyDocuments() override;
@@ -92,6 +101,10 @@ class SqliteStore final : public Store {
   absl::Status RestoreState(Database& db, const PolicySnapshot& policy, CampusState& state,
                             std::optional<TimePoint> as_of);
   absl::Status PrepareWriterStatements();
+  absl::Status CommitEventsInTransaction(std::span<const RecordedEvent> events);
+  // A stay read from a row (id, person, zone, entered_at, exited_at, inferred)
+  // with an open interval ended at `now` or its maximum stay.
+  Stay StayFromRow(const Statement& s, TimePoint now) const;
 
   std::string path_;
   Database writer_;
@@ -103,6 +116,8 @@ class SqliteStore final : public Store {
   std::optional<Statement> pass_exited_;
   std::optional<Statement> leave_exited_;
   std::optional<Statement> leave_returned_;
+  std::unique_ptr<IntervalJournal> intervals_;
+  MaxStayFn max_stay_ = [](std::string_view) -> Micros { return std::chrono::hours(16); };
 
   std::mutex readers_mu_;
   std::vector<Database> idle_readers_;  // guarded by readers_mu_

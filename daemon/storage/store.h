@@ -60,6 +60,17 @@ class Store {
 
   // ---- any thread
   virtual absl::StatusOr<std::vector<MovementRow>> ListMovements(const MovementQuery& q) = 0;
+  // Presence intervals, kept as events are committed. Set before serving:
+  // the stay past which a missing exit is inferred (default 16 hours).
+  virtual void SetMaxStay(MaxStayFn max_stay) = 0;
+  // The person's stays overlapping [from, to), in time order. A stay with no
+  // exit yet ends at `now`, or at its maximum stay (then marked inferred).
+  virtual absl::StatusOr<std::vector<Stay>> StaysOf(PersonId person, TimePoint from, TimePoint to,
+                                                    TimePoint now) = 0;
+  // Everyone's stays overlapping each span (a stay may appear once per span).
+  virtual absl::StatusOr<std::vector<Stay>> StaysInZones(std::span<const ZoneSpan> spans,
+                                                         TimePoint now) = 0;
+  virtual absl::StatusOr<DailyFigures> GetDailyFigures(TimePoint from, TimePoint to) = 0;
   virtual absl::StatusOr<std::vector<AlertRow>> ListAlerts(const AlertQuery& q) = 0;
   virtual absl::StatusOr<int64_t> CountEvents() = 0;
   // The campus as it was just before `t` (for simulating a policy from then).

@@ -90,6 +90,18 @@ class FailingStore final : public Store {
   absl::StatusOr<SingleVisitPass> AddPass(const SingleVisitPass& p, int64_t v) override {
     return real_.AddPass(p, v);
   }
+  void SetMaxStay(MaxStayFn f) override { real_.SetMaxStay(std::move(f)); }
+  absl::StatusOr<std::vector<Stay>> StaysOf(PersonId p, TimePoint from, TimePoint to,
+                                            TimePoint now) override {
+    return real_.StaysOf(p, from, to, now);
+  }
+  absl::StatusOr<std::vector<Stay>> StaysInZones(std::span<const ZoneSpan> spans,
+                                                 TimePoint now) override {
+    return real_.StaysInZones(spans, now);
+  }
+  absl::StatusOr<DailyFigures> GetDailyFigures(TimePoint from, TimePoint to) override {
+    return real_.GetDailyFigures(from, to);
+  }
   absl::StatusOr<std::vector<MovementRow>> ListMovements(const MovementQuery& q) override {
     return real_.ListMovements(q);
   }

@@ -242,7 +242,10 @@ TEST_P(StoreContract, MovementsArePagedInTimeOrder) {
                           kT0 + minutes(static_cast<int>(26 - i))));  // newest first
   }
   ASSERT_TRUE(store_->CommitEvents(batch).ok());
-  MovementQuery q{student_, kT0, kT0 + minutes(1000)};
+  MovementQuery q;
+  q.person = student_;
+  q.from = kT0;
+  q.to = kT0 + minutes(1000);
   q.limit = 10;
   std::vector<MovementRow> all;
   for (;;) {

@@ -1,0 +1,251 @@
+#include "daemon/rpc/event_watch.h"
+
+#include <deque>
+
+#include "daemon/rpc/convert.h"
+
+namespace cordon::rpc {
+
+bool EventFilter::Matches(const storage::MovementRow& m, const ZonePolicy& zones) const {
+  if (gate != 0 && m.gate != gate) return false;
+  if (person != 0 && m.person != person) return false;
+  if (allowed && m.allowed != *allowed) return false;
+  if (zone.empty()) return true;
+  ZoneIndex want = zones.FindZone(zone);
+  auto in = [&](const std::string& z) {
+    ZoneIndex got = z.empty() ? kOutside : zones.FindZone(z);
+    return got != kOutside && want != kOutside && zones.Within(got, want);
+  };
+  return in(m.zone) || in(m.at_zone);
+}
+
+void EventHub::Add(EventListener* l) {
+  std::lock_guard lock(mu_);
+  if (closed_) {
+    l->Close(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
+    return;
+  }
+  listeners_.insert(l);
+}
+
+void EventHub::Remove(EventListener* l) {
+  std::lock_guard lock(mu_);
+  listeners_.erase(l);
+}
+
+void EventHub::Publish(std::span<const storage::RecordedEvent> batch, const ZonePolicy& zones) {
+  std::lock_guard lock(mu_);
+  if (listeners_.empty()) return;
+  std::vector<storage::MovementRow> rows;
+  rows.reserve(batch.size());
+  for (const auto& e : batch) rows.push_back(ToMovementRow(e));
+  for (EventListener* l : listeners_) l->Committed(rows, zones);
+}
+
+void EventHub::CloseAll(const grpc::Status& status) {
+  std::lock_guard lock(mu_);
+  closed_ = true;
+  for (EventListener* l : listeners_) l->Close(status);
+}
+
+size_t EventHub::size() const {
+  std::lock_guard lock(mu_);
+  return listeners_.size();
+}
+
+storage::MovementRow ToMovementRow(const storage::RecordedEvent& e) {
+  storage::MovementRow m;
+  m.person = e.person;
+  m.gate = e.gate;
+  m.seq = e.seq;
+  m.direction = e.direction;
+  m.allowed = e.allowed;
+  m.reason = e.reason;
+  m.occurred_at = e.occurred_at;
+  m.gate_time = e.gate_time;
+  m.policy_version = e.policy_version;
+  m.source = e.source;
+  m.zone = e.allowed ? e.zone : std::string();
+  m.at_zone = e.at_zone;
+  m.rule = e.rule;
+  return m;
+}
+
+void FillMovement(const storage::MovementRow& row, const PolicySnapshot& policy, v1::Movement* m) {
+  if (const Person* p = policy.FindPerson(row.person)) m->set_person(p->external_id);
+  m->set_gate_id(GateName(policy, row.gate));
+  m->set_direction(ToProto(row.direction));
+  m->set_allowed(row.allowed);
+  m->set_reason(ToProto(row.reason));
+  ToProto(row.occurred_at, m->mutable_occurred_at());
+  ToProto(row.gate_time, m->mutable_gate_time());
+  m->set_policy_version(row.policy_version);
+  m->set_source(ToProto(row.source));
+  m->set_seq(row.seq);
+  m->set_zone(row.zone);
+  m->set_from_zone(row.at_zone);
+  m->set_rule(row.rule);
+  m->set_event_id(row.id);
+}
+
+grpc::Status ToEventFilter(const std::string& gate_id, const std::string& zone,
+                           v1::DecisionFilter decision, const std::string& person,
+                           const PolicySnapshot& policy, EventFilter& filter) {
+  if (!gate_id.empty()) {
+    const Gate* g = policy.FindGate(gate_id);
+    if (!g) return grpc::Status(grpc::StatusCode::NOT_FOUND, "gate_id: '" + gate_id + "' not registered");
+    filter.gate = g->id;
+  }
+  if (!zone.empty()) {
+    if (policy.zones->FindZone(zone) == kOutside) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, "zone: no zone '" + zone + "' in the policy");
+    }
+    filter.zone = zone;
+  }
+  switch (decision) {
+    case v1::DECISION_FILTER_ANY: break;
+    case v1::DECISION_FILTER_ALLOWED: filter.allowed = true; break;
+    case v1::DECISION_FILTER_DENIED: filter.allowed = false; break;
+    default: return InvalidArgument("decision: unknown decision filter");
+  }
+  if (!person.empty()) {
+    const Person* p = policy.FindByExternalId(person);
+    if (!p) return grpc::Status(grpc::StatusCode::NOT_FOUND, "person: '" + person + "' not found");
+    filter.person = p->id;
+  }
+  return grpc::Status::OK;
+}
+
+namespace {
+
+// One watcher; the same discipline as AlertWatch (alert_watch.cc): gRPC
+// calls only from Work() on the query pool, one write in flight.
+class EventWatch final : public grpc::ServerWriteReactor<v1::WatchEventsResponse>,
+                         public EventListener {
+ public:
+  static constexpr size_t kMaxQueued = 10'000;
+
+  EventWatch(EventHub& hub, PolicyHolder& policy, QueryRunner run_query, EventFilter filter)
+      : hub_(hub), policy_(policy), run_query_(std::move(run_query)), filter_(std::move(filter)) {}
+
+  void Start() { hub_.Add(this); }
+
+  void Committed(std::span<const storage::MovementRow> rows, const ZonePolicy& zones) override {
+    std::lock_guard lock(mu_);
+    if (close_status_) return;
+    bool added = false;
+    for (const auto& row : rows) {
+      if (!filter_.Matches(row, zones)) continue;
+      if (queue_.size() >= kMaxQueued) {
+        ++skipped_;
+        continue;
+      }
+      queue_.push_back({row, skipped_});
+      skipped_ = 0;
+      added = true;
+    }
+    if (added) KickLocked();
+  }
+
+  void Close(const grpc::Status& status) override {
+    std::lock_guard lock(mu_);
+    if (!close_status_) close_status_ = status;
+    KickLocked();
+  }
+
+  void OnWriteDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (!ok && !close_status_) close_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "watch stream broken");
+    KickLocked();
+  }
+
+  void OnCancel() override { Close(grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled")); }
+
+  void OnDone() override {
+    hub_.Remove(this);
+    bool last;
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+      last = tasks_ == 0;
+    }
+    if (last) delete this;
+  }
+
+ private:
+  struct Queued {
+    storage::MovementRow row;
+    int64_t skipped_before = 0;
+  };
+
+  void KickLocked() {
+    if (kicked_ || done_) return;
+    kicked_ = true;
+    ++tasks_;
+    run_query_([this] { Work(); });
+  }
+
+  void Work() {
+    enum { kNothing, kWrite, kFinish } action = kNothing;
+    grpc::Status status;
+    std::optional<Queued> next;
+    {
+      std::lock_guard lock(mu_);
+      kicked_ = false;
+      if (!writing_ && !finished_) {
+        if (close_status_) {
+          finished_ = true;
+          status = *close_status_;
+          action = kFinish;
+        } else if (!queue_.empty()) {
+          next = std::move(queue_.front());
+          queue_.pop_front();
+          writing_ = true;
+          action = kWrite;
+        }
+      }
+    }
+    if (action == kWrite) {
+      current_.Clear();
+      FillMovement(next->row, *policy_.Get(), current_.mutable_movement());
+      current_.set_skipped(next->skipped_before);
+      StartWrite(&current_);
+    }
+    if (action == kFinish) Finish(status);
+    bool last;
+    {
+      std::lock_guard lock(mu_);
+      last = --tasks_ == 0 && done_;
+    }
+    if (last) delete this;
+  }
+
+  EventHub& hub_;
+  PolicyHolder& policy_;
+  QueryRunner run_query_;
+  const EventFilter filter_;
+  std::mutex mu_;
+  std::deque<Queued> queue_;                  // guarded by mu_
+  int64_t skipped_ = 0;                       // guarded by mu_: dropped since the last queued
+  v1::WatchEventsResponse current_;           // the write in flight
+  std::optional<grpc::Status> close_status_;  // guarded by mu_
+  int tasks_ = 0;                             // guarded by mu_
+  bool kicked_ = false;                       // guarded by mu_
+  bool writing_ = false;                      // guarded by mu_
+  bool finished_ = false;                     // guarded by mu_
+  bool done_ = false;                         // guarded by mu_
+};
+
+}  // namespace
+
+grpc::ServerWriteReactor<v1::WatchEventsResponse>* StartEventWatch(EventHub& hub,
+                                                                   PolicyHolder& policy,
+                                                                   QueryRunner run_query,
+                                                                   EventFilter filter) {
+  auto* watch = new EventWatch(hub, policy, std::move(run_query), std::move(filter));
+  watch->Start();
+  return watch;
+}
+
+}  // namespace cordon::rpc

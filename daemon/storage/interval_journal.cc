@@ -1,0 +1,160 @@
+#include "daemon/storage/interval_journal.h"
+
+#include "core/status_macros.h"
+
+namespace cordon::storage {
+
+using sqlite::Statement;
+using sqlite::Transaction;
+
+absl::StatusOr<std::unique_ptr<IntervalJournal>> IntervalJournal::Prepare(sqlite::Database& writer) {
+  std::unique_ptr<IntervalJournal> j(new IntervalJournal(writer));
+  CORDON_ASSIGN_OR_RETURN(j->latest_, writer.Prepare(R"sql(
+      SELECT id, zone, entered_at, exited_at FROM presence_intervals
+      WHERE person_id = ?1 ORDER BY entered_at DESC, id DESC LIMIT 1)sql"));
+  CORDON_ASSIGN_OR_RETURN(j->insert_, writer.Prepare(R"sql(
+      INSERT INTO presence_intervals(person_id, zone, entered_at, span_class, enter_event)
+      VALUES (?1, ?2, ?3, 63, ?4))sql"));
+  CORDON_ASSIGN_OR_RETURN(j->close_, writer.Prepare(R"sql(
+      UPDATE presence_intervals SET exited_at = ?2, span_class = ?3, inferred = ?4, exit_event = ?5
+      WHERE id = ?1)sql"));
+  CORDON_ASSIGN_OR_RETURN(j->put_classes_, writer.Prepare(
+      "UPDATE meta SET value = ?1 WHERE key = 'span_classes'"));
+  CORDON_RETURN_IF_ERROR(j->Reload());
+  return j;
+}
+
+absl::Status IntervalJournal::Reload() {
+  CORDON_ASSIGN_OR_RETURN(Statement get, db_.Prepare(
+      "SELECT value FROM meta WHERE key = 'span_classes'"));
+  CORDON_ASSIGN_OR_RETURN(bool row, get.Step());
+  stored_classes_ = row ? static_cast<uint64_t>(get.Int(0)) : 0;
+  span_classes_.fetch_or(stored_classes_ | (uint64_t{1} << kOpenSpanClass));
+  return absl::OkStatus();
+}
+
+absl::Status IntervalJournal::NoteClass(int span_class) {
+  uint64_t bit = uint64_t{1} << span_class;
+  span_classes_.fetch_or(bit, std::memory_order_acq_rel);
+  if (stored_classes_ & bit) return absl::OkStatus();
+  // The atomic may keep the bit if this transaction rolls back (a superset
+  // is harmless); stored_classes_ is re-read then (Reload).
+  stored_classes_ |= bit;
+  return put_classes_->Bind(1, static_cast<int64_t>(stored_classes_)).Run();
+}
+
+absl::Status IntervalJournal::Apply(int64_t person,
+                                    std::optional<std::pair<int64_t, OpenInterval>>& open,
+                                    const Sighting& s, const MaxStayFn& max_stay) {
+  std::optional<OpenInterval> current;
+  if (open) current = open->second;
+  IntervalStep step = NextIntervalStep(current, s, current ? max_stay(current->zone) : Micros(0));
+  if (step.close) {
+    int span_class = SpanClass(step.close->at - open->second.since);
+    CORDON_RETURN_IF_ERROR(NoteClass(span_class));
+    CORDON_RETURN_IF_ERROR(close_->Bind(1, open->first)
+                               .Bind(2, ToUnixMicros(step.close->at))
+                               .Bind(3, int64_t{span_class})
+                               .Bind(4, int64_t{step.close->inferred})
+                               .Bind(5, step.close->event_id)
+                               .Run());
+    open.reset();
+  }
+  if (step.open) {
+    CORDON_RETURN_IF_ERROR(insert_->Bind(1, person)
+                               .Bind(2, step.open->zone)
+                               .Bind(3, ToUnixMicros(step.open->since))
+                               .Bind(4, s.event_id)
+                               .Run());
+    open.emplace(db_.LastInsertRowId(), *step.open);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IntervalJournal::Record(int64_t person, const Sighting& s, const MaxStayFn& max_stay) {
+  Statement& latest = *latest_;
+  latest.Bind(1, person);
+  CORDON_ASSIGN_OR_RETURN(bool row, latest.Step());
+  std::optional<std::pair<int64_t, OpenInterval>> open;
+  bool late = false;
+  if (row) {
+    TimePoint entered = FromUnixMicros(latest.Int(2));
+    auto exited = latest.OptInt(3);
+    late = s.at < entered || (exited && s.at < FromUnixMicros(*exited));
+    if (!exited) open.emplace(latest.Int(0), OpenInterval{latest.Text(1), entered});
+  }
+  latest.Reset();
+  if (late) return Rebuild(person, s.at, max_stay);
+  return Apply(person, open, s, max_stay);
+}
+
+absl::Status IntervalJournal::Rebuild(int64_t person, TimePoint from, const MaxStayFn& max_stay) {
+  // Start at the interval the late event falls in (or the beginning): what
+  // came before it stands, since the events that closed it were earlier.
+  int64_t start = INT64_MIN;
+  {
+    CORDON_ASSIGN_OR_RETURN(Statement s, db_.Prepare(
+        "SELECT max(entered_at) FROM presence_intervals WHERE person_id = ?1 AND entered_at <= ?2"));
+    s.Bind(1, person).Bind(2, ToUnixMicros(from));
+    CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (row && !s.IsNull(0)) start = s.Int(0);
+  }
+  {
+    CORDON_ASSIGN_OR_RETURN(Statement s, db_.Prepare(
+        "DELETE FROM presence_intervals WHERE person_id = ?1 AND entered_at >= ?2"));
+    CORDON_RETURN_IF_ERROR(s.Bind(1, person).Bind(2, start).Run());
+  }
+  CORDON_ASSIGN_OR_RETURN(Statement events, db_.Prepare(R"sql(
+      SELECT id, occurred_at, allowed, zone, at_zone FROM events
+      WHERE person_id = ?1 AND occurred_at >= ?2 ORDER BY occurred_at, id)sql"));
+  events.Bind(1, person).Bind(2, start);
+  std::optional<std::pair<int64_t, OpenInterval>> open;
+  for (;;) {
+    CORDON_ASSIGN_OR_RETURN(bool row, events.Step());
+    if (!row) break;
+    Sighting s;
+    s.event_id = events.Int(0);
+    s.at = FromUnixMicros(events.Int(1));
+    s.moved = events.Int(2) != 0;
+    s.to_zone = events.Text(3);
+    // Events recorded before v4 do not say where the person stood: assume
+    // where the records put them.
+    s.at_zone = events.IsNull(4) ? (open ? open->second.zone : std::string()) : events.Text(4);
+    CORDON_RETURN_IF_ERROR(Apply(person, open, s, max_stay));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status IntervalJournal::NeedsBuild(bool& needed) {
+  CORDON_ASSIGN_OR_RETURN(Statement s, db_.Prepare(
+      "SELECT value FROM meta WHERE key = 'intervals_built'"));
+  CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+  needed = row && s.Int(0) == 0;
+  return absl::OkStatus();
+}
+
+absl::Status IntervalJournal::BuildAll(
+    const MaxStayFn& max_stay, const std::function<void(int64_t done, int64_t total)>& progress) {
+  CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
+  CORDON_RETURN_IF_ERROR(db_.Exec("DELETE FROM presence_intervals"));
+  std::vector<int64_t> people;
+  {
+    CORDON_ASSIGN_OR_RETURN(Statement s, db_.Prepare(
+        "SELECT DISTINCT person_id FROM events WHERE person_id IS NOT NULL"));
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      people.push_back(s.Int(0));
+    }
+  }
+  for (size_t i = 0; i < people.size(); ++i) {
+    CORDON_RETURN_IF_ERROR(Rebuild(people[i], TimePoint::min(), max_stay));
+    if (progress && ((i + 1) % 1000 == 0 || i + 1 == people.size())) {
+      progress(static_cast<int64_t>(i + 1), static_cast<int64_t>(people.size()));
+    }
+  }
+  CORDON_RETURN_IF_ERROR(db_.Exec("UPDATE meta SET value = 1 WHERE key = 'intervals_built'"));
+  return txn.Commit();
+}
+
+}  // namespace cordon::storage

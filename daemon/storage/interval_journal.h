@@ -1,0 +1,56 @@
+// Keeps presence_intervals in step with the events table, on the writer
+// connection and inside the writer's transaction: an event and the interval
+// it opens or closes commit together.
+//
+// In time order (the usual case) one event costs a lookup of the person's
+// latest interval and at most one update and one insert. An event older than
+// the person's latest interval (a gate replaying its offline outbox) rebuilds
+// that person's intervals from the one it falls in.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "core/presence_interval.h"
+#include "daemon/storage/records.h"
+#include "sqlite/database.h"
+
+namespace cordon::storage {
+
+class IntervalJournal {
+ public:
+  static absl::StatusOr<std::unique_ptr<IntervalJournal>> Prepare(sqlite::Database& writer);
+
+  // Call inside the writer's transaction, for each newly stored event with a person.
+  absl::Status Record(int64_t person, const Sighting& s, const MaxStayFn& max_stay);
+  // Derives every person's intervals from the events table (a database from
+  // before schema v4), reporting progress. Runs in its own transaction.
+  absl::Status BuildAll(const MaxStayFn& max_stay,
+                        const std::function<void(int64_t done, int64_t total)>& progress);
+  absl::Status NeedsBuild(bool& needed);
+  // After a rolled-back transaction: what meta really holds.
+  absl::Status Reload();
+  // Duration classes some interval may have (a superset is harmless).
+  uint64_t span_classes() const { return span_classes_.load(std::memory_order_acquire); }
+
+ private:
+  explicit IntervalJournal(sqlite::Database& db) : db_(db) {}
+  absl::Status Rebuild(int64_t person, TimePoint from, const MaxStayFn& max_stay);
+  absl::Status Apply(int64_t person, std::optional<std::pair<int64_t, OpenInterval>>& open,
+                     const Sighting& s, const MaxStayFn& max_stay);
+  absl::Status NoteClass(int span_class);
+
+  sqlite::Database& db_;
+  std::optional<sqlite::Statement> latest_;
+  std::optional<sqlite::Statement> insert_;
+  std::optional<sqlite::Statement> close_;
+  std::optional<sqlite::Statement> put_classes_;
+  std::atomic<uint64_t> span_classes_{0};  // read by query threads
+  uint64_t stored_classes_ = 0;            // as in meta (committed or pending)
+};
+
+}  // namespace cordon::storage
