@@ -20,6 +20,7 @@
 #include "core/credential.h"
 #include "core/engine.h"
 #include "core/model.h"
+#include "ctl/format.h"
 #include "ctl/roster_file.h"
 
 namespace cordon::ctl {
@@ -28,41 +29,6 @@ namespace {
 using console::FormatLocal;
 using console::Table;
 using google::protobuf::util::TimeUtil;
-
-TimePoint FromTs(const google::protobuf::Timestamp& ts) {
-  return FromUnixMicros(TimeUtil::TimestampToMicroseconds(ts));
-}
-google::protobuf::Timestamp ToTs(TimePoint t) {
-  return TimeUtil::MicrosecondsToTimestamp(ToUnixMicros(t));
-}
-std::string When(const google::protobuf::Timestamp& ts, bool present) {
-  return present ? FormatLocal(FromTs(ts)) : "-";
-}
-
-std::string CategoryText(v1::PersonCategory c) {
-  if (c == v1::PERSON_CATEGORY_UNSPECIFIED) return "?";
-  return std::string(CategoryName(static_cast<PersonCategory>(c)));
-}
-
-std::string ReasonText(v1::Reason r) { return v1::Reason_Name(r); }
-
-std::string DirectionText(v1::Direction d) {
-  return d == v1::DIRECTION_IN ? "in" : d == v1::DIRECTION_OUT ? "out" : "?";
-}
-
-std::string SourceText(v1::DecisionSource s) {
-  return s == v1::DECISION_SOURCE_GATE_OFFLINE ? "gate-offline" : "daemon";
-}
-
-std::string CsvField(const std::string& s) {
-  if (s.find_first_of(",\"\n\r") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  return out + "\"";
-}
 
 const char* StatusCodeName(grpc::StatusCode code) {
   switch (code) {
@@ -666,54 +632,6 @@ int Commands::Disinfect(const std::string& person, const std::string& at, const 
 }
 
 // ---------------------------------------------------------------- security office
-
-int Commands::Movements(const std::string& person, const std::string& from, const std::string& to,
-                        int limit, bool csv) {
-  v1::ListMovementsRequest req;
-  req.set_person(person);
-  std::optional<TimePoint> t_from, t_to;
-  if (!ParseTimeFlag("--from", from, t_from) || !ParseTimeFlag("--to", to, t_to)) return kUsage;
-  if (t_from) *req.mutable_from() = ToTs(*t_from);
-  if (t_to) *req.mutable_to() = ToTs(*t_to);
-  v1::ListMovementsResponse all;
-  for (;;) {
-    int want = limit > 0 ? limit - all.movements_size() : 10'000;
-    req.set_page_size(std::min(want, 10'000));
-    v1::ListMovementsResponse page;
-    auto ctx = Context();
-    if (auto st = security_->ListMovements(ctx.get(), req, &page); !st.ok()) return Fail(st);
-    for (auto& m : *page.mutable_movements()) *all.add_movements() = std::move(m);
-    if (page.next_page_token().empty() || (limit > 0 && all.movements_size() >= limit)) {
-      all.set_next_page_token(page.next_page_token());
-      break;
-    }
-    req.set_page_token(page.next_page_token());
-  }
-  if (options_.json) {
-    PrintJson(all);
-    return kOk;
-  }
-  if (csv) {
-    out_ << "occurred_at,gate,direction,allowed,reason,source,policy_version,seq\n";
-    for (const auto& m : all.movements()) {
-      out_ << console::FormatUtc(FromTs(m.occurred_at())) << "," << CsvField(m.gate_id()) << ","
-           << DirectionText(m.direction()) << "," << (m.allowed() ? "true" : "false") << ","
-           << ReasonText(m.reason()) << "," << SourceText(m.source()) << ","
-           << m.policy_version() << "," << m.seq() << "\n";
-    }
-    return kOk;
-  }
-  Table t({"TIME", "GATE", "DIR", "DECISION", "REASON", "SOURCE"});
-  for (const auto& m : all.movements()) {
-    t.AddRow({FormatLocal(FromTs(m.occurred_at())), m.gate_id(), DirectionText(m.direction()),
-              m.allowed() ? "allow" : "deny", ReasonText(m.reason()), SourceText(m.source())});
-  }
-  t.Print(out_);
-  out_ << all.movements_size() << " movement(s) of " << person;
-  if (!all.next_page_token().empty()) out_ << " (more exist: raise --limit, or 0 for all)";
-  out_ << "\n";
-  return kOk;
-}
 
 int Commands::Presence(const std::string& zone) {
   v1::ListPresenceRequest req;

@@ -66,9 +66,30 @@ class Commands {
                  const std::string& approved_by);
   int Disinfect(const std::string& person, const std::string& at, const std::string& by);
 
-  int Movements(const std::string& person, const std::string& from, const std::string& to,
-                int limit, bool csv);
+  // The security office (office.cc). Output formats: table (default), json,
+  // csv, and for tracing dot (Graphviz).
+  struct MovementFlags {
+    std::string person, gate, zone, from, to;
+    std::string decision;  // "", allowed, denied
+    int limit = 1000;      // 0: all
+    std::string format = "table";
+  };
+  int Movements(const MovementFlags& f);
   int Presence(const std::string& zone);
+  int Stays(const std::string& person, const std::string& zone, const std::string& from,
+            const std::string& to, const std::string& format);
+  struct TraceFlags {
+    std::string person, from, to, case_reference;
+    int min_minutes = 15;
+    bool second_generation = false;
+    bool ruled_out = false;
+    std::string format = "table";
+  };
+  int Trace(const TraceFlags& f);
+  int Occupancy(const std::string& at, const std::string& zone, bool people);
+  // Prints scans as they are recorded until interrupted (or --count reached).
+  int Watch(const MovementFlags& f, int count);
+  int ReportDaily(const std::string& date);
   struct AlertFlags {
     std::vector<std::string> kinds;  // "separation_attempt", ...
     std::string min_severity;        // info, warning, critical
@@ -96,6 +117,7 @@ class Commands {
   bool ToFilter(const AlertFlags& f, v1::AlertFilter* out) const;
   void PrintAlertRow(const v1::Alert& a, console::Table& t) const;
   int PrintPolicyChange(const v1::ApplyPolicyResponse& resp, bool dry_run) const;
+  bool CheckFormat(const std::string& format, std::initializer_list<const char*> allowed) const;
 
   Options options_;
   std::ostream& out_;

@@ -168,17 +168,75 @@ int main(int argc, char** argv) {
 
   // security office
   bool csv = false;
-  auto* movements = app.add_subcommand("movements", "a person's recorded scans over a time range");
-  movements->add_option("PERSON", who, "external id")->required();
-  movements->add_option("--from", from, "start (default: the beginning)");
-  movements->add_option("--to", to, "end (default now)");
-  movements->add_option("--limit", limit, "at most this many (0: all; default 1000)");
-  movements->add_flag("--csv", csv, "CSV for spreadsheets");
-  on(movements, [&](Commands& c) { return c.Movements(who, from, to, limit, csv); });
+  Commands::MovementFlags mf;
+  auto* movements = app.add_subcommand(
+      "movements", "recorded scans by person, gate, zone or time range (table, JSON or CSV)");
+  movements->add_option("PERSON", mf.person, "only this person (external id)");
+  movements->add_option("--gate", mf.gate, "only at this gate");
+  movements->add_option("--zone", mf.zone, "only at the gates of this zone or zones inside it");
+  movements->add_option("--decision", mf.decision, "allowed or denied");
+  movements->add_option("--from", mf.from, "start (default: the beginning)");
+  movements->add_option("--to", mf.to, "end (default now)");
+  movements->add_option("--limit", mf.limit, "at most this many (0: all; default 1000)");
+  movements->add_option("--format", mf.format, "table (default), json or csv");
+  movements->add_flag("--csv", csv, "same as --format csv");
+  on(movements, [&](Commands& c) {
+    if (csv) mf.format = "csv";
+    return c.Movements(mf);
+  });
   std::string zone;
   auto* presence = app.add_subcommand("presence", "who is on campus now, and in which zone");
   presence->add_option("--zone", zone, "only those in this zone or below it");
   on(presence, [&](Commands& c) { return c.Presence(zone); });
+
+  std::string format = "table";
+  auto* stays = app.add_subcommand(
+      "stays", "presence intervals (person, zone, entered, exited) of a person or a zone");
+  stays->add_option("PERSON", who, "external id");
+  stays->add_option("--zone", zone, "every stay in this zone instead");
+  stays->add_option("--from", from, "start (default -1d)");
+  stays->add_option("--to", to, "end (default now)");
+  stays->add_option("--format", format, "table (default), json or csv");
+  on(stays, [&](Commands& c) { return c.Stays(who, zone, from, to, format); });
+
+  Commands::TraceFlags tf;
+  auto* trace = app.add_subcommand(
+      "trace", "contact tracing: who shared a zone with a person, and for how long");
+  trace->add_option("PERSON", tf.person, "external id of the index case")->required();
+  trace->add_option("--from", tf.from, "window start (default -14d)");
+  trace->add_option("--to", tf.to, "window end (default now)");
+  trace->add_option("--min-minutes", tf.min_minutes, "cumulative minutes that make a contact (default 15)");
+  trace->add_flag("--second-generation", tf.second_generation,
+                  "also the contacts of contacts, from their first contact");
+  trace->add_flag("--ruled-out", tf.ruled_out,
+                  "also list who was in the same zones that day without overlapping");
+  trace->add_option("--case", tf.case_reference, "the case or purpose, e.g. \"case 2022-031\"");
+  trace->add_option("--format", tf.format, "table (default), json, csv or dot (Graphviz)");
+  on(trace, [&](Commands& c) { return c.Trace(tf); });
+
+  bool people = false;
+  auto* occupancy = app.add_subcommand("occupancy", "how many are in each zone, now or at a past time");
+  occupancy->add_option("--at", at, "a past time (default now)");
+  occupancy->add_option("--zone", zone, "only this zone and those inside it");
+  occupancy->add_flag("--people", people, "also list who is in each zone");
+  on(occupancy, [&](Commands& c) { return c.Occupancy(at, zone, people); });
+
+  int watch_events = 0;
+  auto* watch = app.add_subcommand("watch", "print scans as they are recorded (the live view)");
+  watch->add_option("--gate", mf.gate, "only at this gate");
+  watch->add_option("--zone", mf.zone, "only scans into or out of this zone (or inside it)");
+  watch->add_option("--decision", mf.decision, "allowed or denied");
+  watch->add_option("--person", mf.person, "only this person");
+  watch->add_option("--count", watch_events, "stop after this many");
+  on(watch, [&](Commands& c) { return c.Watch(mf, watch_events); });
+
+  std::string date;
+  auto* report = app.add_subcommand("report", "reports")->require_subcommand(1);
+  auto* daily = report->add_subcommand(
+      "daily", "the daily briefing as Markdown (--json for programs)");
+  daily->add_option("--date", date, "YYYY-MM-DD, campus local (default today)");
+  on(daily, [&](Commands& c) { return c.ReportDaily(date); });
+
   Commands::AlertFlags alert_flags;
   auto add_alert_filters = [&](CLI::App* cmd) {
     cmd->add_option("--kind", alert_flags.kinds,
