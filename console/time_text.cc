@@ -34,6 +34,7 @@ absl::StatusOr<TimePoint> ParseTime(std::string_view text, TimePoint now) {
   }
   std::tm tm{};
   int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0, consumed = 0;
+  int64_t fraction_us = 0;
   char sep = 0;
   if (std::sscanf(s.c_str(), "%4d-%2d-%2d%n", &y, &mo, &d, &consumed) != 3 || consumed != 10) {
     return Unrecognised(text);
@@ -51,9 +52,13 @@ absl::StatusOr<TimePoint> ParseTime(std::string_view text, TimePoint now) {
     if (!rest.empty() && rest[0] == ':') {
       if (std::sscanf(rest.c_str(), ":%2d%n", &sec, &n) != 1) return Unrecognised(text);
       rest = rest.substr(static_cast<size_t>(n));
-      if (!rest.empty() && rest[0] == '.') {  // fractional seconds: ignored
+      if (!rest.empty() && rest[0] == '.') {  // fractional seconds, to the microsecond
         size_t i = 1;
-        while (i < rest.size() && rest[i] >= '0' && rest[i] <= '9') ++i;
+        int64_t scale = 100'000;
+        for (; i < rest.size() && rest[i] >= '0' && rest[i] <= '9'; ++i, scale /= 10) {
+          fraction_us += (rest[i] - '0') * scale;
+        }
+        if (i == 1) return Unrecognised(text);
         rest = rest.substr(i);
       }
     }
@@ -82,7 +87,8 @@ absl::StatusOr<TimePoint> ParseTime(std::string_view text, TimePoint now) {
   tm.tm_isdst = -1;
   std::time_t t = utc ? timegm(&tm) - offset_minutes * 60 : mktime(&tm);
   if (t == -1) return Unrecognised(text);
-  return std::chrono::time_point_cast<Micros>(std::chrono::system_clock::from_time_t(t));
+  return std::chrono::time_point_cast<Micros>(std::chrono::system_clock::from_time_t(t)) +
+         Micros(fraction_us);
 }
 
 std::string FormatLocal(TimePoint t) {

@@ -189,7 +189,7 @@ int Commands::Trace(const TraceFlags& f) {
   }
   *req.mutable_from() = ToTs(*t_from);
   *req.mutable_to() = ToTs(*t_to);
-  req.set_min_exposure_minutes(f.min_minutes == 0 ? 0 : f.min_minutes);
+  req.set_min_exposure_minutes(f.min_minutes);
   req.set_second_generation(f.second_generation);
   req.set_include_ruled_out(f.ruled_out);
   req.set_case_reference(f.case_reference);
@@ -332,7 +332,10 @@ int Commands::Watch(const MovementFlags& f, int count) {
   }
   grpc::ClientContext ctx;  // no deadline: it runs until interrupted
   auto reader = security_->WatchEvents(&ctx, req);
-  if (!options_.json) out_ << "watching scans (Ctrl-C to stop)\n" << std::flush;
+  // The daemon sends its metadata once the watch is registered: from here on
+  // nothing committed is missed.
+  reader->WaitForInitialMetadata();
+  err_ << "watching scans (Ctrl-C to stop)\n" << std::flush;
   v1::WatchEventsResponse e;
   int seen = 0;
   while ((count <= 0 || seen < count) && reader->Read(&e)) {

@@ -128,7 +128,20 @@ class EventWatch final : public grpc::ServerWriteReactor<v1::WatchEventsResponse
   EventWatch(EventHub& hub, PolicyHolder& policy, QueryRunner run_query, EventFilter filter)
       : hub_(hub), policy_(policy), run_query_(std::move(run_query)), filter_(std::move(filter)) {}
 
-  void Start() { hub_.Add(this); }
+  // Registered first, then the initial metadata: a client that waits for it
+  // knows every scan committed from then on reaches it.
+  void Start() {
+    hub_.Add(this);
+    std::lock_guard lock(mu_);
+    KickLocked();
+  }
+
+  void OnSendInitialMetadataDone(bool ok) override {
+    std::lock_guard lock(mu_);
+    writing_ = false;
+    if (!ok && !close_status_) close_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "watch stream broken");
+    KickLocked();
+  }
 
   void Committed(std::span<const storage::MovementRow> rows, const ZonePolicy& zones) override {
     std::lock_guard lock(mu_);
@@ -187,14 +200,18 @@ class EventWatch final : public grpc::ServerWriteReactor<v1::WatchEventsResponse
   }
 
   void Work() {
-    enum { kNothing, kWrite, kFinish } action = kNothing;
+    enum { kNothing, kMetadata, kWrite, kFinish } action = kNothing;
     grpc::Status status;
     std::optional<Queued> next;
     {
       std::lock_guard lock(mu_);
       kicked_ = false;
       if (!writing_ && !finished_) {
-        if (close_status_) {
+        if (!metadata_sent_ && !close_status_) {
+          metadata_sent_ = true;
+          writing_ = true;
+          action = kMetadata;
+        } else if (close_status_) {
           finished_ = true;
           status = *close_status_;
           action = kFinish;
@@ -206,6 +223,7 @@ class EventWatch final : public grpc::ServerWriteReactor<v1::WatchEventsResponse
         }
       }
     }
+    if (action == kMetadata) StartSendInitialMetadata();
     if (action == kWrite) {
       current_.Clear();
       FillMovement(next->row, *policy_.Get(), current_.mutable_movement());
@@ -232,7 +250,8 @@ class EventWatch final : public grpc::ServerWriteReactor<v1::WatchEventsResponse
   std::optional<grpc::Status> close_status_;  // guarded by mu_
   int tasks_ = 0;                             // guarded by mu_
   bool kicked_ = false;                       // guarded by mu_
-  bool writing_ = false;                      // guarded by mu_
+  bool writing_ = false;                      // guarded by mu_: metadata or a write in flight
+  bool metadata_sent_ = false;                // guarded by mu_
   bool finished_ = false;                     // guarded by mu_
   bool done_ = false;                         // guarded by mu_
 };

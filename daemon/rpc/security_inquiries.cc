@@ -147,7 +147,7 @@ grpc::ServerUnaryReactor* SecurityService::TraceContacts(grpc::CallbackServerCon
   const Person* index = policy->FindByExternalId(req->person());
   if (!index) return FinishNow(ctx, NotFound("person: '" + req->person() + "' not found"));
   r.person = index->id;
-  r.min_exposure = std::chrono::minutes(req->min_exposure_minutes() ? req->min_exposure_minutes() : 15);
+  r.min_exposure = std::chrono::minutes(req->has_min_exposure_minutes() ? req->min_exposure_minutes() : 15);
   r.second_generation = req->second_generation();
   r.ruled_out = req->include_ruled_out();
 

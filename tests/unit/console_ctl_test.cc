@@ -14,6 +14,8 @@ namespace {
 
 using std::chrono::hours;
 using std::chrono::minutes;
+using std::chrono::microseconds;
+using std::chrono::milliseconds;
 const TimePoint kNow = FromUnixMicros(1'790'000'000'000'000);
 
 class TimeTextTest : public ::testing::Test {
@@ -41,6 +43,10 @@ TEST_F(TimeTextTest, LocalAndExplicitOffsets) {
   EXPECT_EQ(*console::ParseTime("2026-11-22T08:30:00+08:00", kNow), utc);
   EXPECT_EQ(console::FormatLocal(utc), "2026-11-22 08:30:00");
   EXPECT_EQ(console::FormatUtc(utc), "2026-11-22T00:30:00.000Z");
+  // Fractions of a second count (a time printed by one command, read by another).
+  EXPECT_EQ(*console::ParseTime("2026-11-22T00:30:00.761Z", kNow), utc + milliseconds(761));
+  EXPECT_EQ(*console::ParseTime("2026-11-22T00:30:00.000005Z", kNow), utc + microseconds(5));
+  EXPECT_FALSE(console::ParseTime("2026-11-22T00:30:00.Z", kNow).ok());
 }
 
 TEST_F(TimeTextTest, RejectsWhatIsNotATime) {
