@@ -116,6 +116,15 @@ say "Partial reopening: one command switches every gate (the teaching area opens
 scenes teaching-gate "CARD-S0009 in"
 "$CTL" policy history
 
+say "The security office: S0009 is a case. Who shared a room with them? (contact tracing)"
+"$CTL" trace S0009 --from -1h --min-minutes 0 --second-generation --case "demo case 1"
+echo "-- as a Graphviz picture (cordonctl trace ... --format dot | dot -Tpng > contacts.png):"
+"$CTL" trace S0009 --from -1h --min-minutes 0 --format dot | head -n 6
+echo "-- occupancy of every zone, from memory"
+"$CTL" occupancy --zone teaching
+echo "-- the daily briefing (Markdown; --json for programs)"
+"$CTL" report daily | head -n 24
+
 say "Stopping cordond (SIGTERM: commit, acknowledge, close, exit 0)"
 kill -TERM "$DAEMON_PID"
 status=0
