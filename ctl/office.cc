@@ -46,6 +46,13 @@ std::string DotId(const std::string& s) {
   return out + "\"";
 }
 
+std::optional<v1::DecisionFilter> DecisionFilterOf(const std::string& text) {
+  if (text.empty()) return v1::DECISION_FILTER_ANY;
+  if (text == "allowed") return v1::DECISION_FILTER_ALLOWED;
+  if (text == "denied") return v1::DECISION_FILTER_DENIED;
+  return std::nullopt;
+}
+
 }  // namespace
 
 bool Commands::CheckFormat(const std::string& format,
@@ -66,13 +73,9 @@ int Commands::Movements(const MovementFlags& f) {
   req.set_person(f.person);
   req.set_gate_id(f.gate);
   req.set_zone(f.zone);
-  if (f.decision == "allowed") {
-    req.set_decision(v1::DECISION_FILTER_ALLOWED);
-  } else if (f.decision == "denied") {
-    req.set_decision(v1::DECISION_FILTER_DENIED);
-  } else if (!f.decision.empty()) {
-    return Usage("--decision: '" + f.decision + "' is not allowed or denied");
-  }
+  auto decision = DecisionFilterOf(f.decision);
+  if (!decision) return Usage("--decision: '" + f.decision + "' is not allowed or denied");
+  req.set_decision(*decision);
   std::optional<TimePoint> t_from, t_to;
   if (!ParseTimeFlag("--from", f.from, t_from) || !ParseTimeFlag("--to", f.to, t_to)) return kUsage;
   if (t_from) *req.mutable_from() = ToTs(*t_from);
@@ -323,13 +326,9 @@ int Commands::Watch(const MovementFlags& f, int count) {
   req.set_gate_id(f.gate);
   req.set_zone(f.zone);
   req.set_person(f.person);
-  if (f.decision == "allowed") {
-    req.set_decision(v1::DECISION_FILTER_ALLOWED);
-  } else if (f.decision == "denied") {
-    req.set_decision(v1::DECISION_FILTER_DENIED);
-  } else if (!f.decision.empty()) {
-    return Usage("--decision: '" + f.decision + "' is not allowed or denied");
-  }
+  auto decision = DecisionFilterOf(f.decision);
+  if (!decision) return Usage("--decision: '" + f.decision + "' is not allowed or denied");
+  req.set_decision(*decision);
   grpc::ClientContext ctx;  // no deadline: it runs until interrupted
   auto reader = security_->WatchEvents(&ctx, req);
   // The daemon sends its metadata once the watch is registered: from here on

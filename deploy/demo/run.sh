@@ -123,7 +123,7 @@ echo "-- as a Graphviz picture (cordonctl trace ... --format dot | dot -Tpng > c
 echo "-- occupancy of every zone, from memory"
 "$CTL" occupancy --zone teaching
 echo "-- the daily briefing (Markdown; --json for programs)"
-"$CTL" report daily | head -n 24
+"$CTL" report daily | head -n 48
 
 say "Stopping cordond (SIGTERM: commit, acknowledge, close, exit 0)"
 kill -TERM "$DAEMON_PID"
