@@ -16,3 +16,7 @@ echo "== offline gate: replay of 200,000 buffered scans vs plain SQLite"
 echo
 echo "== load: 200 gate streams at 1,000 and 10,000 scans/s, cordond vs the raw gRPC echo"
 "$(dirname "$0")/load.sh" "$BUILD" 200 10 10000
+echo
+echo "== security office: queries on 30 days, 60,000 people, 300 zones, 14.4 M events vs plain SQL"
+echo "   (the store is generated once, ~25 min, into \$OFFICE_DB and reused)"
+"$BUILD/bench/office_bench" "${OFFICE_DB:-/var/tmp/cordon-office-14m.db}" 60000 30

@@ -34,12 +34,13 @@ ContactTrace FindContacts(PersonId person, std::span<const Stay> index,
 
   struct Tally {
     Contact c;
-    std::set<std::string> zones;
     bool overlapped = false;
     bool same_day = false;
   };
   std::unordered_map<PersonId, Tally> tally;
   std::unordered_set<int64_t> seen;
+  tally.reserve(others.size());
+  seen.reserve(others.size());
   for (const Stay& o : others) {
     if (o.person == person || !seen.insert(o.id).second) continue;
     auto it = mine.find(o.zone);
@@ -63,7 +64,10 @@ ContactTrace FindContacts(PersonId person, std::span<const Stay> index,
       if (!t.overlapped || e > t.c.last) t.c.last = e;
       t.overlapped = true;
       t.c.exposure += e - b;
-      t.zones.insert(o.zone);
+      // A handful of zones per contact: a vector beats a set.
+      if (std::find(t.c.zones.begin(), t.c.zones.end(), o.zone) == t.c.zones.end()) {
+        t.c.zones.push_back(o.zone);
+      }
       t.c.inferred = t.c.inferred || o.inferred || m->inferred;
     }
   }
@@ -74,7 +78,7 @@ ContactTrace FindContacts(PersonId person, std::span<const Stay> index,
       if (t.same_day) out.ruled_out.push_back(id);
       continue;
     }
-    t.c.zones.assign(t.zones.begin(), t.zones.end());
+    std::sort(t.c.zones.begin(), t.c.zones.end());
     (t.c.exposure >= window.min_exposure ? out.contacts : out.below).push_back(std::move(t.c));
   }
   auto by_exposure = [](const Contact& a, const Contact& b) {

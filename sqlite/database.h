@@ -6,7 +6,9 @@
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 
@@ -28,7 +30,9 @@ class Database {
   // WAL, synchronous=FULL and foreign keys for writers; query_only for readers.
   static absl::StatusOr<Database> Open(const std::string& path, Mode mode);
 
-  Database(Database&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Database(Database&& other) noexcept : db_(other.db_), cache_(std::move(other.cache_)) {
+    other.db_ = nullptr;
+  }
   Database& operator=(Database&& other) noexcept;
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -36,6 +40,12 @@ class Database {
 
   absl::Status Exec(std::string_view sql);
   absl::StatusOr<Statement> Prepare(std::string_view sql);
+  // A statement prepared once per connection and kept: for queries run
+  // often on pooled connections. Returned reset, with no bindings.
+  absl::StatusOr<Statement*> Cached(std::string_view sql);
+  // Resets every cached statement, ending any read they hold open (a pooled
+  // connection must not pin an old snapshot of the WAL).
+  void ResetCached();
   int64_t LastInsertRowId() const { return sqlite3_last_insert_rowid(db_); }
   int Changes() const { return sqlite3_changes(db_); }
   sqlite3* raw() const { return db_; }
@@ -44,6 +54,7 @@ class Database {
   friend absl::Status CopyDatabase(Database& source, const std::string& dest_path);
   explicit Database(sqlite3* db) : db_(db) {}
   sqlite3* db_ = nullptr;
+  std::unique_ptr<std::unordered_map<std::string, Statement>> cache_;
 };
 
 // A prepared statement. Bind with 1-based indexes; Step until it returns

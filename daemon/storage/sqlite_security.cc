@@ -21,10 +21,11 @@ absl::StatusOr<std::vector<MovementRow>> SqliteStore::ListMovements(const Moveme
     where += ")";
   }
   if (q.allowed) where += *q.allowed ? " AND allowed = 1" : " AND allowed = 0";
-  CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare(
+  CORDON_ASSIGN_OR_RETURN(Statement* cached, reader.db().Cached(
       "SELECT id, person_id, gate_id, seq, direction, allowed, reason, occurred_at, gate_time, "
       "policy_version, source, zone, at_zone, rule FROM events WHERE " + where +
       " ORDER BY occurred_at, id LIMIT ?6"));
+  Statement& s = *cached;
   s.Bind(1, Us(q.from)).Bind(2, Us(q.to));
   s.Bind(3, q.after ? Us(q.after->first) : INT64_MIN).Bind(4, q.after ? q.after->second : 0);
   if (q.person != 0) s.Bind(5, q.person);
@@ -80,12 +81,13 @@ absl::StatusOr<std::vector<Stay>> SqliteStore::StaysOf(PersonId person, TimePoin
   CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
   // A person's intervals do not overlap: those in [from, to) are the last one
   // entered at or before `from` and every one entered after it.
-  CORDON_ASSIGN_OR_RETURN(Statement s, reader.db().Prepare(R"sql(
+  CORDON_ASSIGN_OR_RETURN(Statement* cached, reader.db().Cached(R"sql(
       SELECT id, person_id, zone, entered_at, exited_at, inferred FROM presence_intervals
       WHERE person_id = ?1 AND entered_at < ?3 AND entered_at >= coalesce(
         (SELECT max(entered_at) FROM presence_intervals WHERE person_id = ?1 AND entered_at <= ?2),
         -9223372036854775808)
       ORDER BY entered_at, id)sql"));
+  Statement& s = *cached;
   s.Bind(1, person).Bind(2, Us(from)).Bind(3, Us(to));
   std::vector<Stay> out;
   for (;;) {
@@ -102,13 +104,15 @@ absl::StatusOr<std::vector<Stay>> SqliteStore::StaysInZones(std::span<const Zone
   CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
   // One index range per duration class: a closed interval of class k that
   // overlaps [from, to) entered after from - LongestInClass(k).
-  CORDON_ASSIGN_OR_RETURN(Statement closed, reader.db().Prepare(R"sql(
+  CORDON_ASSIGN_OR_RETURN(Statement* closed_stmt, reader.db().Cached(R"sql(
       SELECT id, person_id, zone, entered_at, exited_at, inferred FROM presence_intervals
       WHERE zone = ?1 AND span_class = ?2 AND entered_at > ?3 AND entered_at < ?4
         AND exited_at > ?5)sql"));
-  CORDON_ASSIGN_OR_RETURN(Statement open, reader.db().Prepare(R"sql(
+  CORDON_ASSIGN_OR_RETURN(Statement* open_stmt, reader.db().Cached(R"sql(
       SELECT id, person_id, zone, entered_at, exited_at, inferred FROM presence_intervals
       WHERE zone = ?1 AND span_class = 63 AND entered_at < ?2)sql"));
+  Statement& closed = *closed_stmt;
+  Statement& open = *open_stmt;
   uint64_t classes = intervals_->span_classes();
   std::vector<Stay> out;
   auto drain = [&](Statement& s, TimePoint from) -> absl::Status {

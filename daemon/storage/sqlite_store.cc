@@ -62,6 +62,7 @@ absl::Status SqliteStore::PrepareWriterStatements() {
 
 SqliteStore::Reader::~Reader() {
   if (db_) {
+    db_->ResetCached();
     std::lock_guard lock(store_->readers_mu_);
     store_->idle_readers_.push_back(std::move(*db_));
   }
