@@ -735,31 +735,17 @@ int Commands::AlertsWatch(const AlertFlags& f, int64_t since_id, int count) {
   if (!options_.json) {
     out_ << "watching alerts (Ctrl-C to stop)\n" << std::flush;
   }
-  v1::Alert a;
-  int seen = 0;
-  while ((count <= 0 || seen < count) && reader->Read(&a)) {
-    ++seen;
-    if (options_.json) {
-      PrintJson(a);  // one object per line
-    } else {
-      // One line per alert as it comes: a table cannot know its widths ahead.
-      std::string kind = v1::AlertKind_Name(a.kind());
-      std::string severity = v1::Severity_Name(a.severity());
-      out_ << "#" << a.id() << "  " << FormatLocal(FromTs(a.raised_at())) << "  "
-           << severity.substr(severity.find('_') + 1) << "  "
-           << kind.substr(std::string("ALERT_KIND_").size())
-           << (a.person().empty() ? "" : "  " + a.person())
-           << (a.gate_id().empty() ? "" : "  at " + a.gate_id())
-           << (a.detail().empty() ? "" : "  " + a.detail()) << "\n";
-    }
-    out_ << std::flush;
-  }
-  if (count > 0 && seen >= count) {
-    ctx.TryCancel();
-    return kOk;
-  }
-  grpc::Status st = reader->Finish();
-  return st.ok() ? kOk : Fail(st);
+  // One line per alert as it comes: a table cannot know its widths ahead.
+  return Follow<v1::Alert>(ctx, *reader, count, [this](const v1::Alert& a) {
+    std::string kind = v1::AlertKind_Name(a.kind());
+    std::string severity = v1::Severity_Name(a.severity());
+    out_ << "#" << a.id() << "  " << FormatLocal(FromTs(a.raised_at())) << "  "
+         << severity.substr(severity.find('_') + 1) << "  "
+         << kind.substr(std::string("ALERT_KIND_").size())
+         << (a.person().empty() ? "" : "  " + a.person())
+         << (a.gate_id().empty() ? "" : "  at " + a.gate_id())
+         << (a.detail().empty() ? "" : "  " + a.detail()) << "\n";
+  });
 }
 
 int Commands::AlertsAck(int64_t id, const std::string& operator_name) {

@@ -5,7 +5,7 @@
 #pragma once
 
 #include <chrono>
-#include <iosfwd>
+#include <ostream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -113,6 +113,29 @@ class Commands {
   // Parses an optional time flag; empty -> nullopt. Errors go to stderr.
   bool ParseTimeFlag(const std::string& flag, const std::string& value,
                      std::optional<TimePoint>& out) const;
+
+  // Reads a live stream until `count` messages (0: until the daemon ends
+  // it), printing each as a JSON line or with `print`.
+  template <typename Message, typename Reader, typename Print>
+  int Follow(grpc::ClientContext& ctx, Reader& reader, int count, Print print) {
+    Message m;
+    int seen = 0;
+    while ((count <= 0 || seen < count) && reader.Read(&m)) {
+      ++seen;
+      if (options_.json) {
+        PrintJson(m);  // one object per line
+      } else {
+        print(m);
+      }
+      out_ << std::flush;
+    }
+    if (count > 0 && seen >= count) {
+      ctx.TryCancel();
+      return kOk;
+    }
+    grpc::Status st = reader.Finish();
+    return st.ok() ? kOk : Fail(st);
+  }
 
   bool ToFilter(const AlertFlags& f, v1::AlertFilter* out) const;
   void PrintAlertRow(const v1::Alert& a, console::Table& t) const;

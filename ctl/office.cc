@@ -165,9 +165,8 @@ int Commands::Stays(const std::string& person, const std::string& zone, const st
     return kOk;
   }
   Table t({"PERSON", "ZONE", "ENTERED", "EXITED", "MINUTES", "EXIT"});
-  TimePoint now = now_;
   for (const auto& s : resp.stays()) {
-    TimePoint end = s.has_exited_at() ? FromTs(s.exited_at()) : now;
+    TimePoint end = s.has_exited_at() ? FromTs(s.exited_at()) : now_;
     double minutes = static_cast<double>((end - FromTs(s.entered_at())).count()) / 60e6;
     t.AddRow({s.person(), s.zone(), FormatLocal(FromTs(s.entered_at())),
               s.has_exited_at() ? FormatLocal(FromTs(s.exited_at())) : "still there",
@@ -335,28 +334,14 @@ int Commands::Watch(const MovementFlags& f, int count) {
   // nothing committed is missed.
   reader->WaitForInitialMetadata();
   err_ << "watching scans (Ctrl-C to stop)\n" << std::flush;
-  v1::WatchEventsResponse e;
-  int seen = 0;
-  while ((count <= 0 || seen < count) && reader->Read(&e)) {
-    ++seen;
-    if (options_.json) {
-      PrintJson(e);  // one object per line
-    } else {
-      const auto& m = e.movement();
-      if (e.skipped() > 0) out_ << "... " << e.skipped() << " scan(s) skipped: reading too slowly\n";
-      out_ << FormatLocal(FromTs(m.occurred_at())) << "  " << m.gate_id() << "  "
-           << DirectionText(m.direction()) << "  " << (m.person().empty() ? "?" : m.person()) << "  "
-           << (m.allowed() ? "allow" : "DENY") << "  " << ReasonText(m.reason())
-           << (m.allowed() ? "  -> " + ZoneText(m.zone()) : "") << "\n";
-    }
-    out_ << std::flush;
-  }
-  if (count > 0 && seen >= count) {
-    ctx.TryCancel();
-    return kOk;
-  }
-  grpc::Status st = reader->Finish();
-  return st.ok() ? kOk : Fail(st);
+  return Follow<v1::WatchEventsResponse>(ctx, *reader, count, [this](const v1::WatchEventsResponse& e) {
+    const auto& m = e.movement();
+    if (e.skipped() > 0) out_ << "... " << e.skipped() << " scan(s) skipped: reading too slowly\n";
+    out_ << FormatLocal(FromTs(m.occurred_at())) << "  " << m.gate_id() << "  "
+         << DirectionText(m.direction()) << "  " << (m.person().empty() ? "?" : m.person()) << "  "
+         << (m.allowed() ? "allow" : "DENY") << "  " << ReasonText(m.reason())
+         << (m.allowed() ? "  -> " + ZoneText(m.zone()) : "") << "\n";
+  });
 }
 
 int Commands::ReportDaily(const std::string& date) {

@@ -27,12 +27,6 @@ Status NotFound(const std::string& person) {
   return Status(StatusCode::NOT_FOUND, "person '" + person + "' not found");
 }
 
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, Status status) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(std::move(status));
-  return reactor;
-}
-
 Status CheckPersonRef(const std::string& person) {
   if (auto p = CheckExternalId(person); !p.empty()) return InvalidArgument("person: " + p);
   return Status::OK;

@@ -1,6 +1,7 @@
 #include "daemon/rpc/alert_watch.h"
 
 #include "daemon/rpc/convert.h"
+#include "daemon/rpc/pool_writer.h"
 
 namespace cordon::rpc {
 
@@ -75,149 +76,86 @@ void FillAlert(const storage::AlertRow& row, const PolicySnapshot& policy, v1::A
 
 namespace {
 
-// One watcher. gRPC calls (StartWrite, Finish) may run reactions inline, so
-// they are made only from Work(), on the query pool, never under mu_ or from
-// inside the hub. Everything else just records what is wanted and kicks
-// Work(). At most one query or write is in flight.
-class AlertWatch final : public grpc::ServerWriteReactor<v1::Alert>, public AlertListener {
+// One watcher (pool_writer.h): reads new alerts on the pool, a batch at a
+// time, and writes them one by one.
+class AlertWatch final : public PoolWriter<v1::Alert>, public AlertListener {
  public:
   static constexpr int kBatch = 500;
 
   AlertWatch(AlertHub& hub, storage::Store& store, PolicyHolder& policy, QueryRunner run_query,
              storage::AlertQuery query, int64_t since_id)
-      : hub_(hub), store_(store), policy_(policy), run_query_(std::move(run_query)),
+      : PoolWriter(std::move(run_query)), hub_(hub), store_(store), policy_(policy),
         query_(std::move(query)) {
     query_.limit = kBatch;
     if (since_id > 0) query_.after_id = since_id;
-    std::lock_guard lock(mu_);
     pending_ = true;
-    KickLocked();
   }
 
-  void Start() { hub_.Add(this); }
+  void Start() {
+    hub_.Add(this);
+    Begin();
+  }
 
   void AlertsCommitted() override {
     std::lock_guard lock(mu_);
-    if (close_status_) return;
+    if (ClosingLocked()) return;
     pending_ = true;
     KickLocked();
   }
 
-  void Close(const grpc::Status& status) override {
-    std::lock_guard lock(mu_);
-    if (!close_status_) close_status_ = status;
-    KickLocked();
-  }
-
-  void OnWriteDone(bool ok) override {
-    std::lock_guard lock(mu_);
-    writing_ = false;
-    if (!ok && !close_status_) close_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "watch stream broken");
-    KickLocked();
-  }
-
-  void OnCancel() override { Close(grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled")); }
-
-  void OnDone() override {
-    hub_.Remove(this);
-    bool last;
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-      last = tasks_ == 0;
-    }
-    if (last) delete this;
-  }
+  void Close(const grpc::Status& status) override { PoolWriter::Close(status); }
 
  private:
-  void KickLocked() {
-    if (kicked_ || done_) return;
-    kicked_ = true;
-    ++tasks_;
-    run_query_([this] { Work(); });
-  }
+  void Unregister() override { hub_.Remove(this); }
 
-  void Work() {
-    bool query = false;
+  void Fetch() override {
     std::optional<storage::AlertQuery> q;
     {
       std::lock_guard lock(mu_);
-      kicked_ = false;
-      query = pending_ && queue_.empty() && !writing_ && !finished_ && !close_status_;
-      if (query) {
-        pending_ = false;
-        q = query_;
-      }
+      if (!pending_ || !queue_.empty() || !IdleLocked()) return;
+      pending_ = false;
+      q = query_;
     }
-    if (query) {
-      absl::StatusOr<std::vector<storage::AlertRow>> rows = std::vector<storage::AlertRow>{};
-      if (!q->after_id) {
-        // A new watch: everything after the newest alert stored is news.
-        auto latest = store_.LatestAlertId();
-        if (latest.ok()) {
-          q->after_id = *latest;
-        } else {
-          rows = latest.status();  // rather than replay every alert ever raised
-        }
-      }
-      if (rows.ok()) rows = store_.ListAlerts(*q);
-      auto policy = policy_.Get();
-      std::lock_guard lock(mu_);
-      query_.after_id = q->after_id;
-      if (!rows.ok()) {
-        if (!close_status_) close_status_ = ToGrpc(rows.status());
+    absl::StatusOr<std::vector<storage::AlertRow>> rows = std::vector<storage::AlertRow>{};
+    if (!q->after_id) {
+      // A new watch: everything after the newest alert stored is news.
+      auto latest = store_.LatestAlertId();
+      if (latest.ok()) {
+        q->after_id = *latest;
       } else {
-        for (const auto& row : *rows) {
-          FillAlert(row, *policy, &queue_.emplace_back());
-          query_.after_id = row.id;
-        }
-        if (static_cast<int>(rows->size()) == kBatch) pending_ = true;  // more to read
+        rows = latest.status();  // rather than replay every alert ever raised
       }
     }
-    enum { kNothing, kWrite, kFinish } action = kNothing;
-    grpc::Status status;
-    {
-      std::lock_guard lock(mu_);
-      if (!writing_ && !finished_) {
-        if (close_status_) {
-          finished_ = true;
-          status = *close_status_;
-          action = kFinish;
-        } else if (!queue_.empty()) {
-          current_ = std::move(queue_.front());
-          queue_.pop_front();
-          writing_ = true;
-          action = kWrite;
-        } else if (pending_) {
-          KickLocked();  // another batch, or news that came during the query
-        }
-      }
+    if (rows.ok()) rows = store_.ListAlerts(*q);
+    auto policy = policy_.Get();
+    std::lock_guard lock(mu_);
+    query_.after_id = q->after_id;
+    if (!rows.ok()) {
+      FailLocked(ToGrpc(rows.status()));
+      return;
     }
-    if (action == kWrite) StartWrite(&current_);
-    if (action == kFinish) Finish(status);
-    bool last;
-    {
-      std::lock_guard lock(mu_);
-      last = --tasks_ == 0 && done_;
+    for (const auto& row : *rows) {
+      FillAlert(row, *policy, &queue_.emplace_back());
+      query_.after_id = row.id;
     }
-    if (last) delete this;
+    if (static_cast<int>(rows->size()) == kBatch) pending_ = true;  // more to read
   }
+
+  bool NextLocked(v1::Alert& out) override {
+    if (queue_.empty()) return false;
+    out = std::move(queue_.front());
+    queue_.pop_front();
+    return true;
+  }
+  // Another batch, or news that came during the query.
+  bool MoreLocked() const override { return pending_; }
 
   AlertHub& hub_;
   storage::Store& store_;
   PolicyHolder& policy_;
-  QueryRunner run_query_;
-  std::mutex mu_;
-  storage::AlertQuery query_;                 // guarded by mu_
-  std::deque<v1::Alert> queue_;               // guarded by mu_
-  v1::Alert current_;                         // the write in flight
-  std::optional<grpc::Status> close_status_;  // guarded by mu_
-  int tasks_ = 0;                             // guarded by mu_: Work() calls scheduled
-  bool kicked_ = false;                       // guarded by mu_
-  bool pending_ = false;                      // guarded by mu_: alerts to read
-  bool writing_ = false;                      // guarded by mu_
-  bool finished_ = false;                     // guarded by mu_
-  bool done_ = false;                         // guarded by mu_
+  storage::AlertQuery query_;    // guarded by mu_
+  std::deque<v1::Alert> queue_;  // guarded by mu_
+  bool pending_ = false;         // guarded by mu_: alerts to read
 };
 
 }  // namespace

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <google/protobuf/timestamp.pb.h>
+#include <grpcpp/server_context.h>
 #include <grpcpp/support/server_callback.h>
 #include <grpcpp/support/status.h>
 
@@ -54,6 +55,13 @@ void ToProto(const SingleVisitPass& pass, const std::string& person, const PassP
 void ToProto(const Gate& g, v1::Gate* out);
 // The gate's id as agents present it; "gate#N" for a row no longer known.
 std::string GateName(const PolicySnapshot& policy, GateRowId id);
+
+// Answers a unary call at once (a refusal before any work).
+inline grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, grpc::Status status) {
+  auto* reactor = ctx->DefaultReactor();
+  reactor->Finish(std::move(status));
+  return reactor;
+}
 
 // A server stream refused before it starts: finishes with `status`.
 template <typename Message>

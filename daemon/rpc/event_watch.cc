@@ -3,6 +3,7 @@
 #include <deque>
 
 #include "daemon/rpc/convert.h"
+#include "daemon/rpc/pool_writer.h"
 
 namespace cordon::rpc {
 
@@ -118,34 +119,23 @@ grpc::Status ToEventFilter(const std::string& gate_id, const std::string& zone,
 
 namespace {
 
-// One watcher; the same discipline as AlertWatch (alert_watch.cc): gRPC
-// calls only from Work() on the query pool, one write in flight.
-class EventWatch final : public grpc::ServerWriteReactor<v1::WatchEventsResponse>,
-                         public EventListener {
+// One watcher (pool_writer.h). Matching scans are queued on the writer
+// thread, made into messages and written on the pool.
+class EventWatch final : public PoolWriter<v1::WatchEventsResponse>, public EventListener {
  public:
   static constexpr size_t kMaxQueued = 10'000;
 
   EventWatch(EventHub& hub, PolicyHolder& policy, QueryRunner run_query, EventFilter filter)
-      : hub_(hub), policy_(policy), run_query_(std::move(run_query)), filter_(std::move(filter)) {}
+      : PoolWriter(std::move(run_query)), hub_(hub), policy_(policy), filter_(std::move(filter)) {}
 
-  // Registered first, then the initial metadata: a client that waits for it
-  // knows every scan committed from then on reaches it.
   void Start() {
     hub_.Add(this);
-    std::lock_guard lock(mu_);
-    KickLocked();
-  }
-
-  void OnSendInitialMetadataDone(bool ok) override {
-    std::lock_guard lock(mu_);
-    writing_ = false;
-    if (!ok && !close_status_) close_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "watch stream broken");
-    KickLocked();
+    Begin();
   }
 
   void Committed(std::span<const storage::MovementRow> rows, const ZonePolicy& zones) override {
     std::lock_guard lock(mu_);
-    if (close_status_) return;
+    if (ClosingLocked()) return;
     bool added = false;
     for (const auto& row : rows) {
       if (!filter_.Matches(row, zones)) continue;
@@ -160,31 +150,7 @@ class EventWatch final : public grpc::ServerWriteReactor<v1::WatchEventsResponse
     if (added) KickLocked();
   }
 
-  void Close(const grpc::Status& status) override {
-    std::lock_guard lock(mu_);
-    if (!close_status_) close_status_ = status;
-    KickLocked();
-  }
-
-  void OnWriteDone(bool ok) override {
-    std::lock_guard lock(mu_);
-    writing_ = false;
-    if (!ok && !close_status_) close_status_ = grpc::Status(grpc::StatusCode::CANCELLED, "watch stream broken");
-    KickLocked();
-  }
-
-  void OnCancel() override { Close(grpc::Status(grpc::StatusCode::CANCELLED, "watch cancelled")); }
-
-  void OnDone() override {
-    hub_.Remove(this);
-    bool last;
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-      last = tasks_ == 0;
-    }
-    if (last) delete this;
-  }
+  void Close(const grpc::Status& status) override { PoolWriter::Close(status); }
 
  private:
   struct Queued {
@@ -192,68 +158,22 @@ class EventWatch final : public grpc::ServerWriteReactor<v1::WatchEventsResponse
     int64_t skipped_before = 0;
   };
 
-  void KickLocked() {
-    if (kicked_ || done_) return;
-    kicked_ = true;
-    ++tasks_;
-    run_query_([this] { Work(); });
-  }
+  void Unregister() override { hub_.Remove(this); }
 
-  void Work() {
-    enum { kNothing, kMetadata, kWrite, kFinish } action = kNothing;
-    grpc::Status status;
-    std::optional<Queued> next;
-    {
-      std::lock_guard lock(mu_);
-      kicked_ = false;
-      if (!writing_ && !finished_) {
-        if (!metadata_sent_ && !close_status_) {
-          metadata_sent_ = true;
-          writing_ = true;
-          action = kMetadata;
-        } else if (close_status_) {
-          finished_ = true;
-          status = *close_status_;
-          action = kFinish;
-        } else if (!queue_.empty()) {
-          next = std::move(queue_.front());
-          queue_.pop_front();
-          writing_ = true;
-          action = kWrite;
-        }
-      }
-    }
-    if (action == kMetadata) StartSendInitialMetadata();
-    if (action == kWrite) {
-      current_.Clear();
-      FillMovement(next->row, *policy_.Get(), current_.mutable_movement());
-      current_.set_skipped(next->skipped_before);
-      StartWrite(&current_);
-    }
-    if (action == kFinish) Finish(status);
-    bool last;
-    {
-      std::lock_guard lock(mu_);
-      last = --tasks_ == 0 && done_;
-    }
-    if (last) delete this;
+  bool NextLocked(v1::WatchEventsResponse& out) override {
+    if (queue_.empty()) return false;
+    out.Clear();
+    FillMovement(queue_.front().row, *policy_.Get(), out.mutable_movement());
+    out.set_skipped(queue_.front().skipped_before);
+    queue_.pop_front();
+    return true;
   }
 
   EventHub& hub_;
   PolicyHolder& policy_;
-  QueryRunner run_query_;
   const EventFilter filter_;
-  std::mutex mu_;
-  std::deque<Queued> queue_;                  // guarded by mu_
-  int64_t skipped_ = 0;                       // guarded by mu_: dropped since the last queued
-  v1::WatchEventsResponse current_;           // the write in flight
-  std::optional<grpc::Status> close_status_;  // guarded by mu_
-  int tasks_ = 0;                             // guarded by mu_
-  bool kicked_ = false;                       // guarded by mu_
-  bool writing_ = false;                      // guarded by mu_: metadata or a write in flight
-  bool metadata_sent_ = false;                // guarded by mu_
-  bool finished_ = false;                     // guarded by mu_
-  bool done_ = false;                         // guarded by mu_
+  std::deque<Queued> queue_;  // guarded by mu_
+  int64_t skipped_ = 0;       // guarded by mu_: dropped since the last queued
 };
 
 }  // namespace

@@ -16,13 +16,8 @@ using grpc::Status;
 using grpc::StatusCode;
 
 constexpr int kMaxStays = 10'000;
+constexpr auto kMaxZoneStaysWindow = std::chrono::days(31);
 constexpr auto kMaxTraceWindow = std::chrono::days(60);
-
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, Status status) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(std::move(status));
-  return reactor;
-}
 
 Status NotFound(std::string message) { return Status(StatusCode::NOT_FOUND, std::move(message)); }
 
@@ -97,6 +92,9 @@ grpc::ServerUnaryReactor* SecurityService::ListStays(grpc::CallbackServerContext
     person = p->id;
   } else if (policy->zones->FindZone(req->zone()) == kOutside) {
     return FinishNow(ctx, NotFound("zone: no zone '" + req->zone() + "' in the policy"));
+  } else if (to - from > kMaxZoneStaysWindow) {
+    // Everything read is held before the answer is cut at kMaxStays.
+    return FinishNow(ctx, InvalidArgument("to: a zone's stays may span at most 31 days"));
   }
   auto* reactor = ctx->DefaultReactor();
   deps_.run_query([this, reactor, resp, policy, person, zone = req->zone(), from, to, now] {
@@ -199,16 +197,15 @@ grpc::ServerUnaryReactor* SecurityService::GetOccupancy(grpc::CallbackServerCont
       for (PersonId id : c.people) FillPersonRef(*policy, id, out->add_people());
     }
   };
-  if (!req->has_at()) {
+  if (!req->has_at() && !req->include_people()) {
     // From memory: a copy of the counters, answered on this thread.
     fill(office::OccupancyNow(deps_.presence, *policy->zones, within, false));
-    if (!req->include_people()) return FinishNow(ctx, Status::OK);
+    return FinishNow(ctx, Status::OK);
   }
   auto* reactor = ctx->DefaultReactor();
-  deps_.run_query([this, reactor, resp, policy, within, at, now, fill,
-                   past = req->has_at(), people = req->include_people()] {
-    if (!past) {
-      resp->clear_zones();
+  deps_.run_query([this, reactor, policy, within, at, now, fill, past = req->has_at(),
+                   people = req->include_people()] {
+    if (!past) {  // everyone on campus is read: not on gRPC's thread
       fill(office::OccupancyNow(deps_.presence, *policy->zones, within, people));
       return reactor->Finish(Status::OK);
     }

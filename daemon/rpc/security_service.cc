@@ -15,12 +15,6 @@ namespace {
 using grpc::Status;
 using grpc::StatusCode;
 
-grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* ctx, Status status) {
-  auto* reactor = ctx->DefaultReactor();
-  reactor->Finish(std::move(status));
-  return reactor;
-}
-
 // Reads an optional [from, to) range; unset from is the epoch, unset to is now.
 std::pair<TimePoint, TimePoint> Range(const google::protobuf::Timestamp* from, bool has_from,
                                       const google::protobuf::Timestamp* to, bool has_to,

@@ -245,6 +245,7 @@ TEST_F(Office, BadInquiriesAreRefusedNamingTheField) {
   code({"trace", "S1", "--format", "pdf"}, "--format: 'pdf' is not one of");
   code({"stays", "S1", "--zone", "library"}, "give a PERSON or --zone");
   code({"stays", "--zone", "gym"}, "zone: no zone 'gym' in the policy");
+  code({"stays", "--zone", "library", "--from", "-40d"}, "to: a zone's stays may span at most 31 days");
   code({"occupancy", "--at", "+1h"}, "at: must not be in the future");
   code({"report", "daily", "--date", "2026-13-40"}, "date: '2026-13-40' is not a date");
   code({"movements", "--gate", "south-9"}, "gate_id: 'south-9' not registered");
