@@ -205,11 +205,21 @@ INSERT INTO meta(key, value) VALUES ('span_classes', 0);
 INSERT INTO meta(key, value) VALUES ('intervals_built', 0);
 )sql";
 
-constexpr std::array<Migration, 4> kMigrations{{
+// v5: the zone index carries the whole interval, so "who overlapped [a, b)
+// in zone Z" is answered from the index alone, without a table lookup per
+// candidate (tracing reads thousands of them; docs/BENCHMARKS.md).
+constexpr std::string_view kV5 = R"sql(
+DROP INDEX intervals_by_zone;
+CREATE INDEX intervals_by_zone
+  ON presence_intervals(zone, span_class, entered_at, exited_at, person_id, inferred);
+)sql";
+
+constexpr std::array<Migration, 5> kMigrations{{
     {1, "initial schema", kV1},
     {2, "backups log", kV2},
     {3, "zones, policy documents, health codes, leaves, disinfections", kV3},
     {4, "presence intervals for tracing and occupancy", kV4},
+    {5, "zone index covers the interval", kV5},
 }};
 
 }  // namespace
