@@ -15,7 +15,7 @@ cleanup() { kill $DP $EP 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
 wait_file() { i=0; while [ ! -s "$1" ]; do i=$((i + 1)); [ $i -lt 300 ] || exit 1; sleep 0.1; done; }
-"$BIN/daemon/app/cordond" --listen 127.0.0.1:0 --data-dir "$WORK/data" --port-file "$WORK/port" \
+"$BIN/daemon/app/cordond" --insecure --listen 127.0.0.1:0 --data-dir "$WORK/data" --port-file "$WORK/port" \
   2> "$WORK/cordond.log" &
 DP=$!
 "$BIN/bench/cordon-bench" echo --listen 127.0.0.1:0 --port-file "$WORK/eport" 2> /dev/null &

@@ -16,7 +16,7 @@ trap cleanup EXIT
 
 start_daemon() {
   rm -f "$WORK/port"
-  "$BIN/daemon/app/cordond" --listen 127.0.0.1:${PORT:-0} --data-dir "$WORK/data" \
+  "$BIN/daemon/app/cordond" --insecure --listen 127.0.0.1:${PORT:-0} --data-dir "$WORK/data" \
     --port-file "$WORK/port" 2>> "$WORK/cordond.log" &
   PID=$!
   i=0

@@ -1,5 +1,7 @@
 #include "ctl/commands.h"
 
+#include "cordon/v1/audit.grpc.pb.h"
+
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
 #include <grpcpp/grpcpp.h>
@@ -59,7 +61,10 @@ std::optional<v1::PersonCategory> CategoryFromText(const std::string& text) {
 
 Commands::Commands(Options options, std::ostream& out, std::ostream& err)
     : options_(std::move(options)), out_(out), err_(err), now_(SystemClock().Now()) {
-  channel_ = grpc::CreateChannel(options_.daemon, grpc::InsecureChannelCredentials());
+  channel_ = grpc::CreateChannel(options_.daemon, options_.credentials
+                                                      ? options_.credentials
+                                                      : grpc::InsecureChannelCredentials());
+  audit_ = v1::AuditService::NewStub(channel_);
   admin_ = v1::AdminService::NewStub(channel_);
   security_ = v1::SecurityService::NewStub(channel_);
   health_ = grpc::health::v1::Health::NewStub(channel_);
@@ -867,6 +872,62 @@ int Commands::Health() {
     out_ << "cordond at " << options_.daemon << ": " << status << "\n";
   }
   return resp.status() == grpc::health::v1::HealthCheckResponse::SERVING ? kOk : kFailed;
+}
+
+// ---------------------------------------------------------------- audit
+
+int Commands::AuditList(const std::string& from, const std::string& to, const std::string& actor,
+                        int limit) {
+  v1::ListAuditRequest req;
+  std::optional<TimePoint> f, t;
+  if (!ParseTimeFlag("--from", from, f) || !ParseTimeFlag("--to", to, t)) return kUsage;
+  if (f) *req.mutable_from() = ToTs(*f);
+  if (t) *req.mutable_to() = ToTs(*t);
+  req.set_actor(actor);
+  req.set_page_size(limit > 0 ? std::min(limit, 10'000) : 1000);
+  console::Table table({"ID", "AT", "ACTOR", "ACTION", "PURPOSE", "ROWS", "OUTCOME", "SUBJECT"});
+  int shown = 0;
+  for (;;) {
+    v1::ListAuditResponse resp;
+    auto ctx = Context();
+    if (auto st = audit_->ListAudit(ctx.get(), req, &resp); !st.ok()) return Fail(st);
+    for (const auto& e : resp.entries()) {
+      if (limit > 0 && shown == limit) break;
+      ++shown;
+      if (options_.json) {
+        PrintJson(e);  // one object per line
+        continue;
+      }
+      table.AddRow({std::to_string(e.id()), FormatLocal(FromTs(e.at())), e.actor(), e.action(),
+                    e.purpose(), std::to_string(e.rows()), e.outcome(),
+                    e.subject().substr(0, 60)});
+    }
+    if (resp.next_page_token().empty() || (limit > 0 && shown == limit)) break;
+    req.set_page_token(resp.next_page_token());
+  }
+  if (!options_.json) {
+    table.Print(out_);
+    out_ << shown << " entries\n";
+  }
+  return kOk;
+}
+
+int Commands::AuditVerify() {
+  v1::VerifyAuditResponse resp;
+  auto ctx = Context(600);  // the whole log is read
+  if (auto st = audit_->VerifyAudit(ctx.get(), {}, &resp); !st.ok()) return Fail(st);
+  if (options_.json) {
+    PrintJson(resp);
+  } else if (resp.problems().empty()) {
+    out_ << "audit log intact: " << resp.entries() << " entries checked";
+    if (resp.anchor_id() > 0) out_ << " (entries up to " << resp.anchor_id() << " purged by retention)";
+    out_ << ", head " << resp.head_id() << "\n";
+  } else {
+    out_ << "audit log TAMPERED: " << resp.problems_size() << " problem"
+         << (resp.problems_size() == 1 ? "" : "s") << " in " << resp.entries() << " entries\n";
+    for (const auto& p : resp.problems()) out_ << "  " << p.description() << "\n";
+  }
+  return resp.problems().empty() ? kOk : kFailed;
 }
 
 }  // namespace cordon::ctl

@@ -11,7 +11,10 @@
 #include <string>
 #include <vector>
 
+#include <grpcpp/security/credentials.h>
+
 #include "cordon/v1/admin.grpc.pb.h"
+#include "cordon/v1/audit.grpc.pb.h"
 #include "cordon/v1/security.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "console/text.h"
@@ -23,6 +26,8 @@ enum ExitCode : int { kOk = 0, kFailed = 1, kUsage = 2 };
 
 struct Options {
   std::string daemon = "127.0.0.1:7400";
+  // Mutual TLS with this operator's certificate; null: plain text (--insecure).
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
   bool json = false;
   int timeout_s = 30;
 };
@@ -105,6 +110,12 @@ class Commands {
   int Backup(const std::string& path);
   int Health();
 
+  // The audit log (auditor role).
+  int AuditList(const std::string& from, const std::string& to, const std::string& actor,
+                int limit);
+  // Exit 0 when the chain is intact; 1 naming each edited or deleted entry.
+  int AuditVerify();
+
  private:
   std::unique_ptr<grpc::ClientContext> Context(int timeout_s = 0) const;
   int Fail(const grpc::Status& status) const;
@@ -150,6 +161,7 @@ class Commands {
   std::unique_ptr<v1::AdminService::Stub> admin_;
   std::unique_ptr<v1::SecurityService::Stub> security_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;
+  std::unique_ptr<v1::AuditService::Stub> audit_;
 };
 
 }  // namespace cordon::ctl

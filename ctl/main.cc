@@ -4,6 +4,7 @@
 #include <iostream>
 
 #include "ctl/commands.h"
+#include "tls/client_credentials.h"
 
 int main(int argc, char** argv) {
   using cordon::ctl::Commands;
@@ -15,6 +16,14 @@ int main(int argc, char** argv) {
       ->envname("CORDON_DAEMON");
   app.add_flag("--json", options.json, "print the daemon's reply as JSON (for programs)");
   app.add_option("--timeout-s", options.timeout_s, "give up on a request after this many seconds");
+  cordon::tls::ClientTls tls;
+  app.add_option("--tls-ca", tls.ca_file, "the campus CA certificate (PEM; env CORDON_TLS_CA)");
+  app.add_option("--tls-cert", tls.cert_file,
+                 "your operator certificate (PEM; env CORDON_TLS_CERT); its role decides what "
+                 "you may do");
+  app.add_option("--tls-key", tls.key_file, "its private key (PEM; env CORDON_TLS_KEY)");
+  app.add_flag("--insecure", tls.insecure,
+               "plain text, for a daemon started with --insecure (env CORDON_INSECURE=1)");
 
   std::function<int(Commands&)> run;
   auto on = [&](CLI::App* cmd, std::function<int(Commands&)> fn) {
@@ -210,7 +219,9 @@ int main(int argc, char** argv) {
                   "also the contacts of contacts, from their first contact");
   trace->add_flag("--ruled-out", tf.ruled_out,
                   "also list who was in the same zones that day without overlapping");
-  trace->add_option("--case", tf.case_reference, "the case or purpose, e.g. \"case 2022-031\"");
+  trace->add_option("--case", tf.case_reference,
+                    "the case or purpose this trace is for, e.g. \"case 2022-031\" (required; kept in the audit log)")
+      ->required();
   trace->add_option("--format", tf.format, "table (default), json, csv or dot (Graphviz)");
   on(trace, [&](Commands& c) { return c.Trace(tf); });
 
@@ -281,6 +292,22 @@ int main(int argc, char** argv) {
   on(app.add_subcommand("health", "is cordond serving? (exit 0 when SERVING)"),
      [&](Commands& c) { return c.Health(); });
 
+  // audit (the auditor's certificate)
+  auto* audit = app.add_subcommand("audit", "the audit log of reads and changes (auditor role)")
+                    ->require_subcommand(1);
+  std::string audit_from, audit_to, audit_actor;
+  int audit_limit = 0;
+  auto* audit_list = audit->add_subcommand("list", "entries in order: who read or changed what, "
+                                                   "when, why, how many rows");
+  audit_list->add_option("--from", audit_from, "from this time (e.g. 2026-11-20 or -7d)");
+  audit_list->add_option("--to", audit_to, "until this time");
+  audit_list->add_option("--actor", audit_actor, "only this actor, e.g. security:alice");
+  audit_list->add_option("--limit", audit_limit, "at most this many entries (default: all)");
+  on(audit_list, [&](Commands& c) { return c.AuditList(audit_from, audit_to, audit_actor, audit_limit); });
+  on(audit->add_subcommand("verify", "recompute the hash chain; exit 1 naming every edited or "
+                                     "deleted entry"),
+     [&](Commands& c) { return c.AuditVerify(); });
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -291,6 +318,12 @@ int main(int argc, char** argv) {
     app.exit(e);
     return cordon::ctl::kUsage;
   }
+  auto credentials = cordon::tls::ChannelCredentials(cordon::tls::FromEnvironment(tls));
+  if (!credentials.ok()) {
+    std::cerr << "cordonctl: " << credentials.status().message() << "\n";
+    return cordon::ctl::kUsage;
+  }
+  options.credentials = *credentials;
   Commands commands(options, std::cout, std::cerr);
   return run ? run(commands) : cordon::ctl::kUsage;
 }

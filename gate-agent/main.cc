@@ -10,6 +10,7 @@
 #include <iostream>
 #include <thread>
 
+#include "tls/client_credentials.h"
 #include "core/identifiers.h"
 #include "core/offline.h"
 #include "gate-agent/agent.h"
@@ -59,6 +60,13 @@ int main(int argc, char** argv) {
   cli.add_option("--metrics-listen", metrics_listen,
                  "serve Prometheus metrics on HOST:PORT (default: off)");
   cli.add_option("--metrics-port-file", metrics_port_file, "write the bound metrics port here");
+  cordon::tls::ClientTls tls;
+  cli.add_option("--tls-ca", tls.ca_file, "the campus CA certificate (PEM; env CORDON_TLS_CA)");
+  cli.add_option("--tls-cert", tls.cert_file,
+                 "this gate's certificate (PEM; env CORDON_TLS_CERT); its CN must be the gate id");
+  cli.add_option("--tls-key", tls.key_file, "its private key (PEM; env CORDON_TLS_KEY)");
+  cli.add_flag("--insecure", tls.insecure,
+               "plain text, for a daemon started with --insecure (env CORDON_INSECURE=1)");
   CLI11_PARSE(cli, argc, argv);
 
   if (auto problem = cordon::CheckGateId(gate_id); !problem.empty()) {
@@ -72,6 +80,12 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  // After the mask: credentials start gRPC's threads, which must not take the signals.
+  auto credentials = cordon::tls::ChannelCredentials(cordon::tls::FromEnvironment(tls));
+  if (!credentials.ok()) {
+    std::cerr << "cordon-gate: " << credentials.status().message() << "\n";
+    return kExitError;
+  }
 
   auto outbox = Outbox::Open(outbox_path, gate_id);
   if (!outbox.ok()) {
@@ -166,8 +180,8 @@ int main(int argc, char** argv) {
   // Each attempt gets its own connection (no subchannel shared across
   // attempts), so reconnecting follows our backoff and nothing else.
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  auto channels = [&daemon, &args] {
-    return grpc::CreateCustomChannel(daemon, grpc::InsecureChannelCredentials(), args);
+  auto channels = [&daemon, &args, creds = *credentials] {
+    return grpc::CreateCustomChannel(daemon, creds, args);
   };
   DaemonLink link(channels,
                   Backoff{std::chrono::milliseconds(initial_backoff_ms),

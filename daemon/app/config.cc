@@ -67,6 +67,15 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
       {"presence", {{"max_stay_hours", uint(next.presence_max_stay_hours)}}},
       {"shutdown", {{"drain_timeout_ms", uint(next.drain_timeout_ms)}}},
       {"metrics", {{"listen", str(next.metrics_listen)}, {"port_file", str(next.metrics_port_file)}}},
+      {"tls", {{"ca_file", str(next.tls_ca_file)}, {"cert_file", str(next.tls_cert_file)},
+               {"key_file", str(next.tls_key_file)},
+               {"insecure", [&next](const YAML::Node& n, const std::string& where) {
+                  if (!n.IsScalar() || (n.as<std::string>() != "true" && n.as<std::string>() != "false")) {
+                    return absl::InvalidArgumentError(where + ": must be true or false");
+                  }
+                  next.insecure = n.as<std::string>() == "true";
+                  return absl::OkStatus();
+                }}}},
   };
 
   for (const auto& kv : root) {
@@ -111,6 +120,13 @@ absl::Status ValidateConfig(const DaemonConfig& config) {
                                       "' must be host:port, e.g. 127.0.0.1:7400");
   }
   if (config.data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
+  if (!config.insecure && (config.tls_ca_file.empty() || config.tls_cert_file.empty() ||
+                           config.tls_key_file.empty())) {
+    return absl::InvalidArgumentError(
+        "mutual TLS needs tls.ca_file, tls.cert_file and tls.key_file (or --tls-ca, --tls-cert, "
+        "--tls-key; deploy/pki/cordon-pki creates them); --insecure runs without TLS, for "
+        "development only");
+  }
   if (!config.metrics_listen.empty() && config.metrics_listen.find(':') == std::string::npos) {
     return absl::InvalidArgumentError("metrics listen address '" + config.metrics_listen +
                                       "' must be host:port, e.g. 127.0.0.1:9464");
@@ -135,6 +151,10 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
   check("shutdown.drain_timeout_ms", running.drain_timeout_ms != reloaded.drain_timeout_ms);
   check("metrics.listen", running.metrics_listen != reloaded.metrics_listen);
   check("metrics.port_file", running.metrics_port_file != reloaded.metrics_port_file);
+  check("tls", running.tls_ca_file != reloaded.tls_ca_file ||
+                   running.tls_cert_file != reloaded.tls_cert_file ||
+                   running.tls_key_file != reloaded.tls_key_file ||
+                   running.insecure != reloaded.insecure);
   return changed;
 }
 

@@ -26,6 +26,14 @@ struct DaemonConfig {
   // Prometheus /metrics on host:port; empty = off. Port 0 picks a free one.
   std::string metrics_listen;
   std::string metrics_port_file;  // if set, the bound metrics port is written here
+  // Mutual TLS (the default): the campus CA that signs every client's
+  // certificate, and this daemon's certificate and key (PEM files).
+  std::string tls_ca_file;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // Plain text, no certificates, every caller may make every call: for
+  // development only; cordond logs a warning.
+  bool insecure = false;
 };
 
 // What SIGHUP can change without a restart: logging and the heartbeat

@@ -34,6 +34,16 @@ absl::Status WritePortFile(const std::string& path, int port) {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::string> ReadPem(const std::string& what, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError("cannot read " + what + " " + path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (text.find("-----BEGIN") == std::string::npos) {
+    return absl::InvalidArgumentError(what + " " + path + " is not a PEM file");
+  }
+  return text;
+}
+
 // Fault injection for tests: CORDON_FAILPOINT_<NAME>_DELAY_MS holds the
 // daemon at a named point, so a test can observe what clients see there.
 void Failpoint(const char* name) {
@@ -105,6 +115,9 @@ absl::Status Daemon::Start() {
         events_.Publish(batch, *policy_->Get()->zones);
         if (timed && due_alerts_) due_alerts_->Reschedule();
       });
+  audit_ = std::make_unique<audit::AuditLog>(audit::ChainKey(*secret), *journal_);
+  if (auto st = audit_->Load(*store_); !st.ok()) return st;
+  guard_ = std::make_unique<rpc::Guard>(lifecycle_, *audit_, clock_, config_.insecure);
   due_alerts_ = std::make_unique<schedule::DueAlerts>(schedule::DueAlertsDeps{
       queries_, *store_, *journal_, *policy_, ledger_, alerts_, clock_, heartbeat_interval_ms_});
   journal_->Start();
@@ -137,24 +150,50 @@ absl::Status Daemon::Start() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Daemon::ServerCredentials() const {
+  if (config_.insecure) {
+    spdlog::warn("INSECURE: plain text, no client certificates, no roles: anyone who reaches {} "
+                 "may read movements and change the policy. For development only.",
+                 config_.listen);
+    return grpc::InsecureServerCredentials();
+  }
+  auto ca = ReadPem("tls.ca_file", config_.tls_ca_file);
+  if (!ca.ok()) return ca.status();
+  auto cert = ReadPem("tls.cert_file", config_.tls_cert_file);
+  if (!cert.ok()) return cert.status();
+  auto key = ReadPem("tls.key_file", config_.tls_key_file);
+  if (!key.ok()) return key.status();
+  grpc::SslServerCredentialsOptions options(
+      GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  options.pem_root_certs = *ca;
+  options.pem_key_cert_pairs.push_back({*key, *cert});
+  spdlog::info("mutual TLS: clients need a certificate from the CA in {}", config_.tls_ca_file);
+  return grpc::SslServerCredentials(options);
+}
+
 absl::Status Daemon::StartServer() {
   rpc::QueryRunner run_query = [this](std::function<void()> work) { RunQuery(std::move(work)); };
   gate_service_ = std::make_unique<rpc::GateService>(
       rpc::GateServiceDeps{*policy_, presence_, *journal_, ledger_, *hasher_, clock_, metrics_,
-                           lifecycle_, heartbeat_interval_ms_, *policy_feed_,
+                           lifecycle_, *guard_, heartbeat_interval_ms_, *policy_feed_,
                            std::chrono::milliseconds(config_.clock_skew_alert_ms),
                            [this] { alerts_.Notify(); }});
   admin_service_ = std::make_unique<rpc::AdminService>(rpc::AdminServiceDeps{
-      *policy_, presence_, *journal_, ledger_, *hasher_, clock_, lifecycle_, run_query, *store_,
-      config_.data_dir});
+      *policy_, presence_, *journal_, ledger_, *hasher_, clock_, lifecycle_, *guard_, run_query,
+      *store_, config_.data_dir});
   security_service_ = std::make_unique<rpc::SecurityService>(
-      rpc::SecurityServiceDeps{*policy_, presence_, *store_, clock_, lifecycle_, run_query,
+      rpc::SecurityServiceDeps{*policy_, presence_, *store_, clock_, lifecycle_, *guard_, run_query,
                                alerts_, *journal_, events_});
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(config_.listen, grpc::InsecureServerCredentials(), &port_);
+  audit_service_ = std::make_unique<rpc::AuditService>(
+      rpc::AuditServiceDeps{*guard_, *audit_, *store_, clock_, run_query});
+  auto credentials = ServerCredentials();
+  if (!credentials.ok()) return credentials.status();
+  builder.AddListeningPort(config_.listen, *credentials, &port_);
+  builder.RegisterService(audit_service_.get());
   builder.RegisterService(gate_service_.get());
   builder.RegisterService(admin_service_.get());
   builder.RegisterService(security_service_.get());

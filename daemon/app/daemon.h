@@ -20,6 +20,8 @@
 #include "daemon/presence/campus_presence.h"
 #include "daemon/rpc/admin_service.h"
 #include "daemon/rpc/alert_watch.h"
+#include "daemon/rpc/audit_service.h"
+#include "daemon/rpc/guard.h"
 #include "daemon/schedule/due_alerts.h"
 #include "daemon/rpc/gate_ledger.h"
 #include "daemon/rpc/gate_policy.h"
@@ -58,6 +60,8 @@ class Daemon {
  private:
   void RunQuery(std::function<void()> work);
   absl::Status StartServer();
+  // Mutual TLS from the configured files, or plain text when insecure.
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials() const;
   absl::Status Restore();
   void AddGauges();
 
@@ -78,6 +82,8 @@ class Daemon {
   rpc::AlertHub alerts_;
   rpc::EventHub events_;
   std::unique_ptr<storage::JournalWriter> journal_;
+  std::unique_ptr<audit::AuditLog> audit_;
+  std::unique_ptr<rpc::Guard> guard_;
   std::unique_ptr<rpc::GatePolicyFeed> policy_feed_;
 
   boost::asio::io_context queries_;
@@ -88,6 +94,7 @@ class Daemon {
   std::unique_ptr<rpc::GateService> gate_service_;
   std::unique_ptr<rpc::AdminService> admin_service_;
   std::unique_ptr<rpc::SecurityService> security_service_;
+  std::unique_ptr<rpc::AuditService> audit_service_;
   std::unique_ptr<grpc::Server> server_;
 };
 

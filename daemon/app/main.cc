@@ -18,8 +18,9 @@ using cordon::app::DaemonConfig;
 // when SIGHUP re-reads it.
 struct Flags {
   std::string config_file, listen, data_dir, log_level, port_file, metrics_listen,
-      metrics_port_file;
+      metrics_port_file, tls_ca, tls_cert, tls_key;
   bool log_json = false;
+  bool insecure = false;
 };
 
 // Defaults, then the config file, then flags.
@@ -35,6 +36,10 @@ absl::StatusOr<DaemonConfig> BuildConfig(const Flags& f) {
   if (!f.port_file.empty()) config.port_file = f.port_file;
   if (!f.metrics_listen.empty()) config.metrics_listen = f.metrics_listen;
   if (!f.metrics_port_file.empty()) config.metrics_port_file = f.metrics_port_file;
+  if (!f.tls_ca.empty()) config.tls_ca_file = f.tls_ca;
+  if (!f.tls_cert.empty()) config.tls_cert_file = f.tls_cert;
+  if (!f.tls_key.empty()) config.tls_key_file = f.tls_key;
+  if (f.insecure) config.insecure = true;
   if (auto st = cordon::app::ValidateConfig(config); !st.ok()) return st;
   return config;
 }
@@ -56,6 +61,11 @@ int main(int argc, char** argv) {
                  "serve Prometheus metrics on host:port (default: off)");
   cli.add_option("--metrics-port-file", f.metrics_port_file,
                  "write the bound metrics port here");
+  cli.add_option("--tls-ca", f.tls_ca, "the campus CA certificate (PEM) clients must be signed by");
+  cli.add_option("--tls-cert", f.tls_cert, "this daemon's certificate (PEM)");
+  cli.add_option("--tls-key", f.tls_key, "this daemon's private key (PEM)");
+  cli.add_flag("--insecure", f.insecure,
+               "plain text without certificates or roles: development only");
   CLI11_PARSE(cli, argc, argv);
 
   absl::StatusOr<DaemonConfig> config = BuildConfig(f);

@@ -53,8 +53,8 @@ class RosterImport final : public grpc::ServerReadReactor<v1::ImportRosterChunk>
   static constexpr size_t kMaxRows = 1'000'000;
 
   RosterImport(const AdminServiceDeps& deps, grpc::CallbackServerContext* ctx,
-               v1::ImportRosterReport* report)
-      : deps_(deps), ctx_(ctx), report_(report) {
+               v1::ImportRosterReport* report, auth::Caller caller)
+      : deps_(deps), ctx_(ctx), report_(report), caller_(std::move(caller)) {
     StartRead(&chunk_);
   }
 
@@ -98,7 +98,21 @@ class RosterImport final : public grpc::ServerReadReactor<v1::ImportRosterChunk>
       Finish(Status(StatusCode::CANCELLED, "import cancelled before the end of the file"));
       return;
     }
-    deps_.journal.Post([this](storage::Store& store) { Finish(Apply(store)); });
+    deps_.journal.Post([this](storage::Store& store) {
+      Status st = Apply(store);
+      if (dry_run_) return Finish(st);
+      // A change of people: the answer waits for its audit entry.
+      deps_.guard.Record(caller_, "AdminService/ImportRoster",
+                         {"roster of " + std::to_string(rows_.size()) + " rows", ""},
+                         st.ok() ? static_cast<int64_t>(rows_.size()) : 0, st,
+                         [this, st](absl::Status audited) {
+                           Finish(audited.ok() ? st
+                                               : Status(StatusCode::INTERNAL,
+                                                        "the roster import's audit entry could "
+                                                        "not be written: " +
+                                                            std::string(audited.message())));
+                         });
+    });
   }
 
   void OnDone() override { delete this; }
@@ -142,6 +156,7 @@ class RosterImport final : public grpc::ServerReadReactor<v1::ImportRosterChunk>
   const AdminServiceDeps& deps_;
   grpc::CallbackServerContext* ctx_;
   v1::ImportRosterReport* report_;
+  const auth::Caller caller_;
   v1::ImportRosterChunk chunk_;
   std::vector<RosterRow> rows_;
   bool first_ = true;
@@ -159,10 +174,12 @@ std::shared_ptr<PolicySnapshot> AdminService::NextSnapshot(const PolicySnapshot&
 }
 
 grpc::ServerUnaryReactor* AdminService::RunChange(grpc::CallbackServerContext* ctx,
+                                                  const auth::Caller& caller,
+                                                  std::string_view method, std::string subject,
                                                   const char* what, Change change) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
   auto* reactor = ctx->DefaultReactor();
-  deps_.journal.Post([this, reactor, what, change = std::move(change)](storage::Store& store) {
+  deps_.journal.Post([this, reactor, what, caller, method, subject = std::move(subject),
+                      change = std::move(change)](storage::Store& store) {
     auto current = deps_.policy.Get();
     Status st = change(store, *current, current->version + 1);
     if (!st.ok() && st.error_code() != StatusCode::NOT_FOUND &&
@@ -171,7 +188,17 @@ grpc::ServerUnaryReactor* AdminService::RunChange(grpc::CallbackServerContext* c
         st.error_code() != StatusCode::FAILED_PRECONDITION) {
       spdlog::error("admin: {} failed: {}", what, st.error_message());
     }
-    reactor->Finish(st);
+    // Already on the writer thread: the entry follows the change at once.
+    deps_.guard.Record(caller, method, {subject, ""}, st.ok() ? 1 : 0, st,
+                       [reactor, st, what](absl::Status audited) {
+      if (audited.ok()) return reactor->Finish(st);
+      spdlog::critical("admin: {} was {} but its audit entry was not written", what,
+                       st.ok() ? "applied" : "refused");
+      reactor->Finish(Status(StatusCode::INTERNAL,
+                             std::string(what) + (st.ok() ? " was applied" : " was refused") +
+                                 ", but its audit entry could not be written: " +
+                                 std::string(audited.message())));
+    });
   });
   return reactor;
 }
@@ -179,14 +206,15 @@ grpc::ServerUnaryReactor* AdminService::RunChange(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AdminService::RegisterGate(grpc::CallbackServerContext* ctx,
                                                      const v1::RegisterGateRequest* req,
                                                      v1::Gate* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/RegisterGate", &caller); !st.ok()) return FinishNow(ctx, st);
   if (auto p = CheckGateId(req->gate_id()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("gate_id: " + p));
   }
   if (auto p = CheckFreeText(req->description()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("description: " + p));
   }
-  return RunChange(ctx, "register gate", [this, req, resp](storage::Store& store,
+  return RunChange(ctx, caller, "AdminService/RegisterGate", "gate " + req->gate_id(), "register gate", [this, req, resp](storage::Store& store,
                                                            const PolicySnapshot& current,
                                                            int64_t version) {
     Gate gate{0, req->gate_id(), req->description(), deps_.clock.Now()};
@@ -204,7 +232,8 @@ grpc::ServerUnaryReactor* AdminService::RegisterGate(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* AdminService::ListGates(grpc::CallbackServerContext* ctx,
                                                   const v1::ListGatesRequest* /*req*/,
                                                   v1::ListGatesResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ListGates", &caller); !st.ok()) return FinishNow(ctx, st);
   auto policy = deps_.policy.Get();  // dozens of gates: cheap enough to answer inline
   for (const auto& [id, gate] : policy->gates) FillGate(gate, deps_.ledger, resp->add_gates());
   return FinishNow(ctx, Status::OK);
@@ -213,7 +242,8 @@ grpc::ServerUnaryReactor* AdminService::ListGates(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AdminService::AddPerson(grpc::CallbackServerContext* ctx,
                                                   const v1::AddPersonRequest* req,
                                                   v1::Person* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/AddPerson", &caller); !st.ok()) return FinishNow(ctx, st);
   if (auto p = CheckExternalId(req->external_id()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("external_id: " + p));
   }
@@ -238,7 +268,7 @@ grpc::ServerUnaryReactor* AdminService::AddPerson(grpc::CallbackServerContext* c
     if (auto p = CheckCredential(c); !p.empty()) return FinishNow(ctx, InvalidArgument(field + p));
     if (!seen.insert(c).second) return FinishNow(ctx, InvalidArgument(field + "listed twice"));
   }
-  return RunChange(ctx, "add person", [this, req, resp, category = *category](
+  return RunChange(ctx, caller, "AdminService/AddPerson", "person " + req->external_id(), "add person", [this, req, resp, category = *category](
                                           storage::Store& store, const PolicySnapshot& current,
                                           int64_t version) {
     if (current.FindByExternalId(req->external_id())) {
@@ -279,9 +309,10 @@ grpc::ServerUnaryReactor* AdminService::AddPerson(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AdminService::SetPersonActive(grpc::CallbackServerContext* ctx,
                                                         const v1::SetPersonActiveRequest* req,
                                                         v1::Person* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SetPersonActive", &caller); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
-  return RunChange(ctx, "set person active", [this, req, resp](storage::Store& store,
+  return RunChange(ctx, caller, "AdminService/SetPersonActive", "person " + req->person(), "set person active", [this, req, resp](storage::Store& store,
                                                                const PolicySnapshot& current,
                                                                int64_t version) {
     const Person* existing = current.FindByExternalId(req->person());
@@ -303,7 +334,8 @@ grpc::ServerUnaryReactor* AdminService::SetPersonActive(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* AdminService::ListPeople(grpc::CallbackServerContext* ctx,
                                                    const v1::ListPeopleRequest* req,
                                                    v1::ListPeopleResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ListPeople", &caller); !st.ok()) return FinishNow(ctx, st);
   auto page_size = PageSize(req->page_size());
   if (!page_size) return FinishNow(ctx, InvalidArgument("page_size: must not be negative"));
   std::optional<PersonCategory> category;
@@ -341,7 +373,8 @@ grpc::ServerUnaryReactor* AdminService::ListPeople(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* AdminService::GetPerson(grpc::CallbackServerContext* ctx,
                                                   const v1::GetPersonRequest* req,
                                                   v1::PersonDetail* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/GetPerson", &caller); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   auto policy = deps_.policy.Get();  // a few map lookups: answered inline
   const Person* person = policy->FindByExternalId(req->person());
@@ -357,19 +390,24 @@ grpc::ServerUnaryReactor* AdminService::GetPerson(grpc::CallbackServerContext* c
     resp->set_on_campus(true);
     ToProto(presence->since, resp->mutable_on_campus_since());
   }
-  return FinishNow(ctx, Status::OK);
+  // A person's record carries health and quarantine: the answer waits for its entry.
+  auto* reactor = ctx->DefaultReactor();
+  deps_.guard.FinishAudited(reactor, caller, "AdminService/GetPerson", Note(*req), 1, Status::OK);
+  return reactor;
 }
 
 grpc::ServerReadReactor<v1::ImportRosterChunk>* AdminService::ImportRoster(
     grpc::CallbackServerContext* ctx, v1::ImportRosterReport* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return new RefusedRead(std::move(st));
-  return new RosterImport(deps_, ctx, resp);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ImportRoster", &caller); !st.ok()) return new RefusedRead(std::move(st));
+  return new RosterImport(deps_, ctx, resp, std::move(caller));
 }
 
 grpc::ServerUnaryReactor* AdminService::SetQuarantine(grpc::CallbackServerContext* ctx,
                                                       const v1::SetQuarantineRequest* req,
                                                       v1::QuarantineOrder* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SetQuarantine", &caller); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   if (!req->has_ends_at()) return FinishNow(ctx, InvalidArgument("ends_at: required"));
   if (auto st = CheckTime("ends_at", req->ends_at()); !st.ok()) return FinishNow(ctx, st);
@@ -379,7 +417,7 @@ grpc::ServerUnaryReactor* AdminService::SetQuarantine(grpc::CallbackServerContex
   if (auto p = CheckFreeText(req->reason()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("reason: " + p));
   }
-  return RunChange(ctx, "set quarantine", [this, req, resp](storage::Store& store,
+  return RunChange(ctx, caller, "AdminService/SetQuarantine", "person " + req->person(), "set quarantine", [this, req, resp](storage::Store& store,
                                                             const PolicySnapshot& current,
                                                             int64_t version) {
     const Person* person = current.FindByExternalId(req->person());
@@ -411,9 +449,10 @@ grpc::ServerUnaryReactor* AdminService::SetQuarantine(grpc::CallbackServerContex
 grpc::ServerUnaryReactor* AdminService::ClearQuarantine(grpc::CallbackServerContext* ctx,
                                                         const v1::ClearQuarantineRequest* req,
                                                         v1::ClearQuarantineResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ClearQuarantine", &caller); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
-  return RunChange(ctx, "clear quarantine", [this, req, resp](storage::Store& store,
+  return RunChange(ctx, caller, "AdminService/ClearQuarantine", "person " + req->person(), "clear quarantine", [this, req, resp](storage::Store& store,
                                                               const PolicySnapshot& current,
                                                               int64_t version) {
     const Person* person = current.FindByExternalId(req->person());
@@ -446,7 +485,8 @@ grpc::ServerUnaryReactor* AdminService::ClearQuarantine(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* AdminService::IssuePass(grpc::CallbackServerContext* ctx,
                                                   const v1::IssuePassRequest* req,
                                                   v1::SingleVisitPass* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/IssuePass", &caller); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   if (auto p = CheckName(req->host()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("host: " + p));
@@ -456,7 +496,7 @@ grpc::ServerUnaryReactor* AdminService::IssuePass(grpc::CallbackServerContext* c
   if (req->has_valid_from()) {
     if (auto st = CheckTime("valid_from", req->valid_from()); !st.ok()) return FinishNow(ctx, st);
   }
-  return RunChange(ctx, "issue pass", [this, req, resp](storage::Store& store,
+  return RunChange(ctx, caller, "AdminService/IssuePass", "person " + req->person(), "issue pass", [this, req, resp](storage::Store& store,
                                                         const PolicySnapshot& current,
                                                         int64_t version) {
     const Person* person = current.FindByExternalId(req->person());
@@ -514,9 +554,10 @@ grpc::Status AdminService::InstallLayout(storage::Store& store, const PolicySnap
 grpc::ServerUnaryReactor* AdminService::ApplyPolicy(grpc::CallbackServerContext* ctx,
                                                     const v1::ApplyPolicyRequest* req,
                                                     v1::ApplyPolicyResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ApplyPolicy", &caller); !st.ok()) return FinishNow(ctx, st);
   if (req->document().empty()) return FinishNow(ctx, InvalidArgument("document: empty"));
-  return RunChange(ctx, "apply policy", [this, req, resp, by = ctx->peer()](
+  return RunChange(ctx, caller, "AdminService/ApplyPolicy", "policy document, " + std::to_string(req->document().size()) + " bytes", "apply policy", [this, req, resp, by = caller.Describe()](
                                             storage::Store& store, const PolicySnapshot& current,
                                             int64_t version) {
     auto parsed = policydoc::ParsePolicyDocument(req->document());
@@ -531,9 +572,10 @@ grpc::ServerUnaryReactor* AdminService::ApplyPolicy(grpc::CallbackServerContext*
 grpc::ServerUnaryReactor* AdminService::RollbackPolicy(grpc::CallbackServerContext* ctx,
                                                        const v1::RollbackPolicyRequest* req,
                                                        v1::ApplyPolicyResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/RollbackPolicy", &caller); !st.ok()) return FinishNow(ctx, st);
   if (req->version() <= 0) return FinishNow(ctx, InvalidArgument("version: must be positive"));
-  return RunChange(ctx, "roll back policy", [this, req, resp, by = ctx->peer()](
+  return RunChange(ctx, caller, "AdminService/RollbackPolicy", "to policy v" + std::to_string(req->version()), "roll back policy", [this, req, resp, by = caller.Describe()](
                                                 storage::Store& store,
                                                 const PolicySnapshot& current, int64_t version) {
     auto doc = store.GetPolicyDocument(req->version());
@@ -553,13 +595,14 @@ grpc::ServerUnaryReactor* AdminService::RollbackPolicy(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* AdminService::SimulatePolicy(grpc::CallbackServerContext* ctx,
                                                        const v1::SimulatePolicyRequest* req,
                                                        v1::SimulatePolicyResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SimulatePolicy", &caller); !st.ok()) return FinishNow(ctx, st);
   if (req->document().empty()) return FinishNow(ctx, InvalidArgument("document: empty"));
   if (req->days() < 1 || req->days() > 366) {
     return FinishNow(ctx, InvalidArgument("days: from 1 to 366"));
   }
   auto* reactor = ctx->DefaultReactor();
-  deps_.run_query([this, req, resp, reactor] {
+  deps_.run_query([this, req, resp, reactor, caller] {
     auto started = std::chrono::steady_clock::now();
     auto parsed = policydoc::ParsePolicyDocument(req->document());
     if (!parsed.ok()) {
@@ -616,7 +659,9 @@ grpc::ServerUnaryReactor* AdminService::SimulatePolicy(grpc::CallbackServerConte
                   std::chrono::steady_clock::now() - started).count();
     spdlog::info("admin: simulated a candidate policy over {} days: {} scans, {} changed, in {} ms",
                  req->days(), report.scans, report.changed, ms);
-    reactor->Finish(Status::OK);
+    deps_.guard.FinishAudited(reactor, caller, "AdminService/SimulatePolicy",
+                              {"simulate a policy over " + std::to_string(req->days()) + " days", ""},
+                              report.scans, Status::OK);
   });
   return reactor;
 }
@@ -624,8 +669,9 @@ grpc::ServerUnaryReactor* AdminService::SimulatePolicy(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* AdminService::SetMode(grpc::CallbackServerContext* ctx,
                                                 const v1::SetModeRequest* req,
                                                 v1::ApplyPolicyResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
-  return RunChange(ctx, "set mode", [this, req, resp, by = ctx->peer()](
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SetMode", &caller); !st.ok()) return FinishNow(ctx, st);
+  return RunChange(ctx, caller, "AdminService/SetMode", "mode " + req->mode(), "set mode", [this, req, resp, by = caller.Describe()](
                                         storage::Store& store, const PolicySnapshot& current,
                                         int64_t version) {
     const ZonePolicy& layout = *current.zones;
@@ -673,7 +719,8 @@ void FillDocument(const storage::PolicyDocumentRecord& d, v1::PolicyDocument* ou
 grpc::ServerUnaryReactor* AdminService::GetPolicy(grpc::CallbackServerContext* ctx,
                                                   const v1::GetPolicyRequest* req,
                                                   v1::PolicyDocument* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/GetPolicy", &caller); !st.ok()) return FinishNow(ctx, st);
   if (req->version() < 0) return FinishNow(ctx, InvalidArgument("version: must not be negative"));
   auto* reactor = ctx->DefaultReactor();
   deps_.run_query([this, req, resp, reactor] {
@@ -695,7 +742,8 @@ grpc::ServerUnaryReactor* AdminService::GetPolicy(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AdminService::ListPolicyVersions(
     grpc::CallbackServerContext* ctx, const v1::ListPolicyVersionsRequest* /*req*/,
     v1::ListPolicyVersionsResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ListPolicyVersions", &caller); !st.ok()) return FinishNow(ctx, st);
   auto* reactor = ctx->DefaultReactor();
   deps_.run_query([this, resp, reactor] {
     auto all = deps_.store.ListPolicyDocuments();
@@ -709,7 +757,8 @@ grpc::ServerUnaryReactor* AdminService::ListPolicyVersions(
 grpc::ServerUnaryReactor* AdminService::SetHealth(grpc::CallbackServerContext* ctx,
                                                   const v1::SetHealthRequest* req,
                                                   v1::SetHealthResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SetHealth", &caller); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   if (req->colour() < v1::HEALTH_COLOUR_GREEN || req->colour() > v1::HEALTH_COLOUR_RED) {
     return FinishNow(ctx, InvalidArgument("colour: green, yellow or red"));
@@ -721,7 +770,7 @@ grpc::ServerUnaryReactor* AdminService::SetHealth(grpc::CallbackServerContext* c
   if (req->has_at()) {
     if (auto st = CheckTime("at", req->at()); !st.ok()) return FinishNow(ctx, st);
   }
-  return RunChange(ctx, "set health", [this, req, resp](storage::Store& store,
+  return RunChange(ctx, caller, "AdminService/SetHealth", "person " + req->person(), "set health", [this, req, resp](storage::Store& store,
                                                         const PolicySnapshot& current,
                                                         int64_t version) {
     const Person* person = current.FindByExternalId(req->person());
@@ -745,7 +794,8 @@ grpc::ServerUnaryReactor* AdminService::SetHealth(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AdminService::GrantLeave(grpc::CallbackServerContext* ctx,
                                                    const v1::GrantLeaveRequest* req,
                                                    v1::Leave* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/GrantLeave", &caller); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   if (!req->has_exit_until()) return FinishNow(ctx, InvalidArgument("exit_until: required"));
   if (!req->has_return_by()) return FinishNow(ctx, InvalidArgument("return_by: required"));
@@ -760,7 +810,7 @@ grpc::ServerUnaryReactor* AdminService::GrantLeave(grpc::CallbackServerContext* 
       return FinishNow(ctx, InvalidArgument(std::string(field) + ": at most 256 bytes of text"));
     }
   }
-  return RunChange(ctx, "grant leave", [this, req, resp](storage::Store& store,
+  return RunChange(ctx, caller, "AdminService/GrantLeave", "person " + req->person(), "grant leave", [this, req, resp](storage::Store& store,
                                                          const PolicySnapshot& current,
                                                          int64_t version) {
     const Person* person = current.FindByExternalId(req->person());
@@ -807,7 +857,8 @@ grpc::ServerUnaryReactor* AdminService::GrantLeave(grpc::CallbackServerContext* 
 grpc::ServerUnaryReactor* AdminService::RecordDisinfection(
     grpc::CallbackServerContext* ctx, const v1::RecordDisinfectionRequest* req,
     v1::RecordDisinfectionResponse* /*resp*/) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/RecordDisinfection", &caller); !st.ok()) return FinishNow(ctx, st);
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   if (req->has_at()) {
     if (auto st = CheckTime("at", req->at()); !st.ok()) return FinishNow(ctx, st);
@@ -940,15 +991,19 @@ class BackupStream final : public grpc::ServerWriteReactor<v1::BackupChunk> {
 
 grpc::ServerWriteReactor<v1::BackupChunk>* AdminService::Backup(grpc::CallbackServerContext* ctx,
                                                                const v1::BackupRequest* /*req*/) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) {
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/Backup", &caller); !st.ok()) {
     struct Refused final : grpc::ServerWriteReactor<v1::BackupChunk> {
       explicit Refused(Status st) { Finish(std::move(st)); }
       void OnDone() override { delete this; }
     };
     return new Refused(std::move(st));
   }
-  spdlog::info("backup requested by {}", ctx->peer());
-  return new BackupStream(deps_, ctx->peer());
+  spdlog::info("backup requested by {} ({})", caller.Describe(), ctx->peer());
+  // A copy of everything: recorded as it starts (the stream does not wait).
+  deps_.guard.Record(caller, "AdminService/Backup", {"the whole database", ""}, 0, Status::OK,
+                     nullptr);
+  return new BackupStream(deps_, caller.Describe());
 }
 
 }  // namespace cordon::rpc

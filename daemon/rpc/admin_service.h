@@ -15,6 +15,7 @@
 #include "core/time.h"
 #include "daemon/presence/campus_presence.h"
 #include "daemon/rpc/gate_ledger.h"
+#include "daemon/rpc/guard.h"
 #include "daemon/rpc/lifecycle.h"
 #include "daemon/rpc/policy_holder.h"
 #include "daemon/storage/journal_writer.h"
@@ -32,6 +33,7 @@ struct AdminServiceDeps {
   const CredentialHasher& hasher;
   const Clock& clock;
   const Lifecycle& lifecycle;
+  Guard& guard;
   QueryRunner run_query;
   storage::Store& store;     // backups read through it (query threads)
   std::string scratch_dir;   // where a backup copy is staged while it streams
@@ -109,8 +111,9 @@ class AdminService final : public v1::AdminService::CallbackService {
   // `change` gets the store, the current snapshot and the next version.
   using Change = std::function<grpc::Status(storage::Store&, const PolicySnapshot& current,
                                             int64_t next_version)>;
-  grpc::ServerUnaryReactor* RunChange(grpc::CallbackServerContext* ctx, const char* what,
-                                      Change change);
+  grpc::ServerUnaryReactor* RunChange(grpc::CallbackServerContext* ctx, const auth::Caller& caller,
+                                      std::string_view method, std::string subject,
+                                      const char* what, Change change);
   // Copies `current` as the next snapshot to edit.
   static std::shared_ptr<PolicySnapshot> NextSnapshot(const PolicySnapshot& current,
                                                       int64_t version);

@@ -39,8 +39,8 @@ v1::DaemonMessage DisinfectionAnswer(uint64_t request, bool recorded, std::strin
 class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>,
                          public GateConnection {
  public:
-  GateStream(const GateServiceDeps& deps, std::string peer)
-      : deps_(deps), peer_(std::move(peer)) {
+  GateStream(const GateServiceDeps& deps, std::string peer, auth::Caller caller)
+      : deps_(deps), peer_(std::move(peer)), caller_(std::move(caller)) {
     StartRead(&in_);
   }
 
@@ -197,6 +197,14 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       if (auto st = CheckTime("hello.gate_time", hello.gate_time()); !st.ok()) return st;
     }
     if (auto st = deps_.lifecycle.Admission(); !st.ok()) return st;
+    if (!caller_.insecure && hello.gate_id() != caller_.name) {
+      grpc::Status denied(grpc::StatusCode::PERMISSION_DENIED,
+                          "hello.gate_id: this certificate is for gate '" + caller_.name +
+                              "'; it cannot speak as gate '" + hello.gate_id() + "'");
+      deps_.guard.Record(caller_, "GateService/Connect", {"hello as gate " + hello.gate_id(), ""},
+                         0, denied, nullptr);
+      return denied;
+    }
     auto policy = deps_.policy.Get();
     const Gate* gate = policy->FindGate(hello.gate_id());
     if (gate == nullptr) {
@@ -441,6 +449,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
 
   const GateServiceDeps& deps_;
   const std::string peer_;
+  const auth::Caller caller_;  // from the certificate: the gate it may speak as
 
   // Touched only by reactions, which gRPC runs one at a time per stream.
   v1::GateMessage in_;
@@ -462,7 +471,15 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
 
 grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>* GateService::Connect(
     grpc::CallbackServerContext* context) {
-  return new GateStream(deps_, context->peer());
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*context, "GateService/Connect", &caller); !st.ok()) {
+    struct Refused final : grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage> {
+      explicit Refused(grpc::Status st) { Finish(std::move(st)); }
+      void OnDone() override { delete this; }
+    };
+    return new Refused(std::move(st));
+  }
+  return new GateStream(deps_, context->peer(), std::move(caller));
 }
 
 }  // namespace cordon::rpc

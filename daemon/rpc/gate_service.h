@@ -14,6 +14,7 @@
 #include "daemon/metrics/daemon_metrics.h"
 #include "daemon/presence/campus_presence.h"
 #include "daemon/rpc/gate_ledger.h"
+#include "daemon/rpc/guard.h"
 #include "daemon/rpc/gate_policy.h"
 #include "daemon/rpc/lifecycle.h"
 #include "daemon/rpc/policy_holder.h"
@@ -30,6 +31,7 @@ struct GateServiceDeps {
   const Clock& clock;
   metrics::DaemonMetrics& metrics;
   Lifecycle& lifecycle;
+  Guard& guard;
   // Told to each gate at Hello; SIGHUP may change it.
   const std::atomic<uint32_t>& heartbeat_interval_ms;
   // The offline copy of the policy sent to gates after Welcome.

@@ -3,6 +3,7 @@
 // gRPC's thread and runs on the query pool; the logic is in daemon/office.
 #include <algorithm>
 
+#include "core/identifiers.h"
 #include "daemon/office/daily_report.h"
 #include "daemon/office/occupancy.h"
 #include "daemon/office/tracing.h"
@@ -74,7 +75,8 @@ Status ReadTime(std::string_view field, bool has, const google::protobuf::Timest
 grpc::ServerUnaryReactor* SecurityService::ListStays(grpc::CallbackServerContext* ctx,
                                                      const v1::ListStaysRequest* req,
                                                      v1::ListStaysResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/ListStays", &caller); !st.ok()) return FinishNow(ctx, st);
   if (req->person().empty() == req->zone().empty()) {
     return FinishNow(ctx, InvalidArgument("person, zone: give exactly one"));
   }
@@ -97,7 +99,8 @@ grpc::ServerUnaryReactor* SecurityService::ListStays(grpc::CallbackServerContext
     return FinishNow(ctx, InvalidArgument("to: a zone's stays may span at most 31 days"));
   }
   auto* reactor = ctx->DefaultReactor();
-  deps_.run_query([this, reactor, resp, policy, person, zone = req->zone(), from, to, now] {
+  deps_.run_query([this, reactor, resp, policy, person, zone = req->zone(), from, to, now, caller,
+                   note = Note(*req)] {
     absl::StatusOr<std::vector<Stay>> stays;
     if (person) {
       stays = deps_.store.StaysOf(person, from, to, now);
@@ -118,7 +121,8 @@ grpc::ServerUnaryReactor* SecurityService::ListStays(grpc::CallbackServerContext
       }
       FillStay(*policy, s, now, resp->add_stays());
     }
-    reactor->Finish(Status::OK);
+    deps_.guard.FinishAudited(reactor, caller, "SecurityService/ListStays", note,
+                              resp->stays_size(), Status::OK);
   });
   return reactor;
 }
@@ -126,8 +130,17 @@ grpc::ServerUnaryReactor* SecurityService::ListStays(grpc::CallbackServerContext
 grpc::ServerUnaryReactor* SecurityService::TraceContacts(grpc::CallbackServerContext* ctx,
                                                          const v1::TraceContactsRequest* req,
                                                          v1::TraceContactsResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/TraceContacts", &caller); !st.ok()) return FinishNow(ctx, st);
   if (req->person().empty()) return FinishNow(ctx, InvalidArgument("person: required"));
+  // PIPL: a trace names the case it is for, and the audit log keeps it.
+  if (req->case_reference().empty()) {
+    return FinishNow(ctx, InvalidArgument("case_reference: required (the case or purpose of "
+                                          "this trace, kept in the audit log)"));
+  }
+  if (auto p = CheckFreeText(req->case_reference()); !p.empty()) {
+    return FinishNow(ctx, InvalidArgument("case_reference: " + p));
+  }
   if (!req->has_from()) return FinishNow(ctx, InvalidArgument("from: required"));
   if (!req->has_to()) return FinishNow(ctx, InvalidArgument("to: required"));
   if (req->min_exposure_minutes() < 0 || req->min_exposure_minutes() > 24 * 60) {
@@ -150,7 +163,8 @@ grpc::ServerUnaryReactor* SecurityService::TraceContacts(grpc::CallbackServerCon
   r.ruled_out = req->include_ruled_out();
 
   auto* reactor = ctx->DefaultReactor();
-  deps_.run_query([this, reactor, resp, policy, r] {
+  deps_.run_query([this, reactor, resp, policy, r, caller,
+                   note = Note(*req, req->case_reference())] {
     auto report = office::TraceContacts(deps_.store, *policy->zones, r);
     if (!report.ok()) return reactor->Finish(ToGrpc(report.status()));
     FillPersonRef(*policy, r.person, resp->mutable_index_case());
@@ -161,7 +175,10 @@ grpc::ServerUnaryReactor* SecurityService::TraceContacts(grpc::CallbackServerCon
     for (const auto& c : report->below_minimum) FillContact(*policy, c, 1, resp->add_below_minimum());
     for (PersonId id : report->ruled_out) FillPersonRef(*policy, id, resp->add_ruled_out());
     resp->set_stays_read(report->stays_read);
-    reactor->Finish(Status::OK);
+    deps_.guard.FinishAudited(reactor, caller, "SecurityService/TraceContacts", note,
+                              resp->contacts_size() + resp->below_minimum_size() +
+                                  resp->ruled_out_size() + resp->index_stays_size(),
+                              Status::OK);
   });
   return reactor;
 }
@@ -169,7 +186,8 @@ grpc::ServerUnaryReactor* SecurityService::TraceContacts(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* SecurityService::GetOccupancy(grpc::CallbackServerContext* ctx,
                                                         const v1::GetOccupancyRequest* req,
                                                         v1::GetOccupancyResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/GetOccupancy", &caller); !st.ok()) return FinishNow(ctx, st);
   auto policy = deps_.policy.Get();
   TimePoint now = deps_.clock.Now();
   TimePoint at;
@@ -204,23 +222,32 @@ grpc::ServerUnaryReactor* SecurityService::GetOccupancy(grpc::CallbackServerCont
   }
   auto* reactor = ctx->DefaultReactor();
   deps_.run_query([this, reactor, policy, within, at, now, fill, past = req->has_at(),
-                   people = req->include_people()] {
+                   people = req->include_people(), caller, note = Note(*req), resp] {
+    // Counts are not personal data; the names of who is where are.
+    auto finish = [&] {
+      if (!people) return reactor->Finish(Status::OK);
+      int64_t named = 0;
+      for (const auto& z : resp->zones()) named += z.people_size();
+      deps_.guard.FinishAudited(reactor, caller, "SecurityService/GetOccupancy", note, named,
+                                Status::OK);
+    };
     if (!past) {  // everyone on campus is read: not on gRPC's thread
       fill(office::OccupancyNow(deps_.presence, *policy->zones, within, people));
-      return reactor->Finish(Status::OK);
+      return finish();
     }
     auto counts = office::OccupancyAt(deps_.store, *policy->zones, within, at, now, people);
     if (!counts.ok()) return reactor->Finish(ToGrpc(counts.status()));
     fill(*counts);
-    reactor->Finish(Status::OK);
+    finish();
   });
   return reactor;
 }
 
 grpc::ServerWriteReactor<v1::WatchEventsResponse>* SecurityService::WatchEvents(
-    grpc::CallbackServerContext* /*ctx*/, const v1::WatchEventsRequest* req) {
+    grpc::CallbackServerContext* ctx, const v1::WatchEventsRequest* req) {
   auto refuse = [](Status st) { return new RefusedStream<v1::WatchEventsResponse>(std::move(st)); };
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return refuse(st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/WatchEvents", &caller); !st.ok()) return refuse(st);
   EventFilter filter;
   if (auto st = ToEventFilter(req->gate_id(), req->zone(), req->decision(), req->person(),
                               *deps_.policy.Get(), filter);
@@ -233,14 +260,15 @@ grpc::ServerWriteReactor<v1::WatchEventsResponse>* SecurityService::WatchEvents(
 grpc::ServerUnaryReactor* SecurityService::GetDailyReport(grpc::CallbackServerContext* ctx,
                                                           const v1::GetDailyReportRequest* req,
                                                           v1::DailyReport* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/GetDailyReport", &caller); !st.ok()) return FinishNow(ctx, st);
   auto policy = deps_.policy.Get();
   if (!office::LocalDay(req->date(), policy->zones->utc_offset)) {
     return FinishNow(ctx, InvalidArgument("date: '" + req->date().substr(0, 40) +
                                           "' is not a date YYYY-MM-DD"));
   }
   auto* reactor = ctx->DefaultReactor();
-  deps_.run_query([this, reactor, resp, policy, date = req->date()] {
+  deps_.run_query([this, reactor, resp, policy, date = req->date(), caller, note = Note(*req)] {
     auto r = office::BuildDailyReport(deps_.store, deps_.presence, *policy, date,
                                       deps_.clock.Now());
     if (!r.ok()) return reactor->Finish(ToGrpc(r.status()));
@@ -280,7 +308,11 @@ grpc::ServerUnaryReactor* SecurityService::GetDailyReport(grpc::CallbackServerCo
     for (const auto& [kind, n] : r->figures.alerts) {
       (*resp->mutable_alerts_by_kind())[std::string(AlertKindName(kind))] = n;
     }
-    reactor->Finish(Status::OK);
+    // The people it names (isolation, leaves); the rest are counts.
+    deps_.guard.FinishAudited(reactor, caller, "SecurityService/GetDailyReport", note,
+                              resp->in_isolation_size() + resp->released_from_isolation_size() +
+                                  resp->leaves_out_size() + resp->leaves_overdue_size(),
+                              Status::OK);
   });
   return reactor;
 }

@@ -39,7 +39,8 @@ grpc::Status CheckRange(const Request& req) {
 grpc::ServerUnaryReactor* SecurityService::ListMovements(grpc::CallbackServerContext* ctx,
                                                          const v1::ListMovementsRequest* req,
                                                          v1::ListMovementsResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/ListMovements", &caller); !st.ok()) return FinishNow(ctx, st);
   if (auto p = CheckExternalId(req->person()); !req->person().empty() && !p.empty()) {
     return FinishNow(ctx, InvalidArgument("person: " + p));
   }
@@ -80,7 +81,7 @@ grpc::ServerUnaryReactor* SecurityService::ListMovements(grpc::CallbackServerCon
   q.limit = *page_size;
 
   auto* reactor = ctx->DefaultReactor();
-  deps_.run_query([this, reactor, resp, q, policy] {
+  deps_.run_query([this, reactor, resp, q, policy, caller, note = Note(*req)] {
     auto rows = deps_.store.ListMovements(q);
     if (!rows.ok()) {
       reactor->Finish(ToGrpc(rows.status()));
@@ -90,7 +91,8 @@ grpc::ServerUnaryReactor* SecurityService::ListMovements(grpc::CallbackServerCon
     if (static_cast<int>(rows->size()) == q.limit) {
       resp->set_next_page_token(TimeCursorToken(rows->back().occurred_at, rows->back().id));
     }
-    reactor->Finish(Status::OK);
+    deps_.guard.FinishAudited(reactor, caller, "SecurityService/ListMovements", note,
+                              resp->movements_size(), Status::OK);
   });
   return reactor;
 }
@@ -98,13 +100,14 @@ grpc::ServerUnaryReactor* SecurityService::ListMovements(grpc::CallbackServerCon
 grpc::ServerUnaryReactor* SecurityService::ListPresence(grpc::CallbackServerContext* ctx,
                                                         const v1::ListPresenceRequest* req,
                                                         v1::ListPresenceResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/ListPresence", &caller); !st.ok()) return FinishNow(ctx, st);
   if (!req->zone().empty() && deps_.policy.Get()->zones->FindZone(req->zone()) == kOutside) {
     return FinishNow(ctx, Status(StatusCode::NOT_FOUND,
                                  "zone: no zone '" + req->zone() + "' in the policy"));
   }
   auto* reactor = ctx->DefaultReactor();
-  deps_.run_query([this, reactor, resp, zone = req->zone()] {
+  deps_.run_query([this, reactor, resp, zone = req->zone(), caller, note = Note(*req)] {
     auto policy = deps_.policy.Get();
     auto inside = deps_.presence.OnCampus();
     if (!zone.empty()) {
@@ -129,7 +132,8 @@ grpc::ServerUnaryReactor* SecurityService::ListPresence(grpc::CallbackServerCont
       if (!presence.path.empty()) out->set_zone(presence.path.back());
       counts[std::string(CategoryName(person->category))] += 1;
     }
-    reactor->Finish(Status::OK);
+    deps_.guard.FinishAudited(reactor, caller, "SecurityService/ListPresence", note,
+                              resp->people_size(), Status::OK);
   });
   return reactor;
 }
@@ -137,7 +141,8 @@ grpc::ServerUnaryReactor* SecurityService::ListPresence(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* SecurityService::ListAlerts(grpc::CallbackServerContext* ctx,
                                                       const v1::ListAlertsRequest* req,
                                                       v1::ListAlertsResponse* resp) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/ListAlerts", &caller); !st.ok()) return FinishNow(ctx, st);
   auto page_size = PageSize(req->page_size());
   if (!page_size) return FinishNow(ctx, InvalidArgument("page_size: must not be negative"));
   storage::AlertQuery q;
@@ -154,7 +159,7 @@ grpc::ServerUnaryReactor* SecurityService::ListAlerts(grpc::CallbackServerContex
     return FinishNow(ctx, st);
   }
   auto* reactor = ctx->DefaultReactor();
-  deps_.run_query([this, reactor, resp, q] {
+  deps_.run_query([this, reactor, resp, q, caller, note = Note(*req)] {
     auto rows = deps_.store.ListAlerts(q);
     if (!rows.ok()) {
       reactor->Finish(ToGrpc(rows.status()));
@@ -165,14 +170,16 @@ grpc::ServerUnaryReactor* SecurityService::ListAlerts(grpc::CallbackServerContex
     if (static_cast<int>(rows->size()) == q.limit) {
       resp->set_next_page_token(TimeCursorToken(rows->back().raised_at, rows->back().id));
     }
-    reactor->Finish(Status::OK);
+    deps_.guard.FinishAudited(reactor, caller, "SecurityService/ListAlerts", note,
+                              resp->alerts_size(), Status::OK);
   });
   return reactor;
 }
 
 grpc::ServerWriteReactor<v1::Alert>* SecurityService::WatchAlerts(
-    grpc::CallbackServerContext* /*ctx*/, const v1::WatchAlertsRequest* req) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return new RefusedStream<v1::Alert>(st);
+    grpc::CallbackServerContext* ctx, const v1::WatchAlertsRequest* req) {
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/WatchAlerts", &caller); !st.ok()) return new RefusedStream<v1::Alert>(st);
   if (req->since_id() < 0) {
     return new RefusedStream<v1::Alert>(InvalidArgument("since_id: must not be negative"));
   }
@@ -187,7 +194,8 @@ grpc::ServerWriteReactor<v1::Alert>* SecurityService::WatchAlerts(
 grpc::ServerUnaryReactor* SecurityService::AcknowledgeAlert(
     grpc::CallbackServerContext* ctx, const v1::AcknowledgeAlertRequest* req,
     v1::AcknowledgeAlertResponse* /*resp*/) {
-  if (auto st = deps_.lifecycle.Admission(); !st.ok()) return FinishNow(ctx, st);
+  auth::Caller caller;
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/AcknowledgeAlert", &caller); !st.ok()) return FinishNow(ctx, st);
   if (req->id() <= 0) return FinishNow(ctx, InvalidArgument("id: required"));
   if (auto p = CheckName(req->operator_name()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("operator_name: " + p));

@@ -20,6 +20,7 @@ struct SecurityServiceDeps {
   storage::Store& store;
   const Clock& clock;
   const Lifecycle& lifecycle;
+  Guard& guard;
   QueryRunner run_query;
   AlertHub& alerts;
   storage::JournalWriter& journal;  // acknowledgements are written on its thread

@@ -180,4 +180,33 @@ struct BackupInfo {
   std::string requested_by;      // the client's address
 };
 
+// One audit log entry (schema v6). `hash` chains it to the one before.
+struct AuditEntry {
+  int64_t id = 0;
+  TimePoint at;
+  std::string actor;    // "security:alice"
+  std::string action;   // "SecurityService/TraceContacts"
+  std::string purpose;  // case reference or reason
+  std::string subject;  // what was asked for or changed
+  std::string outcome;  // "ok", "denied: ...", "failed: ..."
+  int64_t rows = 0;
+  std::string hash;     // raw bytes
+};
+
+// The ends of the audit chain (see schema v6).
+struct AuditChainEnds {
+  int64_t anchor_id = 0;
+  std::string anchor_hash;
+  int64_t head_id = 0;
+  std::string head_tag;
+};
+
+struct AuditQuery {
+  int64_t after_id = 0;
+  TimePoint from = FromUnixMicros(0);
+  TimePoint to = TimePoint::max();
+  std::string actor;  // exact, or empty for all
+  int limit = 1000;
+};
+
 }  // namespace cordon::storage

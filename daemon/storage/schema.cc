@@ -214,12 +214,43 @@ CREATE INDEX intervals_by_zone
   ON presence_intervals(zone, span_class, entered_at, exited_at, person_id, inferred);
 )sql";
 
-constexpr std::array<Migration, 5> kMigrations{{
+// v6: the audit log (who read or changed what, when, why, how many rows).
+// Entries are numbered without gaps and hash-chained: each hash is an HMAC,
+// keyed from the campus secret, of the previous hash and the entry, so an
+// edited entry no longer matches and a deleted one leaves a gap.
+// audit_chain holds the ends: entries up to anchor_id were purged (anchor_hash
+// was the last one's hash); head_id is the last written, and head_tag
+// authenticates it, so entries cut from the end are seen too.
+constexpr std::string_view kV6 = R"sql(
+CREATE TABLE audit_log (
+  id      INTEGER PRIMARY KEY,
+  at      INTEGER NOT NULL,
+  actor   TEXT NOT NULL,              -- "security:alice" (role:certificate name)
+  action  TEXT NOT NULL,              -- "SecurityService/TraceContacts"
+  purpose TEXT NOT NULL DEFAULT '',   -- the case reference or reason given
+  subject TEXT NOT NULL DEFAULT '',   -- what was asked for or changed
+  outcome TEXT NOT NULL,              -- "ok", "denied: ...", "failed: ..."
+  rows    INTEGER NOT NULL DEFAULT 0, -- records returned or changed
+  hash    BLOB NOT NULL
+);
+CREATE INDEX audit_by_time ON audit_log(at);
+CREATE TABLE audit_chain (
+  one         INTEGER PRIMARY KEY CHECK (one = 1),
+  anchor_id   INTEGER NOT NULL,
+  anchor_hash BLOB NOT NULL,
+  head_id     INTEGER NOT NULL,
+  head_tag    BLOB NOT NULL
+);
+INSERT INTO audit_chain VALUES (1, 0, x'', 0, x'');
+)sql";
+
+constexpr std::array<Migration, 6> kMigrations{{
     {1, "initial schema", kV1},
     {2, "backups log", kV2},
     {3, "zones, policy documents, health codes, leaves, disinfections", kV3},
     {4, "presence intervals for tracing and occupancy", kV4},
     {5, "zone index covers the interval", kV5},
+    {6, "hash-chained audit log", kV6},
 }};
 
 }  // namespace

@@ -228,4 +228,54 @@ absl::StatusOr<DailyFigures> SqliteStore::GetDailyFigures(TimePoint from, TimePo
   return f;
 }
 
+absl::StatusOr<std::vector<AuditEntry>> SqliteStore::ListAudit(const AuditQuery& q) {
+  CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
+  CORDON_ASSIGN_OR_RETURN(Statement* cached, reader.db().Cached(R"sql(
+      SELECT id, at, actor, action, purpose, subject, outcome, rows, hash FROM audit_log
+      WHERE id > ?1 AND at >= ?2 AND at < ?3 AND (?4 = '' OR actor = ?4)
+      ORDER BY id LIMIT ?5)sql"));
+  Statement& s = *cached;
+  s.Bind(1, q.after_id).Bind(2, Us(q.from)).Bind(3, q.to == TimePoint::max() ? INT64_MAX : Us(q.to));
+  s.Bind(4, q.actor).Bind(5, int64_t{q.limit});
+  std::vector<AuditEntry> out;
+  for (;;) {
+    CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    out.push_back(AuditEntry{s.Int(0), FromUnixMicros(s.Int(1)), s.Text(2), s.Text(3), s.Text(4),
+                             s.Text(5), s.Text(6), s.Int(7), s.Blob(8)});
+  }
+  return out;
+}
+
+absl::StatusOr<AuditChainEnds> SqliteStore::AuditEnds() {
+  CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
+  CORDON_ASSIGN_OR_RETURN(Statement * s, reader.db().Cached(
+      "SELECT anchor_id, anchor_hash, head_id, head_tag FROM audit_chain WHERE one = 1"));
+  CORDON_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return absl::DataLossError("audit_chain has no row: the audit log's ends were deleted");
+  return AuditChainEnds{s->Int(0), s->Blob(1), s->Int(2), s->Blob(3)};
+}
+
+absl::Status SqliteStore::AppendAudit(const AuditEntry& e, const std::string& head_tag) {
+  CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
+  CORDON_ASSIGN_OR_RETURN(Statement * insert, writer_.Cached(
+      "INSERT INTO audit_log(id, at, actor, action, purpose, subject, outcome, rows, hash) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+  CORDON_RETURN_IF_ERROR(insert->Bind(1, e.id)
+                             .Bind(2, Us(e.at))
+                             .Bind(3, e.actor)
+                             .Bind(4, e.action)
+                             .Bind(5, e.purpose)
+                             .Bind(6, e.subject)
+                             .Bind(7, e.outcome)
+                             .Bind(8, e.rows)
+                             .BindBlob(9, e.hash)
+                             .Run());
+  CORDON_ASSIGN_OR_RETURN(Statement * head, writer_.Cached(
+      "UPDATE audit_chain SET head_id = ?1, head_tag = ?2 WHERE one = 1"));
+  CORDON_RETURN_IF_ERROR(head->Bind(1, e.id).BindBlob(2, head_tag).Run());
+  if (writer_.Changes() != 1) return absl::DataLossError("audit_chain has no row");
+  return txn.Commit();
+}
+
 }  // namespace cordon::storage

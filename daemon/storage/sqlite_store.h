@@ -68,6 +68,9 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<DueAlert>> PendingDueAlerts() override;
   absl::StatusOr<BackupInfo> Backup(const std::string& dest_path, TimePoint now) override;
   absl::Status RecordBackup(const BackupInfo& info) override;
+  absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditQuery& q) override;
+  absl::StatusOr<AuditChainEnds> AuditEnds() override;
+  absl::Status AppendAudit(const AuditEntry& entry, const std::string& head_tag) override;
   absl::Status RaiseAlert(AlertKind kind, TimePoint at, GateRowId gate,
                           const std::string& detail, PersonId person = 0) override;
   absl::Status RaiseDueAlert(const DueAlert& due, const std::string& detail) override;

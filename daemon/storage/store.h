@@ -91,7 +91,14 @@ class Store {
   // must not exist) without stopping the writer, and describes it.
   virtual absl::StatusOr<BackupInfo> Backup(const std::string& dest_path, TimePoint now) = 0;
 
+  // The audit log in id order, and its chain's ends.
+  virtual absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditQuery& q) = 0;
+  virtual absl::StatusOr<AuditChainEnds> AuditEnds() = 0;
+
   // ---- writer thread
+  // Appends an audit entry (id and hash already set) and moves the head, in
+  // one transaction.
+  virtual absl::Status AppendAudit(const AuditEntry& entry, const std::string& head_tag) = 0;
   // Notes a backup in the backups table.
   virtual absl::Status RecordBackup(const BackupInfo& info) = 0;
   // An alert about a gate rather than an event (e.g. its clock is off).

@@ -149,7 +149,8 @@ TEST_F(Office, ACaseIsTracedWatchedCountedAndReported) {
   EXPECT_EQ(trace.ruled_out(0).person(), "S3");
 
   RunResult dot = Cordonctl({"trace", "S1", "--from", Iso(start), "--to", Iso(end),
-                             "--min-minutes", "0", "--second-generation", "--format", "dot"});
+                             "--min-minutes", "0", "--second-generation", "--format", "dot",
+                             "--case", "case 2022-031"});
   ASSERT_EQ(dot.exit_code, 0) << dot.err;
   EXPECT_EQ(dot.out.rfind("graph contacts {", 0), 0u) << dot.out;
   EXPECT_NE(dot.out.find("\"S1\" -- \"S2\""), std::string::npos) << dot.out;
@@ -157,12 +158,13 @@ TEST_F(Office, ACaseIsTracedWatchedCountedAndReported) {
   EXPECT_NE(dot.out.find("\"S1\" -- \"S4\" [label=\"0.0 min\", style=dashed]"), std::string::npos)
       << dot.out;
   RunResult csv = Cordonctl({"trace", "S1", "--from", Iso(start), "--to", Iso(end),
-                             "--min-minutes", "0", "--ruled-out", "--format", "csv"});
+                             "--min-minutes", "0", "--ruled-out", "--format", "csv",
+                             "--case", "case 2022-031"});
   ASSERT_EQ(csv.exit_code, 0) << csv.err;
   EXPECT_NE(csv.out.find("\n1,S2,Wang Fang,student,"), std::string::npos) << csv.out;
   EXPECT_NE(csv.out.find("\nruled_out,S3,"), std::string::npos) << csv.out;
   RunResult table = Cordonctl({"trace", "S1", "--from", Iso(start), "--to", Iso(end),
-                               "--min-minutes", "0"});
+                               "--min-minutes", "0", "--case", "case 2022-031"});
   ASSERT_EQ(table.exit_code, 0) << table.err;
   EXPECT_NE(table.out.find("2 contact(s)"), std::string::npos) << table.out;
 
@@ -240,9 +242,10 @@ TEST_F(Office, BadInquiriesAreRefusedNamingTheField) {
     EXPECT_NE(r.exit_code, 0);
     EXPECT_NE(r.err.find(says), std::string::npos) << r.err;
   };
-  code({"trace", "NOBODY"}, "person: 'NOBODY' not found");
-  code({"trace", "S1", "--from", "-90d"}, "to: the window may be at most 60 days");
-  code({"trace", "S1", "--format", "pdf"}, "--format: 'pdf' is not one of");
+  code({"trace", "NOBODY", "--case", "c1"}, "person: 'NOBODY' not found");
+  code({"trace", "S1", "--from", "-90d", "--case", "c1"}, "to: the window may be at most 60 days");
+  code({"trace", "S1", "--format", "pdf", "--case", "c1"}, "--format: 'pdf' is not one of");
+  code({"trace", "S1"}, "--case is required");
   code({"stays", "S1", "--zone", "library"}, "give a PERSON or --zone");
   code({"stays", "--zone", "gym"}, "zone: no zone 'gym' in the policy");
   code({"stays", "--zone", "library", "--from", "-40d"}, "to: a zone's stays may span at most 31 days");

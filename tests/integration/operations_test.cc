@@ -46,7 +46,7 @@ TEST_F(Operations, HealthIsNotServingWhileStartingAndWhileDraining) {
   // and again after the drain has begun.
   setenv("CORDON_FAILPOINT_START_DELAY_MS", "3000", 1);
   setenv("CORDON_FAILPOINT_DRAIN_DELAY_MS", "3000", 1);
-  Process daemon({CordondPath(), "--listen", "127.0.0.1:0", "--data-dir", dir_ + "/data",
+  Process daemon({CordondPath(), "--insecure", "--listen", "127.0.0.1:0", "--data-dir", dir_ + "/data",
                   "--port-file", port_file},
                  dir_ + "/d.out", dir_ + "/d.log");
   unsetenv("CORDON_FAILPOINT_START_DELAY_MS");
@@ -395,7 +395,7 @@ TEST_F(Operations, ADatabaseRestoredWithTheWrongCampusKeyIsRefused) {
   daemon_->Signal(SIGTERM);
   ASSERT_EQ(daemon_->Wait(In(std::chrono::seconds(30))), 0);
   WriteFile(dir_ + "/data/campus.key", std::string(32, 'x'));
-  Process again({CordondPath(), "--listen", "127.0.0.1:0", "--data-dir", dir_ + "/data"},
+  Process again({CordondPath(), "--insecure", "--listen", "127.0.0.1:0", "--data-dir", dir_ + "/data"},
                 dir_ + "/again.out", dir_ + "/again.log");
   EXPECT_EQ(again.Wait(In(std::chrono::seconds(30))), 1);
   EXPECT_NE(ReadFile(dir_ + "/again.log").find("campus.key does not match"), std::string::npos)

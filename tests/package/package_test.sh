@@ -63,7 +63,7 @@ fi
 # The installed daemon, with the installed config; only what a test machine
 # cannot give it (the state directory, fixed ports) is overridden.
 "$ROOT/usr/sbin/cordond" --config "$ROOT/etc/cordon/cordond.yaml" --data-dir "$WORK/state" \
-  --listen 127.0.0.1:0 --port-file "$WORK/port" --metrics-listen 127.0.0.1:0 \
+  --insecure --listen 127.0.0.1:0 --port-file "$WORK/port" --metrics-listen 127.0.0.1:0 \
   --metrics-port-file "$WORK/metrics.port" 2> "$WORK/cordond.log" &
 PID=$!
 i=0
@@ -74,7 +74,7 @@ while [ ! -s "$WORK/port" ]; do
   fi
   sleep 0.1  # polling for the port file, with the 30 s deadline above
 done
-"$ROOT/usr/bin/cordonctl" --daemon "127.0.0.1:$(cat "$WORK/port")" health ||
+"$ROOT/usr/bin/cordonctl" --insecure --daemon "127.0.0.1:$(cat "$WORK/port")" health ||
   { cat "$WORK/cordond.log"; fail "installed cordond is not healthy"; }
 kill -TERM "$PID"
 wait "$PID" || fail "cordond did not exit 0 on SIGTERM"

@@ -1,5 +1,7 @@
 #include "tests/support/campus.h"
 
+#include <algorithm>
+
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 #include <google/protobuf/util/time_util.h>
@@ -27,6 +29,10 @@ void DaemonUnderTest::Start(std::vector<std::string> extra_args) {
   std::vector<std::string> argv = {CordondPath(), "--listen",
                                    "127.0.0.1:" + std::to_string(port_), "--data-dir",
                                    dir_ + "/data", "--port-file", port_file};
+  // Plain text unless the test brings certificates (tests/integration/security_test.cc).
+  if (std::find(extra_args.begin(), extra_args.end(), "--tls-ca") == extra_args.end()) {
+    argv.push_back("--insecure");
+  }
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
   process_ = std::make_unique<Process>(argv, dir_ + "/cordond.out", dir_ + "/cordond.log");
   ASSERT_TRUE(WaitFor([&] { return std::filesystem::exists(port_file) || !process_->Running(); },

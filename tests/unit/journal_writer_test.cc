@@ -113,6 +113,13 @@ class FailingStore final : public Store {
     return real_.Backup(path, now);
   }
   absl::Status RecordBackup(const BackupInfo& info) override { return real_.RecordBackup(info); }
+  absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditQuery& q) override {
+    return real_.ListAudit(q);
+  }
+  absl::StatusOr<AuditChainEnds> AuditEnds() override { return real_.AuditEnds(); }
+  absl::Status AppendAudit(const AuditEntry& e, const std::string& tag) override {
+    return real_.AppendAudit(e, tag);
+  }
   absl::Status RaiseAlert(AlertKind k, TimePoint at, GateRowId g, const std::string& d,
                           PersonId p) override {
     return real_.RaiseAlert(k, at, g, d, p);
