@@ -10,6 +10,8 @@ install(TARGETS cordonctl RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT 
 
 # Absolute /etc and /lib paths: Debian's layout, whatever the install prefix.
 install(FILES deploy/etc/cordond.yaml DESTINATION /etc/cordon COMPONENT cordond)
+# The campus CA script (needs the openssl command).
+install(PROGRAMS deploy/pki/cordon-pki DESTINATION ${CMAKE_INSTALL_SBINDIR} COMPONENT cordond)
 install(FILES deploy/systemd/cordond.service DESTINATION /lib/systemd/system COMPONENT cordond)
 install(FILES deploy/etc/gate.env DESTINATION /etc/cordon COMPONENT cordon-gate)
 install(FILES "deploy/systemd/cordon-gate@.service" DESTINATION /lib/systemd/system
@@ -38,6 +40,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 # Library dependencies are read off the binaries (dpkg-shlibdeps).
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_DEBIAN_CORDOND_PACKAGE_DEPENDS "openssl")
 set(CPACK_DEBIAN_CORDOND_PACKAGE_NAME cordond)
 set(CPACK_DEBIAN_CORDON-GATE_PACKAGE_NAME cordon-gate)
 set(CPACK_DEBIAN_CORDONCTL_PACKAGE_NAME cordonctl)

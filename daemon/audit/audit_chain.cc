@@ -66,12 +66,17 @@ void ChainVerifier::Add(const storage::AuditEntry& e) {
     problems_.push_back({e.id, e.id, "is out of order (before the chain's start, or repeated)"});
     return;
   }
-  if (e.id > expect_) {
-    problems_.push_back({expect_, e.id - 1, "deleted"});
-    // The entry after a gap chains to a hash no longer here: go on from it.
-  } else if (EntryHash(key_, previous_, e) != e.hash) {
+  if (e.id > expect_) problems_.push_back({expect_, e.id - 1, "deleted"});
+  // Each entry is checked against the predecessor hash it keeps, so one after
+  // a gap is checked too; a kept hash that differs from the predecessor's
+  // means one of the two was rewritten.
+  bool bad = EntryHash(key_, e.prev_hash, e) != e.hash;
+  if (bad) {
     problems_.push_back({e.id, e.id, "edited (its hash no longer matches)"});
+  } else if (e.id == expect_ && e.prev_hash != previous_ && !previous_bad_) {
+    problems_.push_back({e.id - 1, e.id - 1, "edited (the next entry no longer chains to it)"});
   }
+  previous_bad_ = bad;
   previous_ = e.hash;
   expect_ = e.id + 1;
 }

@@ -46,6 +46,7 @@ class ChainVerifier {
   storage::AuditChainEnds ends_;
   int64_t expect_;
   std::string previous_;
+  bool previous_bad_ = false;  // already named: not named again by its successor
   int64_t checked_ = 0;
   std::vector<Problem> problems_;
 };

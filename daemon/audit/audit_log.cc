@@ -28,6 +28,7 @@ absl::Status AuditLog::Load(storage::Store& store) {
 
 absl::Status AuditLog::Append(storage::Store& store, storage::AuditEntry entry) {
   entry.id = head_id_ + 1;
+  entry.prev_hash = head_hash_;
   entry.hash = EntryHash(key_, head_hash_, entry);
   CORDON_RETURN_IF_ERROR(store.AppendAudit(entry, HeadTag(key_, entry.id, entry.hash)));
   head_id_ = entry.id;

@@ -557,7 +557,8 @@ grpc::ServerUnaryReactor* AdminService::ApplyPolicy(grpc::CallbackServerContext*
   auth::Caller caller;
   if (auto st = deps_.guard.Admit(*ctx, "AdminService/ApplyPolicy", &caller); !st.ok()) return FinishNow(ctx, st);
   if (req->document().empty()) return FinishNow(ctx, InvalidArgument("document: empty"));
-  return RunChange(ctx, caller, "AdminService/ApplyPolicy", "policy document, " + std::to_string(req->document().size()) + " bytes", "apply policy", [this, req, resp, by = caller.Describe()](
+  return RunChange(ctx, caller, "AdminService/ApplyPolicy", "policy document, " + std::to_string(req->document().size()) + " bytes" +
+                           (req->dry_run() ? " (dry run)" : ""), "apply policy", [this, req, resp, by = caller.Describe()](
                                             storage::Store& store, const PolicySnapshot& current,
                                             int64_t version) {
     auto parsed = policydoc::ParsePolicyDocument(req->document());

@@ -190,7 +190,8 @@ struct AuditEntry {
   std::string subject;  // what was asked for or changed
   std::string outcome;  // "ok", "denied: ...", "failed: ..."
   int64_t rows = 0;
-  std::string hash;     // raw bytes
+  std::string prev_hash;  // raw bytes: the previous entry's hash
+  std::string hash;       // raw bytes
 };
 
 // The ends of the audit chain (see schema v6).

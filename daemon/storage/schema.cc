@@ -217,7 +217,9 @@ CREATE INDEX intervals_by_zone
 // v6: the audit log (who read or changed what, when, why, how many rows).
 // Entries are numbered without gaps and hash-chained: each hash is an HMAC,
 // keyed from the campus secret, of the previous hash and the entry, so an
-// edited entry no longer matches and a deleted one leaves a gap.
+// edited entry no longer matches and a deleted one leaves a gap. Each entry
+// keeps its predecessor's hash too, so it can be checked on its own even
+// when the one before it is gone.
 // audit_chain holds the ends: entries up to anchor_id were purged (anchor_hash
 // was the last one's hash); head_id is the last written, and head_tag
 // authenticates it, so entries cut from the end are seen too.
@@ -231,7 +233,8 @@ CREATE TABLE audit_log (
   subject TEXT NOT NULL DEFAULT '',   -- what was asked for or changed
   outcome TEXT NOT NULL,              -- "ok", "denied: ...", "failed: ..."
   rows    INTEGER NOT NULL DEFAULT 0, -- records returned or changed
-  hash    BLOB NOT NULL
+  prev_hash BLOB NOT NULL,            -- the previous entry's hash
+  hash    BLOB NOT NULL               -- HMAC(key, prev_hash and the fields above)
 );
 CREATE INDEX audit_by_time ON audit_log(at);
 CREATE TABLE audit_chain (

@@ -231,7 +231,7 @@ absl::StatusOr<DailyFigures> SqliteStore::GetDailyFigures(TimePoint from, TimePo
 absl::StatusOr<std::vector<AuditEntry>> SqliteStore::ListAudit(const AuditQuery& q) {
   CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
   CORDON_ASSIGN_OR_RETURN(Statement* cached, reader.db().Cached(R"sql(
-      SELECT id, at, actor, action, purpose, subject, outcome, rows, hash FROM audit_log
+      SELECT id, at, actor, action, purpose, subject, outcome, rows, prev_hash, hash FROM audit_log
       WHERE id > ?1 AND at >= ?2 AND at < ?3 AND (?4 = '' OR actor = ?4)
       ORDER BY id LIMIT ?5)sql"));
   Statement& s = *cached;
@@ -242,7 +242,7 @@ absl::StatusOr<std::vector<AuditEntry>> SqliteStore::ListAudit(const AuditQuery&
     CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
     out.push_back(AuditEntry{s.Int(0), FromUnixMicros(s.Int(1)), s.Text(2), s.Text(3), s.Text(4),
-                             s.Text(5), s.Text(6), s.Int(7), s.Blob(8)});
+                             s.Text(5), s.Text(6), s.Int(7), s.Blob(8), s.Blob(9)});
   }
   return out;
 }
@@ -259,8 +259,8 @@ absl::StatusOr<AuditChainEnds> SqliteStore::AuditEnds() {
 absl::Status SqliteStore::AppendAudit(const AuditEntry& e, const std::string& head_tag) {
   CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
   CORDON_ASSIGN_OR_RETURN(Statement * insert, writer_.Cached(
-      "INSERT INTO audit_log(id, at, actor, action, purpose, subject, outcome, rows, hash) "
-      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"));
+      "INSERT INTO audit_log(id, at, actor, action, purpose, subject, outcome, rows, prev_hash, "
+      "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
   CORDON_RETURN_IF_ERROR(insert->Bind(1, e.id)
                              .Bind(2, Us(e.at))
                              .Bind(3, e.actor)
@@ -269,7 +269,8 @@ absl::Status SqliteStore::AppendAudit(const AuditEntry& e, const std::string& he
                              .Bind(6, e.subject)
                              .Bind(7, e.outcome)
                              .Bind(8, e.rows)
-                             .BindBlob(9, e.hash)
+                             .BindBlob(9, e.prev_hash)
+                             .BindBlob(10, e.hash)
                              .Run());
   CORDON_ASSIGN_OR_RETURN(Statement * head, writer_.Cached(
       "UPDATE audit_chain SET head_id = ?1, head_tag = ?2 WHERE one = 1"));
