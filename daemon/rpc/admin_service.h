@@ -24,6 +24,9 @@ namespace cordon::rpc {
 
 // Runs a read that may take a while (sorting, SQL) off the gRPC threads.
 using QueryRunner = std::function<void(std::function<void()>)>;
+// Writes a stream's audit entry and calls back with the result; the stream
+// sends nothing before an OK (PoolWriter::Hold).
+using AuditFirst = std::function<void(std::function<void(absl::Status)>)>;
 
 struct AdminServiceDeps {
   PolicyHolder& policy;

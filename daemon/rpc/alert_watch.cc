@@ -162,9 +162,10 @@ class AlertWatch final : public PoolWriter<v1::Alert>, public AlertListener {
 
 grpc::ServerWriteReactor<v1::Alert>* StartAlertWatch(AlertHub& hub, storage::Store& store,
                                                      PolicyHolder& policy, QueryRunner run_query,
-                                                     storage::AlertQuery query, int64_t since_id) {
+                                                     storage::AlertQuery query, int64_t since_id,
+                                                     AuditFirst audit) {
   auto* watch = new AlertWatch(hub, store, policy, std::move(run_query), std::move(query), since_id);
-  watch->Start();
+  StartAfterAudit(watch, audit);
   return watch;
 }
 

@@ -48,6 +48,7 @@ void FillAlert(const storage::AlertRow& row, const PolicySnapshot& policy, v1::A
 
 grpc::ServerWriteReactor<v1::Alert>* StartAlertWatch(AlertHub& hub, storage::Store& store,
                                                      PolicyHolder& policy, QueryRunner run_query,
-                                                     storage::AlertQuery query, int64_t since_id);
+                                                     storage::AlertQuery query, int64_t since_id,
+                                                     AuditFirst audit = nullptr);
 
 }  // namespace cordon::rpc

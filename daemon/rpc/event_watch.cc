@@ -181,9 +181,10 @@ class EventWatch final : public PoolWriter<v1::WatchEventsResponse>, public Even
 grpc::ServerWriteReactor<v1::WatchEventsResponse>* StartEventWatch(EventHub& hub,
                                                                    PolicyHolder& policy,
                                                                    QueryRunner run_query,
-                                                                   EventFilter filter) {
+                                                                   EventFilter filter,
+                                                                   AuditFirst audit) {
   auto* watch = new EventWatch(hub, policy, std::move(run_query), std::move(filter));
-  watch->Start();
+  StartAfterAudit(watch, audit);
   return watch;
 }
 

@@ -62,6 +62,7 @@ grpc::Status ToEventFilter(const std::string& gate_id, const std::string& zone,
 grpc::ServerWriteReactor<v1::WatchEventsResponse>* StartEventWatch(EventHub& hub,
                                                                    PolicyHolder& policy,
                                                                    QueryRunner run_query,
-                                                                   EventFilter filter);
+                                                                   EventFilter filter,
+                                                                   AuditFirst audit = nullptr);
 
 }  // namespace cordon::rpc

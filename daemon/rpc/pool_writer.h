@@ -11,12 +11,28 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <mutex>
 #include <optional>
 
+#include "absl/status/status.h"
 #include "daemon/rpc/admin_service.h"
 
 namespace cordon::rpc {
+
+// Holds `writer` until `audit` has written its entry; UNAVAILABLE if it could not.
+template <typename Writer>
+void StartAfterAudit(Writer* writer, const AuditFirst& audit) {
+  if (!audit) return writer->Start();
+  writer->Hold();
+  writer->Start();
+  audit([writer](absl::Status st) {
+    writer->Release(st.ok() ? grpc::Status::OK
+                            : grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                                           "the audit log could not be written, so the watch "
+                                           "is refused: " + std::string(st.message())));
+  });
+}
 
 template <typename Message>
 class PoolWriter : public grpc::ServerWriteReactor<Message> {
@@ -34,6 +50,26 @@ class PoolWriter : public grpc::ServerWriteReactor<Message> {
     }
     if (last) delete this;
   }
+  // Holds the stream (nothing is sent, not even the metadata) until
+  // Release(): its audit entry is committed first. Call before Begin().
+  void Hold() {
+    std::lock_guard lock(mu_);
+    held_ = true;
+    ++tasks_;
+  }
+  // Lets a held stream go on, or end with `status` if it is not OK.
+  void Release(const grpc::Status& status) {
+    bool last;
+    {
+      std::lock_guard lock(mu_);
+      held_ = false;
+      if (!status.ok()) FailLocked(status);
+      KickLocked();
+      last = --tasks_ == 0 && done_;
+    }
+    if (last) delete this;
+  }
+
   // Ends the stream with `status` (the first one given wins).
   void Close(const grpc::Status& status) {
     std::lock_guard lock(mu_);
@@ -60,7 +96,7 @@ class PoolWriter : public grpc::ServerWriteReactor<Message> {
   virtual bool MoreLocked() const { return false; }
 
   void KickLocked() {
-    if (kicked_ || done_) return;
+    if (kicked_ || done_ || held_) return;
     kicked_ = true;
     ++tasks_;
     run_([this] { Work(); });
@@ -124,6 +160,7 @@ class PoolWriter : public grpc::ServerWriteReactor<Message> {
   std::optional<grpc::Status> close_status_;  // guarded by mu_
   int tasks_ = 0;                             // guarded by mu_: Work() calls scheduled
   bool kicked_ = false;                       // guarded by mu_
+  bool held_ = false;                         // guarded by mu_: Hold() until Release()
   bool writing_ = false;                      // guarded by mu_: metadata or a write in flight
   bool metadata_sent_ = false;                // guarded by mu_
   bool finished_ = false;                     // guarded by mu_

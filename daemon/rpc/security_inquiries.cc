@@ -254,7 +254,11 @@ grpc::ServerWriteReactor<v1::WatchEventsResponse>* SecurityService::WatchEvents(
       !st.ok()) {
     return refuse(st);
   }
-  return StartEventWatch(deps_.events, deps_.policy, deps_.run_query, std::move(filter));
+  return StartEventWatch(deps_.events, deps_.policy, deps_.run_query, std::move(filter),
+                         [this, caller, note = Note(*req)](std::function<void(absl::Status)> done) {
+                           deps_.guard.Record(caller, "SecurityService/WatchEvents", note, 0,
+                                              Status::OK, std::move(done));
+                         });
 }
 
 grpc::ServerUnaryReactor* SecurityService::GetDailyReport(grpc::CallbackServerContext* ctx,

@@ -187,8 +187,11 @@ grpc::ServerWriteReactor<v1::Alert>* SecurityService::WatchAlerts(
   if (auto st = ToAlertQuery(req->filter(), *deps_.policy.Get(), q); !st.ok()) {
     return new RefusedStream<v1::Alert>(st);
   }
+  auto audit = [this, caller, note = Note(*req)](std::function<void(absl::Status)> done) {
+    deps_.guard.Record(caller, "SecurityService/WatchAlerts", note, 0, Status::OK, std::move(done));
+  };
   return StartAlertWatch(deps_.alerts, deps_.store, deps_.policy, deps_.run_query, std::move(q),
-                         req->since_id());
+                         req->since_id(), std::move(audit));
 }
 
 grpc::ServerUnaryReactor* SecurityService::AcknowledgeAlert(

@@ -303,6 +303,23 @@ TEST_F(Security, ReadsAreAuditedAndAnEditedOrDeletedEntryIsNamed) {
             std::string::npos)
       << peek.err;
 
+  // A watch says "watching" only after its headers, which wait for its entry.
+  {
+    std::vector<std::string> argv = {CordonctlPath(), "--daemon", daemon_->address()};
+    for (const auto& a : CtlTls("security")) argv.push_back(a);
+    for (const char* a : {"watch", "--zone", "campus"}) argv.push_back(a);
+    Process watcher(argv, dir_ + "/watch.out", dir_ + "/watch.err");
+    ASSERT_TRUE(WaitFor([&] { return ReadFile(dir_ + "/watch.err").find("watching") != std::string::npos; },
+                        In(seconds(20))))
+        << ReadFile(dir_ + "/watch.err");
+    bool audited = false;
+    for (const auto& e : Audit()) {
+      audited = audited || (e.action() == "SecurityService/WatchEvents" &&
+                            e.actor() == "security:security-1" && e.outcome() == "ok");
+    }
+    EXPECT_TRUE(audited);
+  }
+
   std::vector<v1::AuditEntry> entries = Audit();
   const v1::AuditEntry* traced = nullptr;
   for (const auto& e : entries) {
