@@ -7,9 +7,8 @@
 #include <iterator>
 
 namespace cordon::tls {
-namespace {
 
-absl::StatusOr<std::string> ReadPem(const std::string& what, const std::string& path) {
+absl::StatusOr<std::string> ReadPemFile(const std::string& what, const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError("cannot read " + what + " '" + path + "'");
   std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -18,6 +17,8 @@ absl::StatusOr<std::string> ReadPem(const std::string& what, const std::string& 
   }
   return text;
 }
+
+namespace {
 
 void FromEnv(std::string& field, const char* name) {
   if (!field.empty()) return;
@@ -46,11 +47,11 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> ChannelCredentials(con
         "CORDON_TLS_KEY); deploy/pki/cordon-pki issues them; --insecure for a daemon started "
         "with --insecure");
   }
-  auto ca = ReadPem("CA certificate", tls.ca_file);
+  auto ca = ReadPemFile("CA certificate", tls.ca_file);
   if (!ca.ok()) return ca.status();
-  auto cert = ReadPem("certificate", tls.cert_file);
+  auto cert = ReadPemFile("certificate", tls.cert_file);
   if (!cert.ok()) return cert.status();
-  auto key = ReadPem("private key", tls.key_file);
+  auto key = ReadPemFile("private key", tls.key_file);
   if (!key.ok()) return key.status();
   grpc::SslCredentialsOptions options;
   options.pem_root_certs = *ca;

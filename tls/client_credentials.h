@@ -20,6 +20,9 @@ struct ClientTls {
   bool insecure = false;  // plain text: development only
 };
 
+// The text of a PEM file; an error names `what` and the path.
+absl::StatusOr<std::string> ReadPemFile(const std::string& what, const std::string& path);
+
 // Fills unset files from the environment: CORDON_TLS_CA, CORDON_TLS_CERT,
 // CORDON_TLS_KEY (and CORDON_INSECURE=1).
 ClientTls FromEnvironment(ClientTls given);

@@ -15,6 +15,7 @@
 
 #include "daemon/app/campus_secret.h"
 #include "daemon/app/logging.h"
+#include "tls/client_credentials.h"
 
 namespace cordon::app {
 namespace {
@@ -32,16 +33,6 @@ absl::Status WritePortFile(const std::string& path, int port) {
   fs::rename(tmp, path, ec);  // atomic: a reader never sees a half-written port
   if (ec) return absl::InternalError("cannot rename port file to " + path + ": " + ec.message());
   return absl::OkStatus();
-}
-
-absl::StatusOr<std::string> ReadPem(const std::string& what, const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError("cannot read " + what + " " + path);
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (text.find("-----BEGIN") == std::string::npos) {
-    return absl::InvalidArgumentError(what + " " + path + " is not a PEM file");
-  }
-  return text;
 }
 
 // Fault injection for tests: CORDON_FAILPOINT_<NAME>_DELAY_MS holds the
@@ -157,11 +148,11 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Daemon::ServerCredentia
                  config_.listen);
     return grpc::InsecureServerCredentials();
   }
-  auto ca = ReadPem("tls.ca_file", config_.tls_ca_file);
+  auto ca = tls::ReadPemFile("tls.ca_file", config_.tls_ca_file);
   if (!ca.ok()) return ca.status();
-  auto cert = ReadPem("tls.cert_file", config_.tls_cert_file);
+  auto cert = tls::ReadPemFile("tls.cert_file", config_.tls_cert_file);
   if (!cert.ok()) return cert.status();
-  auto key = ReadPem("tls.key_file", config_.tls_key_file);
+  auto key = tls::ReadPemFile("tls.key_file", config_.tls_key_file);
   if (!key.ok()) return key.status();
   grpc::SslServerCredentialsOptions options(
       GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);

@@ -54,11 +54,37 @@ TEST_F(ConfigTest, BadValuesAndSyntaxNameTheLine) {
 
 TEST(ConfigValidate, RejectsABadLevelOrAddress) {
   DaemonConfig c;
+  c.insecure = true;
+  ASSERT_TRUE(ValidateConfig(c).ok());
   c.log_level = "loud";
   EXPECT_FALSE(ValidateConfig(c).ok());
-  c = DaemonConfig{};
+  c.log_level = "info";
   c.listen = "7400";
   EXPECT_FALSE(ValidateConfig(c).ok());
+}
+
+TEST(ConfigValidate, MutualTlsUnlessInsecureIsAskedFor) {
+  DaemonConfig c;
+  auto st = ValidateConfig(c);
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(std::string(st.message()).find("tls.ca_file"), std::string::npos) << st;
+  c.tls_ca_file = "ca.crt";
+  c.tls_cert_file = "cordond.crt";
+  EXPECT_FALSE(ValidateConfig(c).ok());
+  c.tls_key_file = "cordond.key";
+  EXPECT_TRUE(ValidateConfig(c).ok());
+  DaemonConfig plain;
+  plain.insecure = true;
+  EXPECT_TRUE(ValidateConfig(plain).ok());
+}
+
+TEST_F(ConfigTest, ReadsTheTlsSection) {
+  DaemonConfig loaded;
+  ASSERT_TRUE(Load("tls:\n  ca_file: /p/ca.crt\n  cert_file: /p/d.crt\n  key_file: /p/d.key\n",
+                   loaded).ok());
+  EXPECT_EQ(loaded.tls_key_file, "/p/d.key");
+  EXPECT_TRUE(ValidateConfig(loaded).ok());
+  EXPECT_FALSE(Load("tls:\n  insecure: maybe\n", loaded).ok());
 }
 
 }  // namespace
