@@ -66,6 +66,9 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
       {"queries", {{"threads", uint(next.query_threads)}}},
       {"presence", {{"max_stay_hours", uint(next.presence_max_stay_hours)}}},
       {"shutdown", {{"drain_timeout_ms", uint(next.drain_timeout_ms)}}},
+      {"retention", {{"days", uint(next.retention_days)},
+                     {"audit_days", uint(next.retention_audit_days)},
+                     {"interval_minutes", uint(next.retention_interval_minutes)}}},
       {"metrics", {{"listen", str(next.metrics_listen)}, {"port_file", str(next.metrics_port_file)}}},
       {"tls", {{"ca_file", str(next.tls_ca_file)}, {"cert_file", str(next.tls_cert_file)},
                {"key_file", str(next.tls_key_file)},
@@ -120,6 +123,10 @@ absl::Status ValidateConfig(const DaemonConfig& config) {
                                       "' must be host:port, e.g. 127.0.0.1:7400");
   }
   if (config.data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
+  if (config.retention_audit_days < 180) {
+    return absl::InvalidArgumentError("retention.audit_days must be at least 180 (audit entries "
+                                      "are kept at least half a year)");
+  }
   if (!config.insecure && (config.tls_ca_file.empty() || config.tls_cert_file.empty() ||
                            config.tls_key_file.empty())) {
     return absl::InvalidArgumentError(
@@ -149,6 +156,9 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
   check("presence.max_stay_hours",
         running.presence_max_stay_hours != reloaded.presence_max_stay_hours);
   check("shutdown.drain_timeout_ms", running.drain_timeout_ms != reloaded.drain_timeout_ms);
+  check("retention", running.retention_days != reloaded.retention_days ||
+                         running.retention_audit_days != reloaded.retention_audit_days ||
+                         running.retention_interval_minutes != reloaded.retention_interval_minutes);
   check("metrics.listen", running.metrics_listen != reloaded.metrics_listen);
   check("metrics.port_file", running.metrics_port_file != reloaded.metrics_port_file);
   check("tls", running.tls_ca_file != reloaded.tls_ca_file ||

@@ -23,6 +23,13 @@ struct DaemonConfig {
   // marked inferred (tracing); a zone's max_stay_hours in the policy wins.
   uint32_t presence_max_stay_hours = 16;
   uint32_t drain_timeout_ms = 10000;  // SIGTERM: how long to wait for commits
+  // Movement, presence and health records are deleted after this many days;
+  // audit entries after audit_days (at least 180). Checked every interval.
+  uint32_t retention_days = 28;
+  uint32_t retention_audit_days = 180;
+  // Daily: each pass that deletes anything rewrites the file (VACUUM: 46 s
+  // for a 4.1 GB store), during which commits wait.
+  uint32_t retention_interval_minutes = 1440;
   // Prometheus /metrics on host:port; empty = off. Port 0 picks a free one.
   std::string metrics_listen;
   std::string metrics_port_file;  // if set, the bound metrics port is written here

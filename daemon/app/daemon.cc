@@ -122,6 +122,14 @@ absl::Status Daemon::Start() {
   if (auto st = Restore(); !st.ok()) return st;
 
   due_alerts_->Start();
+  retention_ = std::make_unique<schedule::Retention>(
+      queries_, *journal_, clock_,
+      schedule::RetentionPeriods{std::chrono::days(config_.retention_days),
+                                 std::chrono::days(config_.retention_audit_days),
+                                 std::chrono::minutes(config_.retention_interval_minutes)});
+  retention_->Start();
+  spdlog::info("retention: movement, presence and health records {} days, audit entries {} days",
+               config_.retention_days, config_.retention_audit_days);
   AddGauges();
   if (!config_.metrics_listen.empty()) {
     if (auto st = exporter_.Listen(config_.metrics_listen); !st.ok()) return st;
@@ -294,6 +302,7 @@ void Daemon::Shutdown() {
     alerts_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
     events_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
     if (due_alerts_) due_alerts_->Stop();
+    if (retention_) retention_->Stop();
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     server_->Wait();
   }

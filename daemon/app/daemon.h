@@ -23,6 +23,7 @@
 #include "daemon/rpc/audit_service.h"
 #include "daemon/rpc/guard.h"
 #include "daemon/schedule/due_alerts.h"
+#include "daemon/schedule/retention.h"
 #include "daemon/rpc/gate_ledger.h"
 #include "daemon/rpc/gate_policy.h"
 #include "daemon/rpc/gate_service.h"
@@ -90,6 +91,7 @@ class Daemon {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> query_threads_;
   std::unique_ptr<schedule::DueAlerts> due_alerts_;  // timers on queries_: destroyed first
+  std::unique_ptr<schedule::Retention> retention_;   // likewise
 
   std::unique_ptr<rpc::GateService> gate_service_;
   std::unique_ptr<rpc::AdminService> admin_service_;

@@ -194,6 +194,17 @@ struct AuditEntry {
   std::string hash;       // raw bytes
 };
 
+// What one retention pass deleted (SqliteStore::PurgeBefore).
+struct PurgeReport {
+  int64_t events = 0, intervals = 0, alerts = 0, health = 0, quarantines = 0, passes = 0,
+          leaves = 0, disinfections = 0, audit = 0;
+  bool more = false;  // the row limit was reached: call again
+  int64_t total() const {
+    return events + intervals + alerts + health + quarantines + passes + leaves + disinfections +
+           audit;
+  }
+};
+
 // The ends of the audit chain (see schema v6).
 struct AuditChainEnds {
   int64_t anchor_id = 0;

@@ -15,6 +15,8 @@ namespace cordon::storage {
 absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& path) {
   CORDON_ASSIGN_OR_RETURN(Database db, Database::Open(path, Database::Mode::kReadWrite));
   CORDON_RETURN_IF_ERROR(Migrate(db));
+  // Deleted records (retention) are overwritten with zeros, not just unlinked.
+  CORDON_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(db)));
   CORDON_RETURN_IF_ERROR(store->PrepareWriterStatements());
   CORDON_RETURN_IF_ERROR(store->BuildIntervalsIfNeeded());

@@ -71,6 +71,9 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditQuery& q) override;
   absl::StatusOr<AuditChainEnds> AuditEnds() override;
   absl::Status AppendAudit(const AuditEntry& entry, const std::string& head_tag) override;
+  absl::StatusOr<PurgeReport> PurgeBefore(TimePoint personal, TimePoint audit,
+                                          int64_t max_rows) override;
+  absl::Status CompactAndCheckpoint() override;
   absl::Status RaiseAlert(AlertKind kind, TimePoint at, GateRowId gate,
                           const std::string& detail, PersonId person = 0) override;
   absl::Status RaiseDueAlert(const DueAlert& due, const std::string& detail) override;

@@ -96,6 +96,18 @@ class Store {
   virtual absl::StatusOr<AuditChainEnds> AuditEnds() = 0;
 
   // ---- writer thread
+  // Retention: deletes movement, presence and health records older than
+  // `personal` and audit entries older than `audit`, at most `max_rows` per
+  // table, in one transaction. What the current state needs stays: each
+  // person's latest allowed entry (where they are), open intervals, their
+  // latest health record, orders and leaves still running.
+  virtual absl::StatusOr<PurgeReport> PurgeBefore(TimePoint personal, TimePoint audit,
+                                                  int64_t max_rows) = 0;
+  // Rewrites the database (VACUUM): secure_delete zeroes a deleted record,
+  // but a page reorganised earlier can still hold a stale copy of it in its
+  // unused space; only a rewrite removes those. Then copies the WAL into the
+  // database and truncates it, so deleted records remain in neither file.
+  virtual absl::Status CompactAndCheckpoint() = 0;
   // Appends an audit entry (id and hash already set) and moves the head, in
   // one transaction.
   virtual absl::Status AppendAudit(const AuditEntry& entry, const std::string& head_tag) = 0;

@@ -117,6 +117,10 @@ class FailingStore final : public Store {
     return real_.ListAudit(q);
   }
   absl::StatusOr<AuditChainEnds> AuditEnds() override { return real_.AuditEnds(); }
+  absl::StatusOr<PurgeReport> PurgeBefore(TimePoint p, TimePoint a, int64_t n) override {
+    return real_.PurgeBefore(p, a, n);
+  }
+  absl::Status CompactAndCheckpoint() override { return real_.CompactAndCheckpoint(); }
   absl::Status AppendAudit(const AuditEntry& e, const std::string& tag) override {
     return real_.AppendAudit(e, tag);
   }
