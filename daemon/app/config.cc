@@ -61,7 +61,9 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
          return absl::OkStatus();
        }}}},
       {"gates", {{"heartbeat_interval_ms", uint(next.heartbeat_interval_ms)},
-                 {"clock_skew_alert_ms", uint(next.clock_skew_alert_ms)}}},
+                 {"clock_skew_alert_ms", uint(next.clock_skew_alert_ms)},
+                 {"max_messages_per_second", uint(next.gate_max_messages_per_second)},
+                 {"message_burst", uint(next.gate_message_burst)}}},
       {"journal", {{"max_batch", uint(next.journal_max_batch)}}},
       {"queries", {{"threads", uint(next.query_threads)}}},
       {"presence", {{"max_stay_hours", uint(next.presence_max_stay_hours)}}},
@@ -152,6 +154,9 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
   check("port_file", running.port_file != reloaded.port_file);
   check("journal.max_batch", running.journal_max_batch != reloaded.journal_max_batch);
   check("gates.clock_skew_alert_ms", running.clock_skew_alert_ms != reloaded.clock_skew_alert_ms);
+  check("gates.max_messages_per_second",
+        running.gate_max_messages_per_second != reloaded.gate_max_messages_per_second ||
+            running.gate_message_burst != reloaded.gate_message_burst);
   check("queries.threads", running.query_threads != reloaded.query_threads);
   check("presence.max_stay_hours",
         running.presence_max_stay_hours != reloaded.presence_max_stay_hours);

@@ -17,6 +17,9 @@ struct DaemonConfig {
   std::string port_file;  // if set, the bound port is written here once serving
   uint32_t heartbeat_interval_ms = 5000;
   uint32_t clock_skew_alert_ms = 5000;  // a gate clock off by more raises an alert
+  // Per gate: messages a second and the burst; beyond, RESOURCE_EXHAUSTED.
+  uint32_t gate_max_messages_per_second = 1000;
+  uint32_t gate_message_burst = 2000;
   uint32_t journal_max_batch = 4096;
   uint32_t query_threads = 2;
   // A stay in a zone longer than this without an exit scan is cut here and

@@ -176,7 +176,9 @@ absl::Status Daemon::StartServer() {
       rpc::GateServiceDeps{*policy_, presence_, *journal_, ledger_, *hasher_, clock_, metrics_,
                            lifecycle_, *guard_, heartbeat_interval_ms_, *policy_feed_,
                            std::chrono::milliseconds(config_.clock_skew_alert_ms),
-                           [this] { alerts_.Notify(); }});
+                           [this] { alerts_.Notify(); }, 65536,
+                           static_cast<double>(config_.gate_max_messages_per_second),
+                           static_cast<double>(config_.gate_message_burst)});
   admin_service_ = std::make_unique<rpc::AdminService>(rpc::AdminServiceDeps{
       *policy_, presence_, *journal_, ledger_, *hasher_, clock_, lifecycle_, *guard_, run_query,
       *store_, config_.data_dir});

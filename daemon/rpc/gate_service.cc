@@ -39,8 +39,9 @@ v1::DaemonMessage DisinfectionAnswer(uint64_t request, bool recorded, std::strin
 class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>,
                          public GateConnection {
  public:
-  GateStream(const GateServiceDeps& deps, std::string peer, auth::Caller caller)
-      : deps_(deps), peer_(std::move(peer)), caller_(std::move(caller)) {
+  GateStream(const GateServiceDeps& deps, GateRateLimits& limits, std::string peer,
+             auth::Caller caller)
+      : deps_(deps), limits_(limits), peer_(std::move(peer)), caller_(std::move(caller)) {
     StartRead(&in_);
   }
 
@@ -88,6 +89,18 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       ~Leave() { lifecycle.LeaveReaction(); }
     } leave{deps_.lifecycle};
     grpc::Status st;
+    // A flooding gate is cut off before its message costs anything more.
+    if (hello_done_ && !limits_.Take(gate_, deps_.max_messages_per_second, deps_.message_burst,
+                                     deps_.clock.Now())) {
+      grpc::Status throttled(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                             "gate " + gate_id_ + " sends more than " +
+                                 std::to_string(static_cast<int>(deps_.max_messages_per_second)) +
+                                 " messages a second; reconnect after a pause (scans stay in "
+                                 "the outbox)");
+      spdlog::warn("gate stream {} ({}): throttled: {}", gate_id_, peer_, throttled.error_message());
+      Close(throttled);
+      return;
+    }
     switch (in_.kind_case()) {
       case v1::GateMessage::kHello:
         st = hello_done_ ? InvalidArgument("hello: sent twice on one stream")
@@ -214,6 +227,15 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
                               "cordonctl gate add " + hello.gate_id());
     }
     TimePoint now = deps_.clock.Now();
+    // A gate cut off for flooding that reconnects at once is refused here,
+    // before the welcome and the policy copy cost anything.
+    if (!limits_.Take(gate->id, deps_.max_messages_per_second, deps_.message_burst, now)) {
+      return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                          "gate " + hello.gate_id() + " sends more than " +
+                              std::to_string(static_cast<int>(deps_.max_messages_per_second)) +
+                              " messages a second; reconnect after a pause (scans stay in the "
+                              "outbox)");
+    }
     auto committed =
         deps_.ledger.Connect(gate->id, hello.incarnation(), hello.last_assigned_seq(), this, now);
     if (!committed.ok()) return ToGrpc(committed.status());
@@ -448,6 +470,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
   static constexpr int kMaxBatch = 1024;
 
   const GateServiceDeps& deps_;
+  GateRateLimits& limits_;
   const std::string peer_;
   const auth::Caller caller_;  // from the certificate: the gate it may speak as
 
@@ -479,7 +502,7 @@ grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>* GateService::Connec
     };
     return new Refused(std::move(st));
   }
-  return new GateStream(deps_, context->peer(), std::move(caller));
+  return new GateStream(deps_, limits_, context->peer(), std::move(caller));
 }
 
 }  // namespace cordon::rpc

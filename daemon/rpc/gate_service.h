@@ -7,9 +7,12 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <map>
+#include <mutex>
 
 #include "cordon/v1/gate.grpc.pb.h"
 #include "core/credential.h"
+#include "core/rate_limit.h"
 #include "core/time.h"
 #include "daemon/metrics/daemon_metrics.h"
 #include "daemon/presence/campus_presence.h"
@@ -41,6 +44,24 @@ struct GateServiceDeps {
   std::function<void()> on_alert_stored = [] {};  // an alert not tied to an event was stored
   // A gate that lets this many replies pile up unread is disconnected.
   size_t max_outbound_queue = 65536;
+  // Messages a gate may send a second (a batch counts once), and the burst;
+  // beyond it the stream ends with RESOURCE_EXHAUSTED (the scans stay in the
+  // gate's outbox and come back when it reconnects after its backoff).
+  double max_messages_per_second = 1000;
+  double message_burst = 2000;
+};
+
+// Each gate's token bucket, kept across its reconnections.
+class GateRateLimits {
+ public:
+  bool Take(GateRowId gate, double rate, double burst, TimePoint now) {
+    std::lock_guard lock(mu_);
+    return buckets_.try_emplace(gate, rate, burst).first->second.Take(now);
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<GateRowId, TokenBucket> buckets_;  // guarded by mu_
 };
 
 class GateService final : public v1::GateService::CallbackService {
@@ -52,6 +73,7 @@ class GateService final : public v1::GateService::CallbackService {
 
  private:
   GateServiceDeps deps_;
+  GateRateLimits limits_;
 };
 
 }  // namespace cordon::rpc

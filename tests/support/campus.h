@@ -35,6 +35,7 @@ class DaemonUnderTest {
   void Signal(int sig) { process_->Signal(sig); }
   std::optional<int> Wait(Deadline deadline) { return process_->Wait(deadline); }
   bool Running() { return process_ && process_->Running(); }
+  pid_t pid() const { return process_ ? process_->pid() : -1; }
 
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   int port() const { return port_; }
