@@ -5,13 +5,14 @@
 #   prometheus-cpp-dev  the /metrics endpoint (exposition format + HTTP server)
 #   dpkg-dev            dpkg-shlibdeps, so make package derives .deb dependencies
 #   systemd             systemd-analyze, which verifies the units in the tests
+#   clang, libclang-rt-14-dev  libFuzzer for make fuzz
 set -eu
 
 PACKAGES="cmake ninja-build g++ make pkg-config
   protobuf-compiler protobuf-compiler-grpc libprotobuf-dev libgrpc++-dev libabsl-dev
   libboost-dev libsqlite3-dev libssl-dev libspdlog-dev libyaml-cpp-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev prometheus-cpp-dev
-  dpkg-dev systemd"
+  dpkg-dev systemd clang libclang-rt-14-dev"
 
 missing=""
 count=0
