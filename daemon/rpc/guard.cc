@@ -64,7 +64,7 @@ void Guard::FinishAudited(grpc::ServerUnaryReactor* reactor, const auth::Caller&
     if (st.ok()) {
       reactor->Finish(status);
     } else {
-      reactor->Finish(grpc::Status(grpc::StatusCode::UNAVAILABLE,
+      reactor->Finish(grpc::Status(grpc::StatusCode::INTERNAL,
                                    "the audit log could not be written, so the results are "
                                    "withheld: " + std::string(st.message())));
     }

@@ -46,7 +46,7 @@ class Guard {
 
   // Writes the audit entry for a call that read or changed data (outcome from
   // `status`), then finishes `reactor`; if the entry cannot be written the
-  // call fails with UNAVAILABLE and its results are withheld.
+  // call fails with INTERNAL and its results are withheld.
   void FinishAudited(grpc::ServerUnaryReactor* reactor, const auth::Caller& caller,
                      std::string_view method, const AuditNote& note, int64_t rows,
                      grpc::Status status);

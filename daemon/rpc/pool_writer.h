@@ -20,7 +20,7 @@
 
 namespace cordon::rpc {
 
-// Holds `writer` until `audit` has written its entry; UNAVAILABLE if it could not.
+// Holds `writer` until `audit` has written its entry; INTERNAL if it could not.
 template <typename Writer>
 void StartAfterAudit(Writer* writer, const AuditFirst& audit) {
   if (!audit) return writer->Start();
@@ -28,7 +28,7 @@ void StartAfterAudit(Writer* writer, const AuditFirst& audit) {
   writer->Start();
   audit([writer](absl::Status st) {
     writer->Release(st.ok() ? grpc::Status::OK
-                            : grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                            : grpc::Status(grpc::StatusCode::INTERNAL,
                                            "the audit log could not be written, so the watch "
                                            "is refused: " + std::string(st.message())));
   });

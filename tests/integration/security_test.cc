@@ -366,5 +366,32 @@ TEST_F(Security, ReadsAreAuditedAndAnEditedOrDeletedEntryIsNamed) {
       << deleted.out;
 }
 
+TEST_F(Security, WhenTheAuditEntryCannotBeWrittenTheReadFailsAndReturnsNothing) {
+  ASSERT_EQ(Ctl("admin", {"person", "add", "S1", "--name", "Li Na", "--category", "student",
+                          "--credential", "CARD-S1"})
+                .exit_code,
+            0);
+  ASSERT_EQ(Ctl("security", {"movements", "S1"}).exit_code, 0);
+  // The injected fault: the audit log refuses every insert.
+  daemon_->Signal(SIGTERM);
+  ASSERT_EQ(daemon_->Wait(In(seconds(30))), 0);
+  ASSERT_EQ(ExecSql(daemon_->db_path(),
+                    "CREATE TRIGGER no_audit BEFORE INSERT ON audit_log "
+                    "BEGIN SELECT RAISE(ABORT, 'the disk says no'); END"),
+            "");
+  StartDaemon();
+  RunResult read = Ctl("security", {"--json", "movements", "S1"});
+  EXPECT_NE(read.exit_code, 0);
+  EXPECT_EQ(read.out, "");
+  EXPECT_NE(read.err.find("the audit log could not be written, so the results are withheld"),
+            std::string::npos)
+      << read.err;
+  EXPECT_NE(read.err.find("(INTERNAL)"), std::string::npos) << read.err;
+  RunResult trace = Ctl("security", {"--json", "trace", "S1", "--case", "c-9"});
+  EXPECT_NE(trace.exit_code, 0);
+  // Reads that are not personal data still answer, and the daemon serves on.
+  EXPECT_TRUE(ListGates(As("admin")).ok());
+}
+
 }  // namespace
 }  // namespace cordon::testing
