@@ -26,24 +26,46 @@ absl::Status AuditLog::Load(storage::Store& store) {
   return absl::OkStatus();
 }
 
-absl::Status AuditLog::Append(storage::Store& store, storage::AuditEntry entry) {
-  entry.id = head_id_ + 1;
-  entry.prev_hash = head_hash_;
-  entry.hash = EntryHash(key_, head_hash_, entry);
-  CORDON_RETURN_IF_ERROR(store.AppendAudit(entry, HeadTag(key_, entry.id, entry.hash)));
-  head_id_ = entry.id;
-  head_hash_ = std::move(entry.hash);
-  return absl::OkStatus();
+void AuditLog::Record(storage::AuditEntry entry, std::function<void(absl::Status)> done) {
+  bool post;
+  {
+    std::lock_guard lock(mu_);
+    pending_.push_back({std::move(entry), std::move(done)});
+    post = !flush_posted_;
+    flush_posted_ = true;
+  }
+  if (post) journal_.Post([this](storage::Store& store) { Flush(store); });
 }
 
-void AuditLog::Record(storage::AuditEntry entry, std::function<void(absl::Status)> done) {
-  journal_.Post([this, entry = std::move(entry), done = std::move(done)](storage::Store& store) {
-    absl::Status st = Append(store, entry);
-    if (!st.ok()) {
-      spdlog::error("audit log write failed ({} {}): {}", entry.actor, entry.action, st.ToString());
-    }
-    if (done) done(st);
-  });
+void AuditLog::Flush(storage::Store& store) {
+  std::vector<Pending> batch;
+  {
+    std::lock_guard lock(mu_);
+    batch.swap(pending_);
+    flush_posted_ = false;
+  }
+  std::vector<storage::AuditEntry> entries;
+  entries.reserve(batch.size());
+  int64_t id = head_id_;
+  std::string previous = head_hash_;
+  for (Pending& p : batch) {
+    storage::AuditEntry& e = entries.emplace_back(std::move(p.entry));
+    e.id = ++id;
+    e.prev_hash = previous;
+    e.hash = EntryHash(key_, previous, e);
+    previous = e.hash;
+  }
+  absl::Status st = store.AppendAudit(entries, HeadTag(key_, id, previous));
+  if (st.ok()) {
+    head_id_ = id;
+    head_hash_ = std::move(previous);
+  } else {
+    spdlog::error("audit log write failed ({} entries, first {} {}): {}", entries.size(),
+                  entries.front().actor, entries.front().action, st.ToString());
+  }
+  for (Pending& p : batch) {
+    if (p.done) p.done(st);
+  }
 }
 
 absl::StatusOr<Verification> AuditLog::Verify(storage::Store& store) const {

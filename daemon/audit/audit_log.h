@@ -5,6 +5,8 @@
 #pragma once
 
 #include <functional>
+#include <mutex>
+#include <vector>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -30,19 +32,29 @@ class AuditLog {
   // is logged; new entries chain on from the head, so verify still shows it.
   absl::Status Load(storage::Store& store);
 
-  // On the writer thread (inside a job): sets the entry's id and hash and
-  // appends it in its own transaction.
-  absl::Status Append(storage::Store& store, storage::AuditEntry entry);
-  // Any thread: appends on the writer thread; `done` runs there with the
-  // result (the caller returns nothing until it is OK).
+  // Any thread: queues the entry; one writer job appends everything queued
+  // in one transaction (a burst of reads or refusals costs one commit, not
+  // one each, on the thread that also commits the gates' events). `done`
+  // runs on the writer thread with the result (the caller returns nothing
+  // until it is OK).
   void Record(storage::AuditEntry entry, std::function<void(absl::Status)> done);
 
   // Any thread but the writer's: reads the whole log and checks the chain.
   absl::StatusOr<Verification> Verify(storage::Store& store) const;
 
  private:
+  struct Pending {
+    storage::AuditEntry entry;
+    std::function<void(absl::Status)> done;
+  };
+  // On the writer thread: numbers, chains and appends what is queued.
+  void Flush(storage::Store& store);
+
   const std::string key_;
   storage::JournalWriter& journal_;
+  std::mutex mu_;
+  std::vector<Pending> pending_;  // guarded by mu_
+  bool flush_posted_ = false;     // guarded by mu_
   // Writer thread only (and Load before it starts).
   int64_t head_id_ = 0;
   std::string head_hash_;

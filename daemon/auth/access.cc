@@ -6,47 +6,48 @@
 namespace cordon::auth {
 namespace {
 
-// gate, security, admin, auditor, reads personal data
+// gate, security, admin, auditor. Which calls are audited is said where each
+// finishes (Guard::FinishAudited): reads of movement or health data and changes.
 constexpr std::array<MethodAccess, 33> kTable{{
-    {"GateService/Connect", true, false, false, false, false},
+    {"GateService/Connect", true, false, false, false},
     // The administrator changes policy and people. Security may look up gates
     // and people (a person's record carries health and quarantine, audited).
-    {"AdminService/RegisterGate", false, false, true, false, false},
-    {"AdminService/ListGates", false, true, true, false, false},
-    {"AdminService/AddPerson", false, false, true, false, false},
-    {"AdminService/SetPersonActive", false, false, true, false, false},
-    {"AdminService/ListPeople", false, true, true, false, false},
-    {"AdminService/GetPerson", false, true, true, false, true},
-    {"AdminService/ImportRoster", false, false, true, false, false},
-    {"AdminService/SetQuarantine", false, false, true, false, false},
-    {"AdminService/ClearQuarantine", false, false, true, false, false},
-    {"AdminService/IssuePass", false, false, true, false, false},
-    {"AdminService/ApplyPolicy", false, false, true, false, false},
-    {"AdminService/GetPolicy", false, true, true, false, false},
-    {"AdminService/ListPolicyVersions", false, true, true, false, false},
-    {"AdminService/RollbackPolicy", false, false, true, false, false},
+    {"AdminService/RegisterGate", false, false, true, false},
+    {"AdminService/ListGates", false, true, true, false},
+    {"AdminService/AddPerson", false, false, true, false},
+    {"AdminService/SetPersonActive", false, false, true, false},
+    {"AdminService/ListPeople", false, true, true, false},
+    {"AdminService/GetPerson", false, true, true, false},
+    {"AdminService/ImportRoster", false, false, true, false},
+    {"AdminService/SetQuarantine", false, false, true, false},
+    {"AdminService/ClearQuarantine", false, false, true, false},
+    {"AdminService/IssuePass", false, false, true, false},
+    {"AdminService/ApplyPolicy", false, false, true, false},
+    {"AdminService/GetPolicy", false, true, true, false},
+    {"AdminService/ListPolicyVersions", false, true, true, false},
+    {"AdminService/RollbackPolicy", false, false, true, false},
     // Replays recorded scans against a draft policy: reads movements.
-    {"AdminService/SimulatePolicy", false, false, true, false, true},
-    {"AdminService/SetMode", false, false, true, false, false},
-    {"AdminService/SetHealth", false, false, true, false, false},
-    {"AdminService/GrantLeave", false, false, true, false, false},
-    {"AdminService/RecordDisinfection", false, false, true, false, false},
+    {"AdminService/SimulatePolicy", false, false, true, false},
+    {"AdminService/SetMode", false, false, true, false},
+    {"AdminService/SetHealth", false, false, true, false},
+    {"AdminService/GrantLeave", false, false, true, false},
+    {"AdminService/RecordDisinfection", false, false, true, false},
     // A copy of everything.
-    {"AdminService/Backup", false, false, true, false, true},
+    {"AdminService/Backup", false, false, true, false},
     // The security office reads movements, stays, contacts, occupancy, alerts.
-    {"SecurityService/ListMovements", false, true, false, false, true},
-    {"SecurityService/ListPresence", false, true, false, false, true},
-    {"SecurityService/ListStays", false, true, false, false, true},
-    {"SecurityService/TraceContacts", false, true, false, false, true},
-    {"SecurityService/GetOccupancy", false, true, false, false, true},
-    {"SecurityService/WatchEvents", false, true, false, false, true},
-    {"SecurityService/GetDailyReport", false, true, false, false, true},
-    {"SecurityService/ListAlerts", false, true, false, false, true},
-    {"SecurityService/WatchAlerts", false, true, false, false, true},
-    {"SecurityService/AcknowledgeAlert", false, true, false, false, false},
+    {"SecurityService/ListMovements", false, true, false, false},
+    {"SecurityService/ListPresence", false, true, false, false},
+    {"SecurityService/ListStays", false, true, false, false},
+    {"SecurityService/TraceContacts", false, true, false, false},
+    {"SecurityService/GetOccupancy", false, true, false, false},
+    {"SecurityService/WatchEvents", false, true, false, false},
+    {"SecurityService/GetDailyReport", false, true, false, false},
+    {"SecurityService/ListAlerts", false, true, false, false},
+    {"SecurityService/WatchAlerts", false, true, false, false},
+    {"SecurityService/AcknowledgeAlert", false, true, false, false},
     // The auditor reads the audit log and nothing else.
-    {"AuditService/ListAudit", false, false, false, true, false},
-    {"AuditService/VerifyAudit", false, false, false, true, false},
+    {"AuditService/ListAudit", false, false, false, true},
+    {"AuditService/VerifyAudit", false, false, false, true},
 }};
 
 }  // namespace

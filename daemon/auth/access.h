@@ -35,8 +35,6 @@ absl::StatusOr<Caller> CallerFromSubject(std::string_view subject);
 struct MethodAccess {
   std::string_view method;
   bool gate, security, admin, auditor;
-  // Reads movement or health data: every call is written to the audit log.
-  bool reads_personal_data;
 };
 std::span<const MethodAccess> AccessTable();
 // nullptr for a method not in the table (refused).

@@ -207,14 +207,18 @@ grpc::ServerUnaryReactor* AdminService::RegisterGate(grpc::CallbackServerContext
                                                      const v1::RegisterGateRequest* req,
                                                      v1::Gate* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/RegisterGate", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/RegisterGate", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (auto p = CheckGateId(req->gate_id()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("gate_id: " + p));
   }
   if (auto p = CheckFreeText(req->description()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("description: " + p));
   }
-  return RunChange(ctx, caller, "AdminService/RegisterGate", "gate " + req->gate_id(), "register gate", [this, req, resp](storage::Store& store,
+  return RunChange(ctx, caller, "AdminService/RegisterGate",
+                   "gate " + req->gate_id(),
+                   "register gate", [this, req, resp](storage::Store& store,
                                                            const PolicySnapshot& current,
                                                            int64_t version) {
     Gate gate{0, req->gate_id(), req->description(), deps_.clock.Now()};
@@ -233,7 +237,9 @@ grpc::ServerUnaryReactor* AdminService::ListGates(grpc::CallbackServerContext* c
                                                   const v1::ListGatesRequest* /*req*/,
                                                   v1::ListGatesResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ListGates", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ListGates", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   auto policy = deps_.policy.Get();  // dozens of gates: cheap enough to answer inline
   for (const auto& [id, gate] : policy->gates) FillGate(gate, deps_.ledger, resp->add_gates());
   return FinishNow(ctx, Status::OK);
@@ -243,7 +249,9 @@ grpc::ServerUnaryReactor* AdminService::AddPerson(grpc::CallbackServerContext* c
                                                   const v1::AddPersonRequest* req,
                                                   v1::Person* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/AddPerson", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/AddPerson", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (auto p = CheckExternalId(req->external_id()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("external_id: " + p));
   }
@@ -268,7 +276,9 @@ grpc::ServerUnaryReactor* AdminService::AddPerson(grpc::CallbackServerContext* c
     if (auto p = CheckCredential(c); !p.empty()) return FinishNow(ctx, InvalidArgument(field + p));
     if (!seen.insert(c).second) return FinishNow(ctx, InvalidArgument(field + "listed twice"));
   }
-  return RunChange(ctx, caller, "AdminService/AddPerson", "person " + req->external_id(), "add person", [this, req, resp, category = *category](
+  return RunChange(ctx, caller, "AdminService/AddPerson",
+                   "person " + req->external_id(),
+                   "add person", [this, req, resp, category = *category](
                                           storage::Store& store, const PolicySnapshot& current,
                                           int64_t version) {
     if (current.FindByExternalId(req->external_id())) {
@@ -310,9 +320,13 @@ grpc::ServerUnaryReactor* AdminService::SetPersonActive(grpc::CallbackServerCont
                                                         const v1::SetPersonActiveRequest* req,
                                                         v1::Person* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SetPersonActive", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SetPersonActive", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
-  return RunChange(ctx, caller, "AdminService/SetPersonActive", "person " + req->person(), "set person active", [this, req, resp](storage::Store& store,
+  return RunChange(ctx, caller, "AdminService/SetPersonActive",
+                   "person " + req->person(),
+                   "set person active", [this, req, resp](storage::Store& store,
                                                                const PolicySnapshot& current,
                                                                int64_t version) {
     const Person* existing = current.FindByExternalId(req->person());
@@ -335,7 +349,9 @@ grpc::ServerUnaryReactor* AdminService::ListPeople(grpc::CallbackServerContext* 
                                                    const v1::ListPeopleRequest* req,
                                                    v1::ListPeopleResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ListPeople", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ListPeople", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   auto page_size = PageSize(req->page_size());
   if (!page_size) return FinishNow(ctx, InvalidArgument("page_size: must not be negative"));
   std::optional<PersonCategory> category;
@@ -374,7 +390,9 @@ grpc::ServerUnaryReactor* AdminService::GetPerson(grpc::CallbackServerContext* c
                                                   const v1::GetPersonRequest* req,
                                                   v1::PersonDetail* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/GetPerson", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/GetPerson", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   auto policy = deps_.policy.Get();  // a few map lookups: answered inline
   const Person* person = policy->FindByExternalId(req->person());
@@ -399,7 +417,9 @@ grpc::ServerUnaryReactor* AdminService::GetPerson(grpc::CallbackServerContext* c
 grpc::ServerReadReactor<v1::ImportRosterChunk>* AdminService::ImportRoster(
     grpc::CallbackServerContext* ctx, v1::ImportRosterReport* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ImportRoster", &caller); !st.ok()) return new RefusedRead(std::move(st));
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ImportRoster", &caller); !st.ok()) {
+    return new RefusedRead(std::move(st));
+  }
   return new RosterImport(deps_, ctx, resp, std::move(caller));
 }
 
@@ -407,7 +427,9 @@ grpc::ServerUnaryReactor* AdminService::SetQuarantine(grpc::CallbackServerContex
                                                       const v1::SetQuarantineRequest* req,
                                                       v1::QuarantineOrder* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SetQuarantine", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SetQuarantine", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   if (!req->has_ends_at()) return FinishNow(ctx, InvalidArgument("ends_at: required"));
   if (auto st = CheckTime("ends_at", req->ends_at()); !st.ok()) return FinishNow(ctx, st);
@@ -417,7 +439,9 @@ grpc::ServerUnaryReactor* AdminService::SetQuarantine(grpc::CallbackServerContex
   if (auto p = CheckFreeText(req->reason()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("reason: " + p));
   }
-  return RunChange(ctx, caller, "AdminService/SetQuarantine", "person " + req->person(), "set quarantine", [this, req, resp](storage::Store& store,
+  return RunChange(ctx, caller, "AdminService/SetQuarantine",
+                   "person " + req->person(),
+                   "set quarantine", [this, req, resp](storage::Store& store,
                                                             const PolicySnapshot& current,
                                                             int64_t version) {
     const Person* person = current.FindByExternalId(req->person());
@@ -450,9 +474,13 @@ grpc::ServerUnaryReactor* AdminService::ClearQuarantine(grpc::CallbackServerCont
                                                         const v1::ClearQuarantineRequest* req,
                                                         v1::ClearQuarantineResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ClearQuarantine", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ClearQuarantine", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
-  return RunChange(ctx, caller, "AdminService/ClearQuarantine", "person " + req->person(), "clear quarantine", [this, req, resp](storage::Store& store,
+  return RunChange(ctx, caller, "AdminService/ClearQuarantine",
+                   "person " + req->person(),
+                   "clear quarantine", [this, req, resp](storage::Store& store,
                                                               const PolicySnapshot& current,
                                                               int64_t version) {
     const Person* person = current.FindByExternalId(req->person());
@@ -486,7 +514,9 @@ grpc::ServerUnaryReactor* AdminService::IssuePass(grpc::CallbackServerContext* c
                                                   const v1::IssuePassRequest* req,
                                                   v1::SingleVisitPass* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/IssuePass", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/IssuePass", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   if (auto p = CheckName(req->host()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("host: " + p));
@@ -496,7 +526,9 @@ grpc::ServerUnaryReactor* AdminService::IssuePass(grpc::CallbackServerContext* c
   if (req->has_valid_from()) {
     if (auto st = CheckTime("valid_from", req->valid_from()); !st.ok()) return FinishNow(ctx, st);
   }
-  return RunChange(ctx, caller, "AdminService/IssuePass", "person " + req->person(), "issue pass", [this, req, resp](storage::Store& store,
+  return RunChange(ctx, caller, "AdminService/IssuePass",
+                   "person " + req->person(),
+                   "issue pass", [this, req, resp](storage::Store& store,
                                                         const PolicySnapshot& current,
                                                         int64_t version) {
     const Person* person = current.FindByExternalId(req->person());
@@ -555,10 +587,14 @@ grpc::ServerUnaryReactor* AdminService::ApplyPolicy(grpc::CallbackServerContext*
                                                     const v1::ApplyPolicyRequest* req,
                                                     v1::ApplyPolicyResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ApplyPolicy", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ApplyPolicy", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (req->document().empty()) return FinishNow(ctx, InvalidArgument("document: empty"));
-  return RunChange(ctx, caller, "AdminService/ApplyPolicy", "policy document, " + std::to_string(req->document().size()) + " bytes" +
-                           (req->dry_run() ? " (dry run)" : ""), "apply policy", [this, req, resp, by = caller.Describe()](
+  std::string subject = "policy document, " + std::to_string(req->document().size()) + " bytes" +
+                        (req->dry_run() ? " (dry run)" : "");
+  return RunChange(ctx, caller, "AdminService/ApplyPolicy", std::move(subject),
+                   "apply policy", [this, req, resp, by = caller.Describe()](
                                             storage::Store& store, const PolicySnapshot& current,
                                             int64_t version) {
     auto parsed = policydoc::ParsePolicyDocument(req->document());
@@ -574,9 +610,13 @@ grpc::ServerUnaryReactor* AdminService::RollbackPolicy(grpc::CallbackServerConte
                                                        const v1::RollbackPolicyRequest* req,
                                                        v1::ApplyPolicyResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/RollbackPolicy", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/RollbackPolicy", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (req->version() <= 0) return FinishNow(ctx, InvalidArgument("version: must be positive"));
-  return RunChange(ctx, caller, "AdminService/RollbackPolicy", "to policy v" + std::to_string(req->version()), "roll back policy", [this, req, resp, by = caller.Describe()](
+  return RunChange(ctx, caller, "AdminService/RollbackPolicy",
+                   "to policy v" + std::to_string(req->version()),
+                   "roll back policy", [this, req, resp, by = caller.Describe()](
                                                 storage::Store& store,
                                                 const PolicySnapshot& current, int64_t version) {
     auto doc = store.GetPolicyDocument(req->version());
@@ -597,7 +637,9 @@ grpc::ServerUnaryReactor* AdminService::SimulatePolicy(grpc::CallbackServerConte
                                                        const v1::SimulatePolicyRequest* req,
                                                        v1::SimulatePolicyResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SimulatePolicy", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SimulatePolicy", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (req->document().empty()) return FinishNow(ctx, InvalidArgument("document: empty"));
   if (req->days() < 1 || req->days() > 366) {
     return FinishNow(ctx, InvalidArgument("days: from 1 to 366"));
@@ -671,8 +713,12 @@ grpc::ServerUnaryReactor* AdminService::SetMode(grpc::CallbackServerContext* ctx
                                                 const v1::SetModeRequest* req,
                                                 v1::ApplyPolicyResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SetMode", &caller); !st.ok()) return FinishNow(ctx, st);
-  return RunChange(ctx, caller, "AdminService/SetMode", "mode " + req->mode(), "set mode", [this, req, resp, by = caller.Describe()](
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SetMode", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
+  return RunChange(ctx, caller, "AdminService/SetMode",
+                   "mode " + req->mode(),
+                   "set mode", [this, req, resp, by = caller.Describe()](
                                         storage::Store& store, const PolicySnapshot& current,
                                         int64_t version) {
     const ZonePolicy& layout = *current.zones;
@@ -721,7 +767,9 @@ grpc::ServerUnaryReactor* AdminService::GetPolicy(grpc::CallbackServerContext* c
                                                   const v1::GetPolicyRequest* req,
                                                   v1::PolicyDocument* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/GetPolicy", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/GetPolicy", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (req->version() < 0) return FinishNow(ctx, InvalidArgument("version: must not be negative"));
   auto* reactor = ctx->DefaultReactor();
   deps_.run_query([this, req, resp, reactor] {
@@ -744,7 +792,9 @@ grpc::ServerUnaryReactor* AdminService::ListPolicyVersions(
     grpc::CallbackServerContext* ctx, const v1::ListPolicyVersionsRequest* /*req*/,
     v1::ListPolicyVersionsResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ListPolicyVersions", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/ListPolicyVersions", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   auto* reactor = ctx->DefaultReactor();
   deps_.run_query([this, resp, reactor] {
     auto all = deps_.store.ListPolicyDocuments();
@@ -759,7 +809,9 @@ grpc::ServerUnaryReactor* AdminService::SetHealth(grpc::CallbackServerContext* c
                                                   const v1::SetHealthRequest* req,
                                                   v1::SetHealthResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SetHealth", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/SetHealth", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   if (req->colour() < v1::HEALTH_COLOUR_GREEN || req->colour() > v1::HEALTH_COLOUR_RED) {
     return FinishNow(ctx, InvalidArgument("colour: green, yellow or red"));
@@ -771,7 +823,9 @@ grpc::ServerUnaryReactor* AdminService::SetHealth(grpc::CallbackServerContext* c
   if (req->has_at()) {
     if (auto st = CheckTime("at", req->at()); !st.ok()) return FinishNow(ctx, st);
   }
-  return RunChange(ctx, caller, "AdminService/SetHealth", "person " + req->person(), "set health", [this, req, resp](storage::Store& store,
+  return RunChange(ctx, caller, "AdminService/SetHealth",
+                   "person " + req->person(),
+                   "set health", [this, req, resp](storage::Store& store,
                                                         const PolicySnapshot& current,
                                                         int64_t version) {
     const Person* person = current.FindByExternalId(req->person());
@@ -796,7 +850,9 @@ grpc::ServerUnaryReactor* AdminService::GrantLeave(grpc::CallbackServerContext* 
                                                    const v1::GrantLeaveRequest* req,
                                                    v1::Leave* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/GrantLeave", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/GrantLeave", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   if (!req->has_exit_until()) return FinishNow(ctx, InvalidArgument("exit_until: required"));
   if (!req->has_return_by()) return FinishNow(ctx, InvalidArgument("return_by: required"));
@@ -811,7 +867,9 @@ grpc::ServerUnaryReactor* AdminService::GrantLeave(grpc::CallbackServerContext* 
       return FinishNow(ctx, InvalidArgument(std::string(field) + ": at most 256 bytes of text"));
     }
   }
-  return RunChange(ctx, caller, "AdminService/GrantLeave", "person " + req->person(), "grant leave", [this, req, resp](storage::Store& store,
+  return RunChange(ctx, caller, "AdminService/GrantLeave",
+                   "person " + req->person(),
+                   "grant leave", [this, req, resp](storage::Store& store,
                                                          const PolicySnapshot& current,
                                                          int64_t version) {
     const Person* person = current.FindByExternalId(req->person());
@@ -859,7 +917,9 @@ grpc::ServerUnaryReactor* AdminService::RecordDisinfection(
     grpc::CallbackServerContext* ctx, const v1::RecordDisinfectionRequest* req,
     v1::RecordDisinfectionResponse* /*resp*/) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "AdminService/RecordDisinfection", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AdminService/RecordDisinfection", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (auto st = CheckPersonRef(req->person()); !st.ok()) return FinishNow(ctx, st);
   if (req->has_at()) {
     if (auto st = CheckTime("at", req->at()); !st.ok()) return FinishNow(ctx, st);

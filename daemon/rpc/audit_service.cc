@@ -12,7 +12,9 @@ using grpc::Status;
 grpc::ServerUnaryReactor* AuditService::ListAudit(grpc::CallbackServerContext* ctx,
                                                   const v1::ListAuditRequest* req,
                                                   v1::ListAuditResponse* resp) {
-  if (auto st = deps_.guard.Admit(*ctx, "AuditService/ListAudit"); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AuditService/ListAudit"); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   auto page_size = PageSize(req->page_size());
   if (!page_size) return FinishNow(ctx, InvalidArgument("page_size: must not be negative"));
   storage::AuditQuery q;
@@ -62,7 +64,9 @@ grpc::ServerUnaryReactor* AuditService::ListAudit(grpc::CallbackServerContext* c
 grpc::ServerUnaryReactor* AuditService::VerifyAudit(grpc::CallbackServerContext* ctx,
                                                     const v1::VerifyAuditRequest* /*req*/,
                                                     v1::VerifyAuditResponse* resp) {
-  if (auto st = deps_.guard.Admit(*ctx, "AuditService/VerifyAudit"); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "AuditService/VerifyAudit"); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   auto* reactor = ctx->DefaultReactor();
   deps_.run_query([this, reactor, resp] {
     auto v = deps_.log.Verify(deps_.store);

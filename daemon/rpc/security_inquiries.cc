@@ -76,7 +76,9 @@ grpc::ServerUnaryReactor* SecurityService::ListStays(grpc::CallbackServerContext
                                                      const v1::ListStaysRequest* req,
                                                      v1::ListStaysResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/ListStays", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/ListStays", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (req->person().empty() == req->zone().empty()) {
     return FinishNow(ctx, InvalidArgument("person, zone: give exactly one"));
   }
@@ -131,7 +133,9 @@ grpc::ServerUnaryReactor* SecurityService::TraceContacts(grpc::CallbackServerCon
                                                          const v1::TraceContactsRequest* req,
                                                          v1::TraceContactsResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/TraceContacts", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/TraceContacts", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (req->person().empty()) return FinishNow(ctx, InvalidArgument("person: required"));
   // PIPL: a trace names the case it is for, and the audit log keeps it.
   if (req->case_reference().empty()) {
@@ -187,7 +191,9 @@ grpc::ServerUnaryReactor* SecurityService::GetOccupancy(grpc::CallbackServerCont
                                                         const v1::GetOccupancyRequest* req,
                                                         v1::GetOccupancyResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/GetOccupancy", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/GetOccupancy", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   auto policy = deps_.policy.Get();
   TimePoint now = deps_.clock.Now();
   TimePoint at;
@@ -247,7 +253,9 @@ grpc::ServerWriteReactor<v1::WatchEventsResponse>* SecurityService::WatchEvents(
     grpc::CallbackServerContext* ctx, const v1::WatchEventsRequest* req) {
   auto refuse = [](Status st) { return new RefusedStream<v1::WatchEventsResponse>(std::move(st)); };
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/WatchEvents", &caller); !st.ok()) return refuse(st);
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/WatchEvents", &caller); !st.ok()) {
+    return refuse(st);
+  }
   EventFilter filter;
   if (auto st = ToEventFilter(req->gate_id(), req->zone(), req->decision(), req->person(),
                               *deps_.policy.Get(), filter);
@@ -265,7 +273,9 @@ grpc::ServerUnaryReactor* SecurityService::GetDailyReport(grpc::CallbackServerCo
                                                           const v1::GetDailyReportRequest* req,
                                                           v1::DailyReport* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/GetDailyReport", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/GetDailyReport", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   auto policy = deps_.policy.Get();
   if (!office::LocalDay(req->date(), policy->zones->utc_offset)) {
     return FinishNow(ctx, InvalidArgument("date: '" + req->date().substr(0, 40) +

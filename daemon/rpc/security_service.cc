@@ -40,7 +40,9 @@ grpc::ServerUnaryReactor* SecurityService::ListMovements(grpc::CallbackServerCon
                                                          const v1::ListMovementsRequest* req,
                                                          v1::ListMovementsResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/ListMovements", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/ListMovements", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (auto p = CheckExternalId(req->person()); !req->person().empty() && !p.empty()) {
     return FinishNow(ctx, InvalidArgument("person: " + p));
   }
@@ -101,7 +103,9 @@ grpc::ServerUnaryReactor* SecurityService::ListPresence(grpc::CallbackServerCont
                                                         const v1::ListPresenceRequest* req,
                                                         v1::ListPresenceResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/ListPresence", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/ListPresence", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (!req->zone().empty() && deps_.policy.Get()->zones->FindZone(req->zone()) == kOutside) {
     return FinishNow(ctx, Status(StatusCode::NOT_FOUND,
                                  "zone: no zone '" + req->zone() + "' in the policy"));
@@ -142,7 +146,9 @@ grpc::ServerUnaryReactor* SecurityService::ListAlerts(grpc::CallbackServerContex
                                                       const v1::ListAlertsRequest* req,
                                                       v1::ListAlertsResponse* resp) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/ListAlerts", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/ListAlerts", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   auto page_size = PageSize(req->page_size());
   if (!page_size) return FinishNow(ctx, InvalidArgument("page_size: must not be negative"));
   storage::AlertQuery q;
@@ -179,7 +185,9 @@ grpc::ServerUnaryReactor* SecurityService::ListAlerts(grpc::CallbackServerContex
 grpc::ServerWriteReactor<v1::Alert>* SecurityService::WatchAlerts(
     grpc::CallbackServerContext* ctx, const v1::WatchAlertsRequest* req) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/WatchAlerts", &caller); !st.ok()) return new RefusedStream<v1::Alert>(st);
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/WatchAlerts", &caller); !st.ok()) {
+    return new RefusedStream<v1::Alert>(st);
+  }
   if (req->since_id() < 0) {
     return new RefusedStream<v1::Alert>(InvalidArgument("since_id: must not be negative"));
   }
@@ -198,7 +206,9 @@ grpc::ServerUnaryReactor* SecurityService::AcknowledgeAlert(
     grpc::CallbackServerContext* ctx, const v1::AcknowledgeAlertRequest* req,
     v1::AcknowledgeAlertResponse* /*resp*/) {
   auth::Caller caller;
-  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/AcknowledgeAlert", &caller); !st.ok()) return FinishNow(ctx, st);
+  if (auto st = deps_.guard.Admit(*ctx, "SecurityService/AcknowledgeAlert", &caller); !st.ok()) {
+    return FinishNow(ctx, st);
+  }
   if (req->id() <= 0) return FinishNow(ctx, InvalidArgument("id: required"));
   if (auto p = CheckName(req->operator_name()); !p.empty()) {
     return FinishNow(ctx, InvalidArgument("operator_name: " + p));

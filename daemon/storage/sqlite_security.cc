@@ -256,25 +256,29 @@ absl::StatusOr<AuditChainEnds> SqliteStore::AuditEnds() {
   return AuditChainEnds{s->Int(0), s->Blob(1), s->Int(2), s->Blob(3)};
 }
 
-absl::Status SqliteStore::AppendAudit(const AuditEntry& e, const std::string& head_tag) {
+absl::Status SqliteStore::AppendAudit(std::span<const AuditEntry> entries,
+                                      const std::string& head_tag) {
+  if (entries.empty()) return absl::OkStatus();
   CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
   CORDON_ASSIGN_OR_RETURN(Statement * insert, writer_.Cached(
       "INSERT INTO audit_log(id, at, actor, action, purpose, subject, outcome, rows, prev_hash, "
       "hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
-  CORDON_RETURN_IF_ERROR(insert->Bind(1, e.id)
-                             .Bind(2, Us(e.at))
-                             .Bind(3, e.actor)
-                             .Bind(4, e.action)
-                             .Bind(5, e.purpose)
-                             .Bind(6, e.subject)
-                             .Bind(7, e.outcome)
-                             .Bind(8, e.rows)
-                             .BindBlob(9, e.prev_hash)
-                             .BindBlob(10, e.hash)
-                             .Run());
+  for (const AuditEntry& e : entries) {
+    CORDON_RETURN_IF_ERROR(insert->Bind(1, e.id)
+                               .Bind(2, Us(e.at))
+                               .Bind(3, e.actor)
+                               .Bind(4, e.action)
+                               .Bind(5, e.purpose)
+                               .Bind(6, e.subject)
+                               .Bind(7, e.outcome)
+                               .Bind(8, e.rows)
+                               .BindBlob(9, e.prev_hash)
+                               .BindBlob(10, e.hash)
+                               .Run());
+  }
   CORDON_ASSIGN_OR_RETURN(Statement * head, writer_.Cached(
       "UPDATE audit_chain SET head_id = ?1, head_tag = ?2 WHERE one = 1"));
-  CORDON_RETURN_IF_ERROR(head->Bind(1, e.id).BindBlob(2, head_tag).Run());
+  CORDON_RETURN_IF_ERROR(head->Bind(1, entries.back().id).BindBlob(2, head_tag).Run());
   if (writer_.Changes() != 1) return absl::DataLossError("audit_chain has no row");
   return txn.Commit();
 }

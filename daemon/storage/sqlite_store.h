@@ -70,7 +70,8 @@ class SqliteStore final : public Store {
   absl::Status RecordBackup(const BackupInfo& info) override;
   absl::StatusOr<std::vector<AuditEntry>> ListAudit(const AuditQuery& q) override;
   absl::StatusOr<AuditChainEnds> AuditEnds() override;
-  absl::Status AppendAudit(const AuditEntry& entry, const std::string& head_tag) override;
+  absl::Status AppendAudit(std::span<const AuditEntry> entries,
+                           const std::string& head_tag) override;
   absl::StatusOr<PurgeReport> PurgeBefore(TimePoint personal, TimePoint audit,
                                           int64_t max_rows) override;
   absl::Status CompactAndCheckpoint() override;

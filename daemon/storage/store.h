@@ -108,9 +108,10 @@ class Store {
   // unused space; only a rewrite removes those. Then copies the WAL into the
   // database and truncates it, so deleted records remain in neither file.
   virtual absl::Status CompactAndCheckpoint() = 0;
-  // Appends an audit entry (id and hash already set) and moves the head, in
-  // one transaction.
-  virtual absl::Status AppendAudit(const AuditEntry& entry, const std::string& head_tag) = 0;
+  // Appends audit entries (ids and hashes already set) and moves the head to
+  // the last, in one transaction.
+  virtual absl::Status AppendAudit(std::span<const AuditEntry> entries,
+                                   const std::string& head_tag) = 0;
   // Notes a backup in the backups table.
   virtual absl::Status RecordBackup(const BackupInfo& info) = 0;
   // An alert about a gate rather than an event (e.g. its clock is off).

@@ -121,7 +121,7 @@ class FailingStore final : public Store {
     return real_.PurgeBefore(p, a, n);
   }
   absl::Status CompactAndCheckpoint() override { return real_.CompactAndCheckpoint(); }
-  absl::Status AppendAudit(const AuditEntry& e, const std::string& tag) override {
+  absl::Status AppendAudit(std::span<const AuditEntry> e, const std::string& tag) override {
     return real_.AppendAudit(e, tag);
   }
   absl::Status RaiseAlert(AlertKind k, TimePoint at, GateRowId g, const std::string& d,

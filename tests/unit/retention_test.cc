@@ -5,7 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <future>
+#include <thread>
 
 #include "daemon/audit/audit_log.h"
 #include "daemon/schedule/retention.h"
@@ -153,6 +155,42 @@ TEST_F(RetentionTest, NothingOlderThanThePeriodRemainsInTheDatabaseOrTheWal) {
   std::promise<storage::PurgeReport> again;
   retention.RunOnce([&](const storage::PurgeReport& r, bool) { again.set_value(r); });
   EXPECT_EQ(again.get_future().get().total(), 0);
+}
+
+// The audit log shares this fixture's real store and writer: entries
+// recorded from many threads at once are queued and appended in batches;
+// every one is numbered, chained and committed.
+TEST_F(RetentionTest, AuditEntriesFromManyThreadsAreAllChained) {
+  audit::AuditLog log(audit::ChainKey(std::string(32, 'k')), *journal_);
+  ASSERT_TRUE(log.Load(*store_).ok());
+  constexpr int kThreads = 8, kEach = 200;
+  std::atomic<int> ok{0}, failed{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kEach; ++i) {
+        storage::AuditEntry e;
+        e.at = kNow;
+        e.actor = "security:t" + std::to_string(t);
+        e.action = "SecurityService/ListMovements";
+        e.outcome = "ok";
+        e.rows = i;
+        log.Record(e, [&](absl::Status st) { (st.ok() ? ok : failed)++; });
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  ASSERT_TRUE(journal_->WaitUntilCommitted(std::chrono::steady_clock::now() + std::chrono::seconds(30)));
+  std::promise<void> drained;  // jobs run in order: this one runs after every flush
+  journal_->Post([&](storage::Store&) { drained.set_value(); });
+  drained.get_future().wait();
+  EXPECT_EQ(ok.load(), kThreads * kEach);
+  EXPECT_EQ(failed.load(), 0);
+  auto verified = log.Verify(*store_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_EQ(verified->entries, kThreads * kEach);
+  EXPECT_EQ(verified->head_id, kThreads * kEach);
+  EXPECT_TRUE(verified->problems.empty()) << verified->problems.front().Describe();
 }
 
 }  // namespace
