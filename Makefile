@@ -35,15 +35,16 @@ test-asan: deps
 	cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
 	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS)
 
-# libFuzzer (Debian's clang) on the gate protocol and the policy YAML parser,
+# libFuzzer (Debian's clang) on the gate protocol, every RPC's request through
+# a whole in-process daemon, and the policy YAML parser,
 # FUZZ_SECONDS each, from the seeds in tests/fuzz/corpus (new finds go to
 # $(FUZZ_BUILD)/corpus; a crash stops with the input saved there).
 fuzz: deps
 	@cmake -S . -B $(FUZZ_BUILD) -G Ninja $(LAUNCHER) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 	  -DCMAKE_CXX_COMPILER=clang++ -DCORDON_FUZZ=ON -DCORDON_BUILD_TESTS=OFF \
 	  -DCORDON_BUILD_BENCH=OFF > $(FUZZ_BUILD).configure.log 2>&1 || { cat $(FUZZ_BUILD).configure.log; exit 1; }
-	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target policy_document_fuzz gate_message_fuzz
-	@for t in policy_document gate_message; do \
+	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target policy_document_fuzz gate_message_fuzz rpc_request_fuzz
+	@for t in policy_document gate_message rpc_request; do \
 	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes; \
 	  echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
 	  rc=0; $(FUZZ_BUILD)/tests/fuzz/$${t}_fuzz -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
