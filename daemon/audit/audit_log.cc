@@ -34,16 +34,22 @@ void AuditLog::Record(storage::AuditEntry entry, std::function<void(absl::Status
     post = !flush_posted_;
     flush_posted_ = true;
   }
-  if (post) journal_.Post([this](storage::Store& store) { Flush(store); });
+  if (post) journal_.Post([this](storage::Store& store) { Flush(store).IgnoreError(); });
 }
 
-void AuditLog::Flush(storage::Store& store) {
+absl::Status AuditLog::AppendNow(storage::Store& store, storage::AuditEntry entry) {
+  return Flush(store, std::move(entry));
+}
+
+absl::Status AuditLog::Flush(storage::Store& store, std::optional<storage::AuditEntry> also) {
   std::vector<Pending> batch;
   {
     std::lock_guard lock(mu_);
     batch.swap(pending_);
-    flush_posted_ = false;
+    flush_posted_ = false;  // a job already posted finds nothing, or what came since
   }
+  if (also) batch.push_back({std::move(*also), nullptr});
+  if (batch.empty()) return absl::OkStatus();
   std::vector<storage::AuditEntry> entries;
   entries.reserve(batch.size());
   int64_t id = head_id_;
@@ -66,6 +72,7 @@ void AuditLog::Flush(storage::Store& store) {
   for (Pending& p : batch) {
     if (p.done) p.done(st);
   }
+  return st;
 }
 
 absl::StatusOr<Verification> AuditLog::Verify(storage::Store& store) const {

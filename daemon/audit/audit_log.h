@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <vector>
 #include <string>
 
@@ -39,6 +40,11 @@ class AuditLog {
   // until it is OK).
   void Record(storage::AuditEntry entry, std::function<void(absl::Status)> done);
 
+  // On the writer thread (inside a journal job): appends what is queued and
+  // then `entry`, in one transaction, and returns when it is committed. For
+  // a change, whose entry must stand before the change is made.
+  absl::Status AppendNow(storage::Store& store, storage::AuditEntry entry);
+
   // Any thread but the writer's: reads the whole log and checks the chain.
   absl::StatusOr<Verification> Verify(storage::Store& store) const;
 
@@ -47,8 +53,9 @@ class AuditLog {
     storage::AuditEntry entry;
     std::function<void(absl::Status)> done;
   };
-  // On the writer thread: numbers, chains and appends what is queued.
-  void Flush(storage::Store& store);
+  // On the writer thread: numbers, chains and appends what is queued, then
+  // `also` if given; returns the write's result.
+  absl::Status Flush(storage::Store& store, std::optional<storage::AuditEntry> also = {});
 
   const std::string key_;
   storage::JournalWriter& journal_;

@@ -99,11 +99,21 @@ class RosterImport final : public grpc::ServerReadReactor<v1::ImportRosterChunk>
       return;
     }
     deps_.journal.Post([this](storage::Store& store) {
+      const std::string subject = "roster of " + std::to_string(rows_.size()) + " rows";
+      if (!dry_run_) {
+        // As for every change: no entry, no change.
+        if (auto audited = deps_.guard.RecordRequest(store, caller_, "AdminService/ImportRoster",
+                                                     {subject, ""});
+            !audited.ok()) {
+          return Finish(Status(StatusCode::INTERNAL,
+                               "the roster was not imported: the audit log could not be "
+                               "written: " + std::string(audited.message())));
+        }
+      }
       Status st = Apply(store);
       if (dry_run_) return Finish(st);
       // A change of people: the answer waits for its audit entry.
-      deps_.guard.Record(caller_, "AdminService/ImportRoster",
-                         {"roster of " + std::to_string(rows_.size()) + " rows", ""},
+      deps_.guard.Record(caller_, "AdminService/ImportRoster", {subject, ""},
                          st.ok() ? static_cast<int64_t>(rows_.size()) : 0, st,
                          [this, st](absl::Status audited) {
                            Finish(audited.ok() ? st
@@ -180,6 +190,16 @@ grpc::ServerUnaryReactor* AdminService::RunChange(grpc::CallbackServerContext* c
   auto* reactor = ctx->DefaultReactor();
   deps_.journal.Post([this, reactor, what, caller, method, subject = std::move(subject),
                       change = std::move(change)](storage::Store& store) {
+    // The request's entry stands before the change is made: a change the log
+    // cannot record is not made.
+    if (auto audited = deps_.guard.RecordRequest(store, caller, method, {subject, ""});
+        !audited.ok()) {
+      spdlog::critical("admin: {} refused: its audit entry could not be written: {}", what,
+                       audited.ToString());
+      return reactor->Finish(Status(StatusCode::INTERNAL,
+                                    std::string(what) + " was not applied: the audit log could "
+                                    "not be written: " + std::string(audited.message())));
+    }
     auto current = deps_.policy.Get();
     Status st = change(store, *current, current->version + 1);
     if (!st.ok() && st.error_code() != StatusCode::NOT_FOUND &&
@@ -188,16 +208,16 @@ grpc::ServerUnaryReactor* AdminService::RunChange(grpc::CallbackServerContext* c
         st.error_code() != StatusCode::FAILED_PRECONDITION) {
       spdlog::error("admin: {} failed: {}", what, st.error_message());
     }
-    // Already on the writer thread: the entry follows the change at once.
+    // The outcome's entry follows; the answer waits for it.
     deps_.guard.Record(caller, method, {subject, ""}, st.ok() ? 1 : 0, st,
                        [reactor, st, what](absl::Status audited) {
       if (audited.ok()) return reactor->Finish(st);
-      spdlog::critical("admin: {} was {} but its audit entry was not written", what,
-                       st.ok() ? "applied" : "refused");
+      spdlog::critical("admin: {} was {}; its request is in the audit log but its outcome "
+                       "could not be written", what, st.ok() ? "applied" : "refused");
       reactor->Finish(Status(StatusCode::INTERNAL,
                              std::string(what) + (st.ok() ? " was applied" : " was refused") +
-                                 ", but its audit entry could not be written: " +
-                                 std::string(audited.message())));
+                                 " (its request is in the audit log), but its outcome could "
+                                 "not be written: " + std::string(audited.message())));
     });
   });
   return reactor;
@@ -927,28 +947,28 @@ grpc::ServerUnaryReactor* AdminService::RecordDisinfection(
   if (!CheckFreeText(req->recorded_by()).empty() || req->recorded_by().size() > 128) {
     return FinishNow(ctx, InvalidArgument("recorded_by: at most 128 bytes of text"));
   }
-  auto* reactor = ctx->DefaultReactor();
-  deps_.journal.Post([this, req, reactor](storage::Store& store) {
-    auto policy = deps_.policy.Get();
-    const Person* person = policy->FindByExternalId(req->person());
-    if (!person) return reactor->Finish(NotFound(req->person()));
+  // A record of the person's movement: a change like any other, audited.
+  return RunChange(ctx, caller, "AdminService/RecordDisinfection", Note(*req).subject,
+                   "record disinfection", [this, req](storage::Store& store,
+                                                      const PolicySnapshot& current,
+                                                      int64_t /*version*/) {
+    const Person* person = current.FindByExternalId(req->person());
+    if (!person) return NotFound(req->person());
     if (!NeedsDisinfection(person->category)) {
-      return reactor->Finish(Status(StatusCode::FAILED_PRECONDITION,
-                                    "person: disinfection is recorded for vehicles and "
-                                    "deliveries; '" + req->person() + "' is " +
-                                        std::string(CategoryName(person->category))));
+      return Status(StatusCode::FAILED_PRECONDITION,
+                    "person: disinfection is recorded for vehicles and deliveries; '" +
+                        req->person() + "' is " + std::string(CategoryName(person->category)));
     }
     TimePoint now = deps_.clock.Now();
     TimePoint at = req->has_at() ? FromProto(req->at()) : now;
-    if (at > now + std::chrono::minutes(5)) return reactor->Finish(InvalidArgument("at: in the future"));
+    if (at > now + std::chrono::minutes(5)) return InvalidArgument("at: in the future");
     if (auto st = store.RecordDisinfection(person->id, at, req->recorded_by()); !st.ok()) {
-      return reactor->Finish(ToGrpc(st));
+      return ToGrpc(st);
     }
     deps_.presence.RecordDisinfection(person->id, at);
     spdlog::info("admin: {} disinfected (recorded by {})", person->external_id, req->recorded_by());
-    reactor->Finish(Status::OK);
+    return Status::OK;
   });
-  return reactor;
 }
 
 // ---------------------------------------------------------------- backup
@@ -961,11 +981,20 @@ class BackupStream final : public grpc::ServerWriteReactor<v1::BackupChunk> {
  public:
   static constexpr size_t kChunk = 256 * 1024;
 
-  BackupStream(const AdminServiceDeps& deps, std::string peer)
-      : deps_(deps), peer_(std::move(peer)), digest_(EVP_MD_CTX_new()) {
+  // The copy is taken once the backup's audit entry is committed.
+  BackupStream(const AdminServiceDeps& deps, const auth::Caller& caller)
+      : deps_(deps), peer_(caller.Describe()), digest_(EVP_MD_CTX_new()) {
     path_ = deps_.scratch_dir + "/.backup-" + std::to_string(getpid()) + "-" +
             std::to_string(reinterpret_cast<uintptr_t>(this)) + ".db";
-    deps_.run_query([this] { TakeCopy(); });
+    deps_.guard.Record(caller, "AdminService/Backup", {"the whole database", ""}, 0, Status::OK,
+                       [this](absl::Status audited) {
+      if (!audited.ok()) {
+        return Finish(Status(StatusCode::INTERNAL,
+                             "no backup: the audit log could not be written: " +
+                                 std::string(audited.message())));
+      }
+      deps_.run_query([this] { TakeCopy(); });
+    });
   }
 
   void OnWriteDone(bool ok) override {
@@ -1061,10 +1090,7 @@ grpc::ServerWriteReactor<v1::BackupChunk>* AdminService::Backup(grpc::CallbackSe
     return new Refused(std::move(st));
   }
   spdlog::info("backup requested by {} ({})", caller.Describe(), ctx->peer());
-  // A copy of everything: recorded as it starts (the stream does not wait).
-  deps_.guard.Record(caller, "AdminService/Backup", {"the whole database", ""}, 0, Status::OK,
-                     nullptr);
-  return new BackupStream(deps_, caller.Describe());
+  return new BackupStream(deps_, caller);
 }
 
 }  // namespace cordon::rpc

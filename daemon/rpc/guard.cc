@@ -57,6 +57,18 @@ void Guard::Record(const auth::Caller& caller, std::string_view method, const Au
   audit_.Record(std::move(e), std::move(done));
 }
 
+absl::Status Guard::RecordRequest(storage::Store& store, const auth::Caller& caller,
+                                  std::string_view method, const AuditNote& note) {
+  storage::AuditEntry e;
+  e.at = clock_.Now();
+  e.actor = caller.Describe();
+  e.action = std::string(method);
+  e.purpose = note.purpose;
+  e.subject = note.subject;
+  e.outcome = "requested";
+  return audit_.AppendNow(store, std::move(e));
+}
+
 void Guard::FinishAudited(grpc::ServerUnaryReactor* reactor, const auth::Caller& caller,
                           std::string_view method, const AuditNote& note, int64_t rows,
                           grpc::Status status) {

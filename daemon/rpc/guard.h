@@ -55,6 +55,12 @@ class Guard {
   void Record(const auth::Caller& caller, std::string_view method, const AuditNote& note,
               int64_t rows, const grpc::Status& status, std::function<void(absl::Status)> done);
 
+  // On the writer thread, before a change is made: commits the entry that
+  // `caller` asked for it (outcome "requested"). Not OK: the change must not
+  // be made. The outcome follows in a second entry (Record).
+  absl::Status RecordRequest(storage::Store& store, const auth::Caller& caller,
+                             std::string_view method, const AuditNote& note);
+
   // Who is calling, from the TLS peer (or the peer address when insecure).
   absl::StatusOr<auth::Caller> Identify(const grpc::ServerContextBase& ctx) const;
 

@@ -45,6 +45,21 @@ std::string ExecSql(const std::string& path, const std::string& sql) {
   return out;
 }
 
+// The one number `sql` selects; -1 if it cannot.
+int64_t CountRows(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int64_t n = -1;
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
+      sqlite3_step(stmt) == SQLITE_ROW) {
+    n = sqlite3_column_int64(stmt, 0);
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return n;
+}
+
 // A certificate and key issued by the script.
 struct Identity {
   std::string cert, key;
@@ -326,6 +341,12 @@ TEST_F(Security, ReadsAreAuditedAndAnEditedOrDeletedEntryIsNamed) {
     if (e.action() == "SecurityService/TraceContacts") traced = &e;
   }
   ASSERT_NE(traced, nullptr);
+  // A change: its request first (committed before the change), then its outcome.
+  std::vector<std::string> added;
+  for (const auto& e : entries) {
+    if (e.action() == "AdminService/AddPerson") added.push_back(e.outcome() + " " + e.subject());
+  }
+  EXPECT_EQ(added, (std::vector<std::string>{"requested person S1", "ok person S1"}));
   EXPECT_EQ(traced->actor(), "security:security-1");
   EXPECT_EQ(traced->purpose(), "case-XQ-2022-031");
   EXPECT_EQ(traced->outcome(), "ok");
@@ -389,21 +410,38 @@ TEST_F(Security, WhenTheAuditEntryCannotBeWrittenTheReadFailsAndReturnsNothing) 
   EXPECT_NE(read.err.find("(INTERNAL)"), std::string::npos) << read.err;
   RunResult trace = Ctl("security", {"--json", "trace", "S1", "--case", "c-9"});
   EXPECT_NE(trace.exit_code, 0);
-  // A change is committed before its entry: the administrator is told it
-  // was applied and that the entry is missing.
+  // A change's request is committed before the change is made: without
+  // it, nothing changes, and the administrator is told so.
   RunResult change = Ctl("admin", {"gate", "add", "east-9"});
   EXPECT_NE(change.exit_code, 0);
-  EXPECT_NE(change.err.find("register gate was applied, but its audit entry could not be written"),
+  EXPECT_NE(change.err.find("register gate was not applied: the audit log could not be written"),
             std::string::npos)
       << change.err;
-  EXPECT_NE(daemon_->log().find("its audit entry was not written"), std::string::npos);
-  // Reads that are not personal data still answer (the gate is there), and
-  // the daemon serves on.
+  EXPECT_NE(daemon_->log().find("register gate refused: its audit entry could not be written"),
+            std::string::npos);
+  RunResult health = Ctl("admin", {"health-code", "set", "S1", "red", "--source", "clinic"});
+  EXPECT_NE(health.exit_code, 0);
+  EXPECT_NE(health.err.find("was not applied"), std::string::npos) << health.err;
+  // Nor is a copy of everything handed out unrecorded.
+  RunResult backup = Ctl("admin", {"backup", dir_ + "/copy.db"});
+  EXPECT_NE(backup.exit_code, 0);
+  EXPECT_NE(backup.err.find("no backup: the audit log could not be written"), std::string::npos)
+      << backup.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/copy.db"));
+  // Reads that are not personal data still answer, and the daemon serves
+  // on: no gate was registered, S1's health is unchanged.
   grpc::ClientContext ctx;
   v1::ListGatesResponse gates;
   ASSERT_TRUE(v1::AdminService::NewStub(As("admin"))->ListGates(&ctx, {}, &gates).ok());
-  ASSERT_EQ(gates.gates_size(), 1);
-  EXPECT_EQ(gates.gates(0).gate_id(), "east-9");
+  EXPECT_EQ(gates.gates_size(), 0);
+  daemon_->Signal(SIGTERM);
+  ASSERT_EQ(daemon_->Wait(In(seconds(30))), 0);
+  EXPECT_EQ(CountRows(daemon_->db_path(), "SELECT count(*) FROM health_records"), 0);
+  EXPECT_EQ(CountRows(daemon_->db_path(), "SELECT count(*) FROM gates"), 0);
+  // Every entry that was written still verifies.
+  ASSERT_EQ(ExecSql(daemon_->db_path(), "DROP TRIGGER no_audit"), "");
+  StartDaemon();
+  EXPECT_EQ(Ctl("auditor", {"audit", "verify"}).exit_code, 0);
 }
 
 }  // namespace
