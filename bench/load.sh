@@ -9,7 +9,7 @@ STREAMS=${2:-200}
 SECONDS_EACH=${3:-10}
 PEOPLE=${4:-10000}
 BIN=$(cd "$BUILD" && pwd)
-WORK=$(mktemp -d /tmp/cordon-load-XXXXXX)
+WORK=$(mktemp -d "${CORDON_BENCH_DIR:-/tmp}/cordon-load-XXXXXX")
 DP="" EP=""
 cleanup() { kill $DP $EP 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT

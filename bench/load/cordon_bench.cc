@@ -3,7 +3,7 @@
 //   cordon-bench setup --daemon ADDR [--streams 200] [--people 10000]
 //       registers gates bench-0.. and imports people CARD-B0..
 //   cordon-bench run --daemon ADDR [--streams 200] [--rate 1000] [--seconds 10]
-//                    [--people 10000] [--pid PID] [--json]
+//                    [--warmup 2] [--people 10000] [--pid PID] [--json] [--timeline]
 //       N gate streams, open loop at RATE scans/s in all (0: as fast as the
 //       streams take them). Reports decision latency (scan sent -> decision
 //       received, from the intended send time, so a stalled server is not
@@ -24,6 +24,7 @@
 #include <deque>
 #include <fstream>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <random>
 #include <sstream>
@@ -53,6 +54,10 @@ google::protobuf::Timestamp Now() {
 struct Samples {
   std::mutex mu;
   std::vector<double> decision_us, ack_us;
+  // (intended send time, decision latency), for the per-second timeline.
+  std::vector<std::pair<Clock::time_point, double>> decisions_at;
+  // Scans meant to be sent before this are the warm-up: not counted.
+  Clock::time_point from;
 };
 
 // One gate stream. Writes are queued, one in flight; reads record latencies.
@@ -173,15 +178,24 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
       if (seq >= 1 && seq <= sent_at_.size()) {
         double us = std::chrono::duration<double, std::micro>(now - sent_at_[seq - 1]).count();
         std::lock_guard slock(samples_.mu);
+        if (sent_at_[seq - 1] < samples_.from) return StartRead(&in_);
         samples_.decision_us.push_back(us);
+        samples_.decisions_at.emplace_back(sent_at_[seq - 1], us);
       }
     } else if (in_.has_policy_update()) {
-      policy_bytes_.store(in_.ByteSizeLong());
+      // Freed here, before the run: freeing a copy of 10,000 people when the
+      // next message is parsed over it would stall this client's first
+      // decisions by hundreds of milliseconds (200 streams) and be charged
+      // to the daemon.
+      size_t bytes = in_.ByteSizeLong();
+      in_.Clear();
+      policy_bytes_.store(bytes);
     } else if (in_.has_persist_ack()) {
       uint64_t up_to = in_.persist_ack().up_to_seq();
       std::lock_guard lock(mu_);
       std::lock_guard slock(samples_.mu);
       for (uint64_t s = acked_ + 1; s <= up_to && s <= sent_at_.size(); ++s) {
+        if (sent_at_[s - 1] < samples_.from) continue;
         samples_.ack_us.push_back(
             std::chrono::duration<double, std::micro>(now - sent_at_[s - 1]).count());
       }
@@ -251,8 +265,23 @@ double Percentile(std::vector<double>& v, double q) {
   return v[i];
 }
 
-int Run(const std::string& daemon, int streams, double rate, double seconds, int people, int pid,
-        bool json) {
+// Decision latency second by second of the run (by intended send time): a
+// stall shows as one bad second rather than a smeared p99.
+void PrintTimeline(Samples& samples, Clock::time_point start) {
+  std::map<long, std::vector<double>> by_second;
+  for (const auto& [at, us] : samples.decisions_at) {
+    by_second[static_cast<long>(std::chrono::duration<double>(at - start).count())].push_back(us);
+  }
+  std::printf("  second   decisions   p50 µs   p99 µs   max µs\n");
+  for (auto& [second, v] : by_second) {
+    double max = *std::max_element(v.begin(), v.end());
+    std::printf("  %6ld   %9zu %8.0f %8.0f %8.0f\n", second, v.size(), Percentile(v, 0.5),
+                Percentile(v, 0.99), max);
+  }
+}
+
+int Run(const std::string& daemon, int streams, double rate, double seconds, double warmup,
+        int people, int pid, bool json, bool timeline) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   // A few channels (connections) share the streams, as gates on a few
@@ -300,17 +329,30 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, int
                 with_copy, copy_bytes,
                 std::chrono::duration<double, std::milli>(Clock::now() - copies_from).count());
   }
-  ProcStat before = ReadProc(pid);
   auto start = Clock::now();
-  auto end = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  auto measure_from = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
+  auto end = measure_from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  {
+    std::lock_guard lock(samples.mu);
+    samples.from = measure_from;
+  }
+  ProcStat before;
+  uint64_t sent_before = 0;
+  bool measuring = false;
   uint64_t issued = 0;
   size_t next = 0;
-  // Open loop: every millisecond, issue what the schedule says is due, each
-  // stamped with its intended time.
-  while (Clock::now() < end) {
-    auto now = Clock::now();
+  // Open loop: each scan is sent at its time on the schedule and stamped
+  // with that time, so a server that stalls is charged for every scan that
+  // waited, not only the first.
+  for (auto now = Clock::now(); now < end; now = Clock::now()) {
+    if (!measuring && now >= measure_from) {
+      measuring = true;
+      before = ReadProc(pid);
+      for (auto& g : gates) sent_before += g->sent();
+    }
     double elapsed = std::chrono::duration<double>(now - start).count();
-    uint64_t due = rate > 0 ? static_cast<uint64_t>(elapsed * rate) : issued + static_cast<uint64_t>(streams);
+    uint64_t due = rate > 0 ? static_cast<uint64_t>(elapsed * rate) + 1
+                            : issued + static_cast<uint64_t>(streams);
     for (; issued < due; ++issued) {
       auto at = rate > 0 ? start + std::chrono::duration_cast<Clock::duration>(
                                        std::chrono::duration<double>(static_cast<double>(issued) / rate))
@@ -319,7 +361,9 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, int
       next = (next + 1) % gates.size();
     }
     if (rate > 0) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(1));  // the pacing tick
+      std::this_thread::sleep_until(std::min(
+          end, start + std::chrono::duration_cast<Clock::duration>(
+                           std::chrono::duration<double>(static_cast<double>(issued) / rate))));
     } else {
       // Closed loop: keep at most 64 scans unacknowledged per stream.
       uint64_t sent = 0, acked = 0;
@@ -333,6 +377,7 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, int
       }
     }
   }
+  if (!measuring) before = ReadProc(pid);
   // Let the last acks arrive (at most 10 s), then measure.
   auto drain = Clock::now() + std::chrono::seconds(10);
   auto all_acked = [&] {
@@ -351,8 +396,13 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, int
   }
   for (auto& g : gates) g->Finish();
   for (auto& g : gates) g->Wait();
+  const bool all_acked_at_stop = acked == sent;
+  // The measured part: what was sent after the warm-up (the warm-up's own
+  // scans are acknowledged by now, or the run fails below).
+  sent -= std::min(sent, sent_before);
+  acked -= std::min(acked, sent_before);
 
-  double wall = std::chrono::duration<double>(stop - start).count();
+  double wall = std::chrono::duration<double>(stop - measure_from).count();
   std::lock_guard lock(samples.mu);
   double d50 = Percentile(samples.decision_us, 0.50), d99 = Percentile(samples.decision_us, 0.99),
          d999 = Percentile(samples.decision_us, 0.999);
@@ -368,8 +418,9 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, int
                 static_cast<unsigned long long>(acked), static_cast<double>(acked) / wall, d50, d99,
                 d999, a50, a99, cpu, cpu_per_event_us, static_cast<double>(after.peak_rss_kb) / 1024);
   } else {
-    std::printf("streams %d, target %s scans/s, %.1f s\n", streams,
-                rate > 0 ? std::to_string(static_cast<long>(rate)).c_str() : "max", wall);
+    std::printf("streams %d, target %s scans/s, %.1f s measured after %.1f s of warm-up\n",
+                streams, rate > 0 ? std::to_string(static_cast<long>(rate)).c_str() : "max", wall,
+                warmup);
     std::printf("  sent %llu, acknowledged %llu: durable ingest %.0f scans/s\n",
                 static_cast<unsigned long long>(sent), static_cast<unsigned long long>(acked),
                 static_cast<double>(acked) / wall);
@@ -379,8 +430,9 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, int
       std::printf("  server CPU %.2f s (%.1f µs per acknowledged scan), peak RSS %.1f MB\n", cpu,
                   cpu_per_event_us, static_cast<double>(after.peak_rss_kb) / 1024);
     }
+    if (timeline) PrintTimeline(samples, measure_from);
   }
-  return acked == sent ? 0 : 3;
+  return all_acked_at_stop ? 0 : 3;
 }
 
 // ---------------------------------------------------------------- setup
@@ -536,8 +588,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   std::string daemon = "127.0.0.1:7400", listen = "127.0.0.1:0", port_file;
   int streams = 200, people = 10000, pid = 0;
-  double rate = 1000, seconds = 10;
-  bool json = false;
+  double rate = 1000, seconds = 10, warmup = 2;
+  bool json = false, timeline = false;
   auto* setup = app.add_subcommand("setup", "register gates bench-0.. and import people");
   setup->add_option("--daemon", daemon);
   setup->add_option("--streams", streams);
@@ -546,15 +598,19 @@ int main(int argc, char** argv) {
   run->add_option("--daemon", daemon);
   run->add_option("--streams", streams, "gate streams (default 200)");
   run->add_option("--rate", rate, "scans/s in all; 0 = as fast as acknowledged (default 1000)");
-  run->add_option("--seconds", seconds, "how long to drive (default 10)");
+  run->add_option("--seconds", seconds, "how long to measure (default 10)");
+  run->add_option("--warmup", warmup,
+                  "seconds of the same load first, not counted (default 2): connections, "
+                  "thread pools and caches warm up");
   run->add_option("--people", people, "people the scans cycle through (default 10000)");
   run->add_option("--pid", pid, "server process id, for its CPU and peak RSS");
   run->add_flag("--json", json);
+  run->add_flag("--timeline", timeline, "also print decision latency second by second");
   auto* echo = app.add_subcommand("echo", "serve the raw-limit echo GateService");
   echo->add_option("--listen", listen);
   echo->add_option("--port-file", port_file);
   CLI11_PARSE(app, argc, argv);
   if (setup->parsed()) return Setup(daemon, streams, people);
-  if (run->parsed()) return Run(daemon, streams, rate, seconds, people, pid, json);
+  if (run->parsed()) return Run(daemon, streams, rate, seconds, warmup, people, pid, json, timeline);
   return Echo(listen, port_file);
 }
