@@ -34,7 +34,8 @@ absl::StatusOr<Database> Database::Open(const std::string& path, Mode mode) {
   // reads them without a system call each.
   absl::Status st = mode == Mode::kReadWrite
                         ? db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; "
-                                  "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768;")
+                                  "PRAGMA foreign_keys=ON; PRAGMA cache_size=-32768; "
+                                  "PRAGMA wal_autocheckpoint=10000;")
                         : db.Exec("PRAGMA query_only=ON; PRAGMA cache_size=-16384; "
                                   "PRAGMA mmap_size=8589934592;");
   if (!st.ok()) return st;

@@ -22,6 +22,7 @@
 #include <csignal>
 #include <cstdio>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -229,28 +230,42 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
 
 struct ProcStat {
   double cpu_s = 0;
+  double writer_cpu_s = 0;  // cordond's storage thread ("cordon-writer")
   long peak_rss_kb = 0;
 };
+
+// utime + stime in seconds from a /proc .../stat file.
+double CpuSeconds(const std::string& stat_path) {
+  std::ifstream stat(stat_path);
+  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+  auto close = text.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(text.substr(close + 2));
+  std::string field;
+  long utime = 0, stime = 0;
+  for (int i = 3; rest >> field; ++i) {
+    if (i == 14) utime = std::stol(field);
+    if (i == 15) {
+      stime = std::stol(field);
+      break;
+    }
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
 ProcStat ReadProc(int pid) {
   ProcStat p;
   if (pid <= 0) return p;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
-  auto close = text.rfind(')');
-  if (close != std::string::npos) {
-    std::istringstream rest(text.substr(close + 2));
-    std::string field;
-    long utime = 0, stime = 0;
-    for (int i = 3; rest >> field; ++i) {
-      if (i == 14) utime = std::stol(field);
-      if (i == 15) {
-        stime = std::stol(field);
-        break;
-      }
-    }
-    p.cpu_s = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  const std::string dir = "/proc/" + std::to_string(pid);
+  p.cpu_s = CpuSeconds(dir + "/stat");
+  std::error_code ec;
+  for (const auto& task : std::filesystem::directory_iterator(dir + "/task", ec)) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name == "cordon-writer") p.writer_cpu_s += CpuSeconds(task.path() / "stat");
   }
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::ifstream status(dir + "/status");
   std::string line;
   while (std::getline(status, line)) {
     if (line.rfind("VmHWM:", 0) == 0) p.peak_rss_kb = std::stol(line.substr(6));
@@ -408,15 +423,18 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, dou
          d999 = Percentile(samples.decision_us, 0.999);
   double a50 = Percentile(samples.ack_us, 0.50), a99 = Percentile(samples.ack_us, 0.99);
   double cpu = after.cpu_s - before.cpu_s;
+  double writer_cores = (after.writer_cpu_s - before.writer_cpu_s) / wall;
   double cpu_per_event_us = acked ? cpu * 1e6 / static_cast<double>(acked) : 0;
   if (json) {
     std::printf("{\"streams\":%d,\"rate\":%.0f,\"sent\":%llu,\"acked\":%llu,\"ingest_per_s\":%.0f,"
                 "\"decision_us\":{\"p50\":%.0f,\"p99\":%.0f,\"p999\":%.0f},"
                 "\"ack_us\":{\"p50\":%.0f,\"p99\":%.0f},\"server_cpu_s\":%.2f,"
-                "\"server_cpu_per_event_us\":%.1f,\"server_peak_rss_mb\":%.1f}\n",
+                "\"server_cpu_per_event_us\":%.1f,\"storage_thread_core_share\":%.3f,"
+                "\"server_peak_rss_mb\":%.1f}\n",
                 streams, rate, static_cast<unsigned long long>(sent),
                 static_cast<unsigned long long>(acked), static_cast<double>(acked) / wall, d50, d99,
-                d999, a50, a99, cpu, cpu_per_event_us, static_cast<double>(after.peak_rss_kb) / 1024);
+                d999, a50, a99, cpu, cpu_per_event_us, writer_cores,
+                static_cast<double>(after.peak_rss_kb) / 1024);
   } else {
     std::printf("streams %d, target %s scans/s, %.1f s measured after %.1f s of warm-up\n",
                 streams, rate > 0 ? std::to_string(static_cast<long>(rate)).c_str() : "max", wall,
@@ -429,6 +447,9 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, dou
     if (pid > 0) {
       std::printf("  server CPU %.2f s (%.1f µs per acknowledged scan), peak RSS %.1f MB\n", cpu,
                   cpu_per_event_us, static_cast<double>(after.peak_rss_kb) / 1024);
+      if (after.writer_cpu_s > 0) {
+        std::printf("  storage thread (cordon-writer) %.1f%% of a core\n", 100 * writer_cores);
+      }
     }
     if (timeline) PrintTimeline(samples, measure_from);
   }

@@ -36,16 +36,19 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
       return absl::OkStatus();
     };
   };
-  auto uint = [](uint32_t& out) -> Setter {
-    return [&out](const YAML::Node& n, const std::string& where) {
+  auto uint = [](uint32_t& out, bool zero_allowed = false) -> Setter {
+    return [&out, zero_allowed](const YAML::Node& n, const std::string& where) {
       try {
         if (!n.IsScalar()) throw YAML::Exception(n.Mark(), "not a scalar");
         long long v = n.as<long long>();
-        if (v <= 0 || v > 4'000'000'000LL) throw YAML::Exception(n.Mark(), "out of range");
+        if (v < (zero_allowed ? 0 : 1) || v > 4'000'000'000LL) {
+          throw YAML::Exception(n.Mark(), "out of range");
+        }
         out = static_cast<uint32_t>(v);
         return absl::OkStatus();
       } catch (const YAML::Exception&) {
-        return absl::InvalidArgumentError(where + ": must be a positive integer");
+        return absl::InvalidArgumentError(where + (zero_allowed ? ": must be a whole number, 0 or more"
+                                                                : ": must be a positive integer"));
       }
     };
   };
@@ -64,7 +67,8 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
                  {"clock_skew_alert_ms", uint(next.clock_skew_alert_ms)},
                  {"max_messages_per_second", uint(next.gate_max_messages_per_second)},
                  {"message_burst", uint(next.gate_message_burst)}}},
-      {"journal", {{"max_batch", uint(next.journal_max_batch)}}},
+      {"journal", {{"max_batch", uint(next.journal_max_batch)},
+                   {"commit_window_ms", uint(next.journal_commit_window_ms, true)}}},
       {"queries", {{"threads", uint(next.query_threads)}}},
       {"presence", {{"max_stay_hours", uint(next.presence_max_stay_hours)}}},
       {"shutdown", {{"drain_timeout_ms", uint(next.drain_timeout_ms)}}},
@@ -125,6 +129,10 @@ absl::Status ValidateConfig(const DaemonConfig& config) {
                                       "' must be host:port, e.g. 127.0.0.1:7400");
   }
   if (config.data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
+  if (config.journal_commit_window_ms > 1000) {
+    return absl::InvalidArgumentError("journal.commit_window_ms must be at most 1000 (gates "
+                                      "wait this long for their acknowledgements)");
+  }
   if (config.retention_audit_days < 180) {
     return absl::InvalidArgumentError("retention.audit_days must be at least 180 (audit entries "
                                       "are kept at least half a year)");
@@ -153,6 +161,8 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
   check("data_dir", running.data_dir != reloaded.data_dir);
   check("port_file", running.port_file != reloaded.port_file);
   check("journal.max_batch", running.journal_max_batch != reloaded.journal_max_batch);
+  check("journal.commit_window_ms",
+        running.journal_commit_window_ms != reloaded.journal_commit_window_ms);
   check("gates.clock_skew_alert_ms", running.clock_skew_alert_ms != reloaded.clock_skew_alert_ms);
   check("gates.max_messages_per_second",
         running.gate_max_messages_per_second != reloaded.gate_max_messages_per_second ||

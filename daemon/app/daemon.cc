@@ -1,5 +1,7 @@
 #include "daemon/app/daemon.h"
 
+#include <pthread.h>
+
 #include "policydoc/policy_document.h"
 
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
@@ -90,6 +92,7 @@ absl::Status Daemon::Start() {
   });
   storage::JournalWriter::Options jopts;
   jopts.max_batch = config_.journal_max_batch;
+  jopts.commit_window = std::chrono::milliseconds(config_.journal_commit_window_ms);
   jopts.on_commit_timing = [this](size_t events, std::chrono::nanoseconds took) {
     metrics_.ObserveCommit(events, took);
   };
@@ -114,7 +117,10 @@ absl::Status Daemon::Start() {
   journal_->Start();
   work_.emplace(queries_.get_executor());
   for (uint32_t i = 0; i < config_.query_threads; ++i) {
-    query_threads_.emplace_back([this] { queries_.run(); });
+    query_threads_.emplace_back([this] {
+      pthread_setname_np(pthread_self(), "cordon-query");
+      queries_.run();
+    });
   }
 
   if (auto st = StartServer(); !st.ok()) return st;

@@ -1,5 +1,7 @@
 #include "daemon/storage/journal_writer.h"
 
+#include <pthread.h>
+
 #include <spdlog/spdlog.h>
 
 namespace cordon::storage {
@@ -9,7 +11,12 @@ JournalWriter::JournalWriter(Store& store, Options options, CommitListener on_co
 
 JournalWriter::~JournalWriter() { Stop(); }
 
-void JournalWriter::Start() { thread_ = std::thread([this] { Run(); }); }
+void JournalWriter::Start() {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "cordon-writer");  // for top -H and perf
+    Run();
+  });
+}
 
 void JournalWriter::Stop() {
   {
@@ -21,12 +28,17 @@ void JournalWriter::Stop() {
 }
 
 void JournalWriter::Submit(RecordedEvent event) {
+  bool wake;
   {
     std::lock_guard lock(mu_);
+    // The writer waits for the first event, or for a full batch: only those
+    // wake it (a wake-up is a syscall; most events need none).
+    if (events_.empty()) first_queued_at_ = std::chrono::steady_clock::now();
     events_.push_back(std::move(event));
     ++submitted_;
+    wake = events_.size() == 1 || events_.size() == options_.max_batch;
   }
-  wake_.notify_one();
+  if (wake) wake_.notify_one();
 }
 
 void JournalWriter::Post(Job job) {
@@ -58,6 +70,11 @@ void JournalWriter::Run() {
       std::unique_lock lock(mu_);
       wake_.wait(lock, [&] { return stopping_ || !events_.empty() || !jobs_.empty(); });
       if (stopping_ && events_.empty() && jobs_.empty()) return;
+      if (options_.commit_window.count() > 0) {
+        wake_.wait_until(lock, first_queued_at_ + options_.commit_window, [&] {
+          return stopping_ || !jobs_.empty() || events_.size() >= options_.max_batch;
+        });
+      }
       jobs.swap(jobs_);
       size_t n = std::min(events_.size(), options_.max_batch);
       batch.assign(std::make_move_iterator(events_.begin()),

@@ -1,7 +1,7 @@
 // The one writer thread. Gate streams Submit() recorded events without
-// waiting; the writer takes everything queued (up to max_batch), commits it in
-// one transaction (group commit), then tells the listener, which sends the
-// PersistAcks. Administrative changes are Post()ed as jobs and run on the same
+// waiting; the writer takes everything queued (up to max_batch), after at most
+// the commit window, commits it in one transaction (group commit), then tells
+// the listener, which sends the PersistAcks. Administrative changes are Post()ed as jobs and run on the same
 // thread, so the database has exactly one writer.
 #pragma once
 
@@ -24,6 +24,12 @@ class JournalWriter {
  public:
   struct Options {
     size_t max_batch = 4096;
+    // Group commit: once an event is queued, wait up to this long for more
+    // before committing (a full batch, a job or a stop commits at once).
+    // Each commit costs the same WAL writes and fsync however few events it
+    // carries; at low rates one per event would cost far more than the
+    // events. Acknowledgements come this much later; decisions do not wait.
+    std::chrono::microseconds commit_window{0};
     // A failed commit is retried with exponential backoff; the events stay
     // queued (and in the gates' outboxes) until it succeeds.
     std::chrono::milliseconds retry_initial{20};
@@ -74,6 +80,7 @@ class JournalWriter {
   std::condition_variable wake_;       // writer waits for work
   std::condition_variable committed_;  // WaitUntilCommitted waits here
   std::deque<RecordedEvent> events_;   // guarded by mu_
+  std::chrono::steady_clock::time_point first_queued_at_;  // of events_.front(); guarded by mu_
   std::deque<Job> jobs_;               // guarded by mu_
   uint64_t submitted_ = 0;             // guarded by mu_
   uint64_t done_ = 0;                  // committed or abandoned; guarded by mu_

@@ -52,6 +52,21 @@ TEST_F(ConfigTest, BadValuesAndSyntaxNameTheLine) {
   EXPECT_NE(std::string(st.message()).find("c.yaml:"), std::string::npos) << st;
 }
 
+TEST_F(ConfigTest, TheCommitWindowMayBeZeroButNotOverASecond) {
+  DaemonConfig c;
+  c.insecure = true;
+  EXPECT_EQ(c.journal_commit_window_ms, 20u);
+  ASSERT_TRUE(Load("journal:\n  commit_window_ms: 0\n", c).ok());
+  EXPECT_EQ(c.journal_commit_window_ms, 0u);
+  auto st = Load("journal:\n  commit_window_ms: -1\n", c);
+  EXPECT_NE(std::string(st.message()).find(":2: journal.commit_window_ms: must be a whole number"),
+            std::string::npos) << st;
+  ASSERT_TRUE(Load("journal:\n  commit_window_ms: 5000\n", c).ok());
+  st = ValidateConfig(c);
+  EXPECT_NE(std::string(st.message()).find("journal.commit_window_ms must be at most 1000"),
+            std::string::npos) << st;
+}
+
 TEST(ConfigValidate, RejectsABadLevelOrAddress) {
   DaemonConfig c;
   c.insecure = true;

@@ -198,6 +198,47 @@ TEST_F(JournalWriterTest, StopCommitsWhatIsQueued) {
   EXPECT_EQ(acked.load(), 1000u);
 }
 
+TEST_F(JournalWriterTest, TheCommitWindowGathersEventsUntilItEndsABatchFillsOrAJobComes) {
+  std::mutex mu;
+  std::vector<size_t> batches;
+  JournalWriter::Options opts;
+  opts.commit_window = std::chrono::seconds(60);  // longer than any test: only the others commit
+  opts.max_batch = 4;
+  JournalWriter writer(*store_, opts, [&](std::span<const RecordedEvent> batch) {
+    std::lock_guard lock(mu);
+    batches.push_back(batch.size());
+  });
+  writer.Start();
+  // A full batch commits at once.
+  for (uint64_t i = 1; i <= 4; ++i) writer.Submit(Event(i));
+  ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(30))));
+  // Three more wait for the window (not over in a second) ...
+  for (uint64_t i = 5; i <= 7; ++i) writer.Submit(Event(i));
+  EXPECT_FALSE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(1))));
+  EXPECT_EQ(*store_->CountEvents(), 4);
+  // ... until a job (an administrator's change, an audit entry) comes: it
+  // runs at once, and they go with it.
+  writer.Post([](Store&) {});
+  ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(30))));
+  writer.Stop();
+  EXPECT_EQ(*store_->CountEvents(), 7);
+  std::lock_guard lock(mu);
+  EXPECT_EQ(batches, (std::vector<size_t>{4, 3}));
+}
+
+TEST_F(JournalWriterTest, AShortCommitWindowCommitsOnItsOwn) {
+  JournalWriter::Options opts;
+  opts.commit_window = std::chrono::milliseconds(200);
+  std::atomic<size_t> batches{0};
+  JournalWriter writer(*store_, opts, [&](auto) { ++batches; });
+  writer.Start();
+  for (uint64_t i = 1; i <= 50; ++i) writer.Submit(Event(i));
+  ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(30))));
+  EXPECT_EQ(*store_->CountEvents(), 50);
+  EXPECT_LE(batches.load(), 2u) << "events within one window share a commit";
+  writer.Stop();
+}
+
 TEST_F(JournalWriterTest, JobsRunOnTheWriterThreadInOrder) {
   JournalWriter writer(*store_, {}, [](auto) {});
   writer.Start();
