@@ -37,36 +37,34 @@ grpc::Status Guard::Admit(const grpc::ServerContextBase& ctx, std::string_view m
   return grpc::Status::OK;
 }
 
-void Guard::Record(const auth::Caller& caller, std::string_view method, const AuditNote& note,
-                   int64_t rows, const grpc::Status& status,
-                   std::function<void(absl::Status)> done) {
+storage::AuditEntry Guard::Entry(const auth::Caller& caller, std::string_view method,
+                                 const AuditNote& note, std::string outcome) const {
   storage::AuditEntry e;
   e.at = clock_.Now();
   e.actor = caller.Describe();
   e.action = std::string(method);
   e.purpose = note.purpose;
   e.subject = note.subject;
-  if (status.ok()) {
-    e.outcome = "ok";
-  } else if (status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
-    e.outcome = "denied: " + status.error_message();
-  } else {
-    e.outcome = "failed: " + status.error_message();
-  }
+  e.outcome = std::move(outcome);
+  return e;
+}
+
+void Guard::Record(const auth::Caller& caller, std::string_view method, const AuditNote& note,
+                   int64_t rows, const grpc::Status& status,
+                   std::function<void(absl::Status)> done) {
+  std::string outcome =
+      status.ok() ? "ok"
+      : status.error_code() == grpc::StatusCode::PERMISSION_DENIED
+          ? "denied: " + status.error_message()
+          : "failed: " + status.error_message();
+  storage::AuditEntry e = Entry(caller, method, note, std::move(outcome));
   e.rows = rows;
   audit_.Record(std::move(e), std::move(done));
 }
 
 absl::Status Guard::RecordRequest(storage::Store& store, const auth::Caller& caller,
                                   std::string_view method, const AuditNote& note) {
-  storage::AuditEntry e;
-  e.at = clock_.Now();
-  e.actor = caller.Describe();
-  e.action = std::string(method);
-  e.purpose = note.purpose;
-  e.subject = note.subject;
-  e.outcome = "requested";
-  return audit_.AppendNow(store, std::move(e));
+  return audit_.AppendNow(store, Entry(caller, method, note, "requested"));
 }
 
 void Guard::FinishAudited(grpc::ServerUnaryReactor* reactor, const auth::Caller& caller,

@@ -65,6 +65,9 @@ class Guard {
   absl::StatusOr<auth::Caller> Identify(const grpc::ServerContextBase& ctx) const;
 
  private:
+  storage::AuditEntry Entry(const auth::Caller& caller, std::string_view method,
+                            const AuditNote& note, std::string outcome) const;
+
   const Lifecycle& lifecycle_;
   audit::AuditLog& audit_;
   const Clock& clock_;
