@@ -245,7 +245,7 @@ int main(int argc, char** argv) {
   auto* report = app.add_subcommand("report", "reports")->require_subcommand(1);
   auto* daily = report->add_subcommand(
       "daily", "the daily briefing as Markdown (--json for programs)");
-  daily->add_option("--date", date, "YYYY-MM-DD, campus local (default today)");
+  daily->add_option("--date", date, "YYYY-MM-DD, campus local (default: today on the campus)");
   on(daily, [&](Commands& c) { return c.ReportDaily(date); });
 
   Commands::AlertFlags alert_flags;

@@ -346,7 +346,7 @@ int Commands::Watch(const MovementFlags& f, int count) {
 
 int Commands::ReportDaily(const std::string& date) {
   v1::GetDailyReportRequest req;
-  req.set_date(date.empty() ? FormatLocal(now_).substr(0, 10) : date);
+  req.set_date(date);  // empty: cordond says which day it is on the campus
   v1::DailyReport r;
   auto ctx = Context(120);
   if (auto st = security_->GetDailyReport(ctx.get(), req, &r); !st.ok()) return Fail(st);

@@ -1,6 +1,7 @@
 #include "daemon/office/daily_report.h"
 
 #include <charconv>
+#include <cstdio>
 #include <set>
 
 #include "core/status_macros.h"
@@ -20,6 +21,14 @@ std::optional<std::pair<TimePoint, TimePoint>> LocalDay(std::string_view date, M
   if (!ymd.ok()) return std::nullopt;
   TimePoint from = std::chrono::sys_days(ymd) - utc_offset;
   return std::make_pair(from, from + std::chrono::days(1));
+}
+
+std::string CampusDate(TimePoint t, Micros utc_offset) {
+  std::chrono::year_month_day ymd{std::chrono::floor<std::chrono::days>(t + utc_offset)};
+  char out[16];
+  std::snprintf(out, sizeof out, "%04d-%02u-%02u", static_cast<int>(ymd.year()),
+                static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()));
+  return out;
 }
 
 absl::StatusOr<DailyReport> BuildDailyReport(storage::Store& store,

@@ -26,6 +26,10 @@ struct DailyReport {
 
 // [from, to) of a campus-local date "YYYY-MM-DD"; nullopt if malformed.
 std::optional<std::pair<TimePoint, TimePoint>> LocalDay(std::string_view date, Micros utc_offset);
+// The campus-local date "YYYY-MM-DD" at `t`: the campus's day, not the
+// clock of whoever asks (an operator in UTC is a day behind after 16:00
+// for a campus at +08:00).
+std::string CampusDate(TimePoint t, Micros utc_offset);
 
 // On campus "as of" today comes from memory; a past day from the intervals.
 absl::StatusOr<DailyReport> BuildDailyReport(storage::Store& store,

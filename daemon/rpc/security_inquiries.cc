@@ -277,12 +277,15 @@ grpc::ServerUnaryReactor* SecurityService::GetDailyReport(grpc::CallbackServerCo
     return FinishNow(ctx, st);
   }
   auto policy = deps_.policy.Get();
-  if (!office::LocalDay(req->date(), policy->zones->utc_offset)) {
-    return FinishNow(ctx, InvalidArgument("date: '" + req->date().substr(0, 40) +
+  std::string date = req->date().empty()
+                         ? office::CampusDate(deps_.clock.Now(), policy->zones->utc_offset)
+                         : req->date();
+  if (!office::LocalDay(date, policy->zones->utc_offset)) {
+    return FinishNow(ctx, InvalidArgument("date: '" + date.substr(0, 40) +
                                           "' is not a date YYYY-MM-DD"));
   }
   auto* reactor = ctx->DefaultReactor();
-  deps_.run_query([this, reactor, resp, policy, date = req->date(), caller, note = Note(*req)] {
+  deps_.run_query([this, reactor, resp, policy, date, caller, note = Note(*req)] {
     auto r = office::BuildDailyReport(deps_.store, deps_.presence, *policy, date,
                                       deps_.clock.Now());
     if (!r.ok()) return reactor->Finish(ToGrpc(r.status()));

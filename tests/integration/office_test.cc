@@ -220,10 +220,14 @@ TEST_F(Office, ACaseIsTracedWatchedCountedAndReported) {
   EXPECT_EQ(seen, (std::vector<std::string>{"S1+", "S2+", "S4+", "S2-", "S1-", "S3+"}));
 
   // The daily briefing of today.
-  std::string today = console::FormatLocal(SystemClock().Now()).substr(0, 10);
+  // Without --date: today on the campus (+08:00), whatever this machine's
+  // zone and hour (this failed from 16:00 to 24:00 UTC when cordonctl chose
+  // the date from its own clock).
   RunResult report = Cordonctl({"--json", "report", "daily"});
   ASSERT_EQ(report.exit_code, 0) << report.err;
   auto daily = FromJson<v1::DailyReport>(report.out);
+  const std::string today = daily.date();
+  EXPECT_EQ(today, console::FormatUtc(SystemClock().Now() + std::chrono::hours(8)).substr(0, 10));
   EXPECT_EQ(daily.scans(), 16);
   EXPECT_EQ(daily.allowed(), 15);
   EXPECT_EQ(daily.denials_by_reason().at("DENY_ALREADY_ON_CAMPUS"), 1);

@@ -11,6 +11,7 @@
 #include <random>
 #include <set>
 
+#include "daemon/office/daily_report.h"
 #include "daemon/office/occupancy.h"
 #include "daemon/office/tracing.h"
 #include "daemon/storage/sqlite_store.h"
@@ -380,6 +381,21 @@ TEST_F(Tracing, PastOccupancyEqualsTheBruteForce) {
           << zones.zones[static_cast<size_t>(c.zone)].id;
     }
   }
+}
+
+// The daily briefing's "today" is the campus's date, either side of its
+// midnight, whatever the asker's clock says.
+TEST(CampusDay, TodayIsTheCampusDateEitherSideOfItsMidnight) {
+  const Micros plus8 = std::chrono::hours(8), minus5 = -std::chrono::hours(5);
+  const TimePoint midnight_at_plus8 = FromUnixMicros(1'795'449'600'000'000);  // 2026-11-23T16:00Z
+  EXPECT_EQ(office::CampusDate(midnight_at_plus8 - Micros(1), plus8), "2026-11-23");
+  EXPECT_EQ(office::CampusDate(midnight_at_plus8, plus8), "2026-11-24");
+  EXPECT_EQ(office::CampusDate(midnight_at_plus8, minus5), "2026-11-23");
+  EXPECT_EQ(office::CampusDate(midnight_at_plus8, Micros(0)), "2026-11-23");
+  // And the day it names begins at that midnight.
+  auto day = office::LocalDay(office::CampusDate(midnight_at_plus8, plus8), plus8);
+  ASSERT_TRUE(day);
+  EXPECT_EQ(day->first, midnight_at_plus8);
 }
 
 }  // namespace
