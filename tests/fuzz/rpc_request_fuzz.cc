@@ -15,13 +15,11 @@
 #include <unistd.h>
 
 #include <array>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <mutex>
 #include <sstream>
 #include <string>
 
@@ -31,6 +29,7 @@
 #include "core/time.h"
 #include "daemon/app/config.h"
 #include "daemon/app/daemon.h"
+#include "tests/support/raw_call.h"
 
 namespace {
 
@@ -72,54 +71,6 @@ constexpr std::array<const char*, 33> kMethods{{
     "/cordon.v1.AuditService/VerifyAudit",
 }};
 
-// One call of any shape: the request as one message, then half-close; read
-// until the end. A stream that answers (headers or a message) is cancelled.
-class Call : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
- public:
-  Call(grpc::GenericStub& stub, const std::string& method, const uint8_t* data, size_t size) {
-    ctx_.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    stub.PrepareBidiStreamingCall(&ctx_, method, {}, this);
-    grpc::Slice slice(data, size);
-    request_ = grpc::ByteBuffer(&slice, 1);
-    StartWrite(&request_);
-    StartWritesDone();
-    StartRead(&response_);
-    StartCall();
-  }
-  grpc::Status Await() {
-    std::unique_lock lock(mu_);
-    done_cv_.wait(lock, [&] { return done_; });
-    return status_;
-  }
-  void OnReadInitialMetadataDone(bool ok) override {
-    if (ok && streams_) ctx_.TryCancel();
-  }
-  void OnReadDone(bool ok) override {
-    if (!ok) return;
-    if (streams_) {
-      ctx_.TryCancel();
-      return;
-    }
-    StartRead(&response_);
-  }
-  void OnDone(const grpc::Status& s) override {
-    std::lock_guard lock(mu_);
-    status_ = s;
-    done_ = true;
-    done_cv_.notify_all();
-  }
-  void set_streams() { streams_ = true; }
-
- private:
-  grpc::ClientContext ctx_;
-  grpc::ByteBuffer request_, response_;
-  bool streams_ = false;
-  std::mutex mu_;
-  std::condition_variable done_cv_;
-  bool done_ = false;
-  grpc::Status status_;
-};
-
 bool Streams(const std::string& method) {
   return method.find("/Watch") != std::string::npos || method.find("/Connect") != std::string::npos ||
          method.find("/Backup") != std::string::npos;
@@ -141,7 +92,6 @@ struct Harness {
     config.listen = "127.0.0.1:0";
     config.data_dir = dir;
     config.insecure = true;  // every handler is reachable; roles have their own test
-    config.log_level = "off";
     daemon = std::make_unique<cordon::app::Daemon>(config, clock);
     if (auto st = daemon->Start(); !st.ok()) {
       std::fprintf(stderr, "rpc_request_fuzz: cordond did not start: %s\n", st.ToString().c_str());
@@ -195,8 +145,10 @@ struct Harness {
   }
   grpc::Status Run(size_t method, const uint8_t* data, size_t size) {
     std::string name = kMethods[method % kMethods.size()];
-    Call call(*stub, name, data, size);
-    if (Streams(name)) call.set_streams();
+    using cordon::testing::RawCall;
+    RawCall call(*stub, name, data, size,
+                 Streams(name) ? RawCall::Until::kAnswered : RawCall::Until::kEnd,
+                 std::chrono::seconds(5));
     return call.Await();
   }
 };

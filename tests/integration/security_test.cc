@@ -4,14 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <google/protobuf/descriptor.h>
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <mutex>
 
 #include "cordon/v1/admin.grpc.pb.h"
 #include "cordon/v1/audit.grpc.pb.h"
@@ -19,6 +16,7 @@
 #include "cordon/v1/security.grpc.pb.h"
 #include "daemon/auth/access.h"
 #include "tests/support/campus.h"
+#include "tests/support/raw_call.h"
 
 #include <sqlite3.h>
 
@@ -213,49 +211,6 @@ TEST_F(Security, AGateCertificateSpeaksOnlyAsItsOwnGate) {
   EXPECT_EQ(shown->reason, "ALLOW_STUDENT");
 }
 
-// Calls `method` with one empty message and half-closes; the status, or
-// DEADLINE_EXCEEDED for a stream that stays open (a watch) once it has
-// answered with its headers.
-class Probe : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
- public:
-  Probe(grpc::GenericStub& stub, const std::string& method) {
-    ctx_.set_deadline(std::chrono::system_clock::now() + seconds(10));
-    stub.PrepareBidiStreamingCall(&ctx_, method, {}, this);
-    grpc::Slice empty;
-    request_ = grpc::ByteBuffer(&empty, 1);
-    StartWrite(&request_);
-    StartWritesDone();
-    StartRead(&response_);
-    StartCall();
-  }
-  grpc::Status Await() {
-    std::unique_lock lock(mu_);
-    done_cv_.wait(lock, [&] { return done_; });
-    return status_;
-  }
-  void OnReadInitialMetadataDone(bool ok) override {
-    // Admitted and open (a watch): enough to know the guard let it through.
-    if (ok) ctx_.TryCancel();
-  }
-  void OnReadDone(bool ok) override {
-    if (ok) ctx_.TryCancel();  // a stream with data (a backup): admitted
-  }
-  void OnDone(const grpc::Status& s) override {
-    std::lock_guard lock(mu_);
-    status_ = s;
-    done_ = true;
-    done_cv_.notify_all();
-  }
-
- private:
-  grpc::ClientContext ctx_;
-  grpc::ByteBuffer request_, response_;
-  std::mutex mu_;
-  std::condition_variable done_cv_;
-  bool done_ = false;
-  grpc::Status status_;
-};
-
 TEST_F(Security, EveryRoleMayMakeExactlyTheCallsItsRoleAllows) {
   // Every method of cordon's services, from the descriptors: a new RPC
   // missing from the access table fails here.
@@ -277,7 +232,11 @@ TEST_F(Security, EveryRoleMayMakeExactlyTheCallsItsRoleAllows) {
     grpc::GenericStub stub(As(role));
     for (const std::string& method : methods) {
       bool allowed = auth::MayCall(*auth::RoleFromName(role), *auth::FindMethod(method));
-      Probe probe(stub, "/cordon.v1." + method);
+      // One empty message; a stream that answers (a watch, a backup) was
+      // admitted and is cancelled then.
+      const uint8_t none = 0;
+      RawCall probe(stub, "/cordon.v1." + method, &none, 0, RawCall::Until::kAnswered,
+                    std::chrono::seconds(10));
       grpc::Status st = probe.Await();
       if (allowed) {
         EXPECT_NE(st.error_code(), grpc::StatusCode::PERMISSION_DENIED)
