@@ -27,6 +27,7 @@
 #include <iostream>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -101,6 +102,10 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
     }
     Pump();
   }
+  void Cancel() {
+    ctx_.TryCancel();
+    Finish();  // releases the hold, so OnDone can come
+  }
   void Wait() {
     std::unique_lock lock(mu_);
     done_cv_.wait(lock, [&] { return done_; });
@@ -119,6 +124,12 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
     std::lock_guard lock(mu_);
     return status_;
   }
+  // The stream ended before the bench finished it: its error.
+  std::optional<grpc::Status> ended_early() {
+    std::lock_guard lock(mu_);
+    if (!done_ || !ended_by_server_) return std::nullopt;
+    return status_;
+  }
 
  private:
   void Enqueue(v1::GateMessage m) {
@@ -132,7 +143,7 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
     bool writes_done = false;
     {
       std::lock_guard lock(mu_);
-      if (writing_ || finished_writes_) return;
+      if (writing_ || finished_writes_ || done_) return;  // no write after OnDone
       if (!out_.empty()) {
         current_ = std::move(out_.front());
         out_.pop_front();
@@ -167,7 +178,15 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
     Pump();
   }
   void OnReadDone(bool ok) override {
-    if (!ok) return;
+    if (!ok) {  // the stream is over; if cordond ended it, finish our side so OnDone comes
+      {
+        std::lock_guard lock(mu_);
+        if (!closing_) ended_by_server_ = true;
+        closing_ = true;
+      }
+      Pump();
+      return;
+    }
     auto now = Clock::now();
     if (in_.has_welcome()) {
       std::lock_guard lock(mu_);
@@ -221,6 +240,7 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
   std::deque<v1::GateMessage> out_;
   v1::GateMessage current_;
   bool writing_ = false, closing_ = false, finished_writes_ = false, done_ = false;
+  bool ended_by_server_ = false;
   uint64_t seq_ = 0, acked_ = 0;
   std::vector<Clock::time_point> sent_at_;
   std::atomic<bool> welcomed_{false};
@@ -295,10 +315,26 @@ void PrintTimeline(Samples& samples, Clock::time_point start) {
   }
 }
 
+// False, with the first one's error, if a stream has ended on its own.
+bool AllAlive(std::vector<std::unique_ptr<GateStream>>& gates, const char* when) {
+  for (auto& g : gates) {
+    if (auto ended = g->ended_early()) {
+      std::cerr << "cordon-bench: a stream ended " << when << ": gRPC code " << ended->error_code()
+                << ": " << ended->error_message() << "\n";
+      for (auto& other : gates) other->Cancel();
+      for (auto& other : gates) other->Wait();
+      return false;
+    }
+  }
+  return true;
+}
+
 int Run(const std::string& daemon, int streams, double rate, double seconds, double warmup,
         int people, int pid, bool json, bool timeline) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  // As cordon-gate: the policy copy for a large campus is several megabytes.
+  args.SetMaxReceiveMessageSize(256 << 20);
   // A few channels (connections) share the streams, as gates on a few
   // switches would; one connection per stream would measure the kernel.
   constexpr int kChannels = 4;
@@ -316,10 +352,15 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, dou
   }
   auto deadline = Clock::now() + std::chrono::seconds(30);
   for (auto& g : gates) {
-    while (!g->welcomed() && Clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    while (!g->welcomed() && !g->ended_early() && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
     if (!g->welcomed()) {
-      std::cerr << "cordon-bench: a stream was not welcomed: " << g->status().error_message()
+      std::cerr << "cordon-bench: a stream was not welcomed: "
+                << g->ended_early().value_or(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no welcome in 30 s")).error_message()
                 << " (did you run `cordon-bench setup`?)\n";
+      for (auto& other : gates) other->Cancel();
+      for (auto& other : gates) other->Wait();
       return 1;
     }
   }
@@ -344,6 +385,7 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, dou
                 with_copy, copy_bytes,
                 std::chrono::duration<double, std::milli>(Clock::now() - copies_from).count());
   }
+  if (!AllAlive(gates, "before the run (a policy copy over the message limit?)")) return 1;
   auto start = Clock::now();
   auto measure_from = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(warmup));
   auto end = measure_from + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
@@ -404,6 +446,7 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, dou
   while (!all_acked() && Clock::now() < drain) std::this_thread::sleep_for(std::chrono::milliseconds(2));
   auto stop = Clock::now();
   ProcStat after = ReadProc(pid);
+  if (!AllAlive(gates, "during the run")) return 1;
   uint64_t sent = 0, acked = 0;
   for (auto& g : gates) {
     sent += g->sent();

@@ -114,7 +114,7 @@ class RosterImport final : public grpc::ServerReadReactor<v1::ImportRosterChunk>
       if (dry_run_) return Finish(st);
       // A change of people: the answer waits for its audit entry.
       deps_.guard.Record(caller_, "AdminService/ImportRoster", {subject, ""},
-                         st.ok() ? static_cast<int64_t>(rows_.size()) : 0, st,
+                         st.ok() ? static_cast<int64_t>(rows_received_) : 0, st,
                          [this, st](absl::Status audited) {
                            Finish(audited.ok() ? st
                                                : Status(StatusCode::INTERNAL,
@@ -131,7 +131,10 @@ class RosterImport final : public grpc::ServerReadReactor<v1::ImportRosterChunk>
   Status Apply(storage::Store& store) {
     auto current = deps_.policy.Get();
     RosterPlan plan = PlanRosterImport(*current, rows_, deps_.hasher);
-    report_->set_rows_received(static_cast<int32_t>(rows_.size()));
+    rows_received_ = rows_.size();
+    report_->set_rows_received(static_cast<int32_t>(rows_received_));
+    // The plan holds what is needed now; a campus-wide file is ~40 MB as rows.
+    std::vector<RosterRow>().swap(rows_);
     for (const auto& p : plan.problems) {
       auto* out = report_->add_problems();
       out->set_line(p.line);
@@ -153,6 +156,9 @@ class RosterImport final : public grpc::ServerReadReactor<v1::ImportRosterChunk>
         next->SetCredentials((*stored)[i].id, *plan.people[i].credentials);
       }
     }
+    // Released before publishing builds the gates' copy.
+    stored = std::vector<Person>();
+    plan.people = std::vector<PersonRecord>();
     deps_.policy.Publish(std::move(next));
     report_->set_applied(true);
     report_->set_added(plan.added);
@@ -169,6 +175,7 @@ class RosterImport final : public grpc::ServerReadReactor<v1::ImportRosterChunk>
   const auth::Caller caller_;
   v1::ImportRosterChunk chunk_;
   std::vector<RosterRow> rows_;
+  size_t rows_received_ = 0;  // rows_ is released once planned
   bool first_ = true;
   bool skip_bad_rows_ = false;
   bool dry_run_ = false;

@@ -1,8 +1,20 @@
 #include "daemon/rpc/gate_ledger.h"
 
+#include <grpcpp/impl/codegen/proto_utils.h>
+
+#include <cstdlib>
 #include <string>
 
 namespace cordon::rpc {
+
+grpc::ByteBuffer GateConnection::SerializeForGate(const v1::DaemonMessage& message) {
+  grpc::ByteBuffer out;
+  bool own = false;
+  grpc::Status st = grpc::SerializationTraits<v1::DaemonMessage>::Serialize(message, &out, &own);
+  // Only a message over 2 GiB fails; ours are capped far below.
+  if (!st.ok()) std::abort();
+  return out;
+}
 
 void GateLedger::Restore(std::span<const storage::IncarnationMark> marks) {
   std::lock_guard lock(mu_);
@@ -101,7 +113,7 @@ void GateLedger::OnCommitted(std::span<const storage::RecordedEvent> batch) {
     if (entry.conn != nullptr && entry.conn_incarnation == key.second) {
       v1::DaemonMessage ack;
       ack.mutable_persist_ack()->set_up_to_seq(inc.committed);
-      entry.conn->Send(std::move(ack));
+      entry.conn->Send(ack);
     }
   }
 }
@@ -127,13 +139,14 @@ size_t GateLedger::ConnectedCount() const {
   return n;
 }
 
-void GateLedger::SendTo(GateRowId gate, v1::DaemonMessage message) {
+void GateLedger::SendTo(GateRowId gate, const v1::DaemonMessage& message) {
+  grpc::ByteBuffer bytes = GateConnection::SerializeForGate(message);
   std::lock_guard lock(mu_);
   auto it = gates_.find(gate);
-  if (it != gates_.end() && it->second.conn != nullptr) it->second.conn->Send(std::move(message));
+  if (it != gates_.end() && it->second.conn != nullptr) it->second.conn->Send(bytes);
 }
 
-void GateLedger::Broadcast(const std::shared_ptr<const v1::DaemonMessage>& message) {
+void GateLedger::Broadcast(const grpc::ByteBuffer& message) {
   std::lock_guard lock(mu_);
   for (auto& [gate, entry] : gates_) {
     if (entry.conn != nullptr) entry.conn->Send(message);

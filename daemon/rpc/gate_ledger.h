@@ -12,6 +12,7 @@
 // OnDone, which calls Disconnect(), rather than running it inline.)
 #pragma once
 
+#include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/status.h>
 
 #include <cstdint>
@@ -34,12 +35,13 @@ namespace cordon::rpc {
 class GateConnection {
  public:
   virtual ~GateConnection() = default;
-  // Messages are shared, not copied: a policy update goes to every gate.
-  virtual void Send(std::shared_ptr<const v1::DaemonMessage> message) = 0;
-  void Send(v1::DaemonMessage message) {
-    Send(std::make_shared<const v1::DaemonMessage>(std::move(message)));
-  }
+  // A serialized DaemonMessage. Copies share its slices: the policy copy
+  // (megabytes with 100,000 people) is serialized once for every gate.
+  virtual void Send(const grpc::ByteBuffer& message) = 0;
+  void Send(const v1::DaemonMessage& message) { Send(SerializeForGate(message)); }
   virtual void Close(grpc::Status status) = 0;
+
+  static grpc::ByteBuffer SerializeForGate(const v1::DaemonMessage& message);
 };
 
 class GateLedger {
@@ -73,9 +75,9 @@ class GateLedger {
   void OnCommitted(std::span<const storage::RecordedEvent> batch);
   // Sends `message` to the gate's live stream, if it has one (an answer that
   // comes from another thread after the stream may have gone).
-  void SendTo(GateRowId gate, v1::DaemonMessage message);
+  void SendTo(GateRowId gate, const v1::DaemonMessage& message);
   // Sends `message` to every live gate stream (a policy update).
-  void Broadcast(const std::shared_ptr<const v1::DaemonMessage>& message);
+  void Broadcast(const grpc::ByteBuffer& message);
   // Shutdown: closes every live stream (after its queued messages).
   void CloseAll(const grpc::Status& status);
 

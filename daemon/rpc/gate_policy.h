@@ -3,6 +3,9 @@
 // sent to every connected gate and to each gate that connects later.
 #pragma once
 
+#include <grpcpp/support/byte_buffer.h>
+
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -15,12 +18,20 @@
 
 namespace cordon::rpc {
 
-// Compacts `policy` for gates. Pass progress (used entries and exits) comes
-// from presence as of now; the credential lookups are the stored hashes,
-// keyed with `lookup_key`.
-v1::DaemonMessage BuildGatePolicyUpdate(const PolicySnapshot& policy,
-                                        const presence::CampusPresence& presence,
-                                        const std::string& lookup_key, TimePoint now);
+// Compacts `policy` for gates, as a serialized DaemonMessage holding a
+// PolicyUpdate. Pass progress (used entries and exits) comes from presence
+// as of now; the credential lookups are the stored hashes, keyed with
+// `lookup_key`.
+grpc::ByteBuffer SerializeGatePolicyUpdate(const PolicySnapshot& policy,
+                                           const presence::CampusPresence& presence,
+                                           const std::string& lookup_key, TimePoint now);
+
+// One version's update, serialized once and shared by every stream it is
+// sent to (an in-memory message of 100,000 people is ~30 MB; its bytes ~5 MB).
+struct GatePolicyCopy {
+  int64_t version = 0;
+  grpc::ByteBuffer bytes;
+};
 
 class GatePolicyFeed {
  public:
@@ -31,7 +42,7 @@ class GatePolicyFeed {
   // A new version: rebuild and push to every connected gate.
   void Publish(const PolicySnapshot& policy);
   // The latest update, for a gate that just connected (null before the first).
-  std::shared_ptr<const v1::DaemonMessage> Current() const;
+  std::shared_ptr<const GatePolicyCopy> Current() const;
 
  private:
   const std::string lookup_key_;
@@ -39,7 +50,7 @@ class GatePolicyFeed {
   GateLedger& ledger_;
   const Clock& clock_;
   mutable std::mutex mu_;
-  std::shared_ptr<const v1::DaemonMessage> current_;  // guarded by mu_
+  std::shared_ptr<const GatePolicyCopy> current_;  // guarded by mu_
 };
 
 }  // namespace cordon::rpc

@@ -36,17 +36,17 @@ v1::DaemonMessage DisinfectionAnswer(uint64_t request, bool recorded, std::strin
 // One gate's stream. Reactions run on gRPC's threads and never block: the
 // decision is computed in memory, the event is handed to the journal writer,
 // and replies go through a per-stream queue with one write in flight.
-class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>,
+class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
                          public GateConnection {
  public:
   GateStream(const GateServiceDeps& deps, GateRateLimits& limits, std::string peer,
              auth::Caller caller)
       : deps_(deps), limits_(limits), peer_(std::move(peer)), caller_(std::move(caller)) {
-    StartRead(&in_);
+    StartRead(&in_bytes_);
   }
 
   using GateConnection::Send;
-  void Send(std::shared_ptr<const v1::DaemonMessage> message) override {
+  void Send(const grpc::ByteBuffer& message) override {
     {
       std::lock_guard lock(mu_);
       if (close_status_) return;
@@ -55,7 +55,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
         close_status_ = grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                      "the gate is not reading the daemon's replies");
       } else {
-        out_.push_back(std::move(message));
+        out_.push_back(message);
       }
     }
     Pump();
@@ -88,7 +88,6 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       Lifecycle& lifecycle;
       ~Leave() { lifecycle.LeaveReaction(); }
     } leave{deps_.lifecycle};
-    grpc::Status st;
     // A flooding gate is cut off before its message costs anything more.
     if (hello_done_ && !limits_.Take(gate_, deps_.max_messages_per_second, deps_.message_burst,
                                      deps_.clock.Now())) {
@@ -101,7 +100,9 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       Close(throttled);
       return;
     }
-    switch (in_.kind_case()) {
+    grpc::Status st = grpc::SerializationTraits<v1::GateMessage>::Deserialize(&in_bytes_, &in_);
+    if (!st.ok()) st = InvalidArgument("message: not a cordon.v1.GateMessage");
+    switch (st.ok() ? in_.kind_case() : v1::GateMessage::KIND_NOT_SET) {
       case v1::GateMessage::kHello:
         st = hello_done_ ? InvalidArgument("hello: sent twice on one stream")
                          : HandleHello(in_.hello());
@@ -134,7 +135,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
         }
         break;
       default:
-        st = InvalidArgument("message: empty, or of a kind this daemon does not know");
+        if (st.ok()) st = InvalidArgument("message: empty, or of a kind this daemon does not know");
     }
     if (!st.ok()) {
       spdlog::warn("gate stream {} ({}): closing: {}", gate_id_.empty() ? "?" : gate_id_, peer_,
@@ -147,7 +148,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     // Under mu_ so that a Finish from another thread cannot slip in between
     // the check and the read.
     std::lock_guard lock(mu_);
-    if (!close_status_) StartRead(&in_);
+    if (!close_status_) StartRead(&in_bytes_);
   }
 
   void OnWriteDone(bool ok) override {
@@ -182,7 +183,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       std::lock_guard lock(mu_);
       if (write_in_flight_ || finished_) return;
       if (!out_.empty()) {
-        writing_ = std::move(out_.front());
+        writing_.Swap(&out_.front());
         out_.pop_front();
         write_in_flight_ = true;
       } else if (close_status_) {
@@ -197,7 +198,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
           absl::StatusCodeToString(static_cast<absl::StatusCode>(finish->error_code())));
       Finish(*finish);
     } else {
-      StartWrite(writing_.get());
+      StartWrite(&writing_);
     }
   }
 
@@ -253,8 +254,8 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     welcome->set_heartbeat_interval_ms(deps_.heartbeat_interval_ms.load());
     Send(std::move(msg));
     if (auto update = deps_.policy_feed.Current();
-        update && update->policy_update().policy_version() != hello.policy_version()) {
-      Send(update);
+        update && update->version != hello.policy_version()) {
+      Send(update->bytes);
     }
     MeasureClock(hello, now);
     spdlog::info("gate {} connected from {} (agent {}, incarnation {:016x}, committed up to {})",
@@ -475,6 +476,7 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
   const auth::Caller caller_;  // from the certificate: the gate it may speak as
 
   // Touched only by reactions, which gRPC runs one at a time per stream.
+  grpc::ByteBuffer in_bytes_;
   v1::GateMessage in_;
   bool hello_done_ = false;
   GateRowId gate_ = 0;
@@ -483,8 +485,8 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
   Micros skew_{0};  // daemon clock minus gate clock, measured at Hello
 
   std::mutex mu_;
-  std::deque<std::shared_ptr<const v1::DaemonMessage>> out_;  // guarded by mu_
-  std::shared_ptr<const v1::DaemonMessage> writing_;          // the write in flight
+  std::deque<grpc::ByteBuffer> out_;  // guarded by mu_
+  grpc::ByteBuffer writing_;          // the write in flight
   bool write_in_flight_ = false;             // guarded by mu_
   std::optional<grpc::Status> close_status_;  // guarded by mu_
   bool finished_ = false;                    // guarded by mu_
@@ -492,11 +494,11 @@ class GateStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
 
 }  // namespace
 
-grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>* GateService::Connect(
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* GateService::Connect(
     grpc::CallbackServerContext* context) {
   auth::Caller caller;
   if (auto st = deps_.guard.Admit(*context, "GateService/Connect", &caller); !st.ok()) {
-    struct Refused final : grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage> {
+    struct Refused final : grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer> {
       explicit Refused(grpc::Status st) { Finish(std::move(st)); }
       void OnDone() override { delete this; }
     };

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "tests/support/campus.h"
+#include "tests/support/raw_call.h"
 
 namespace cordon::testing {
 namespace {
@@ -212,6 +213,20 @@ TEST_F(BadInput, TheFirstMessageMustBeAHello) {
   grpc::Status st = raw.Outcome();
   EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(st.error_message().find("first message must be a hello"), std::string::npos);
+}
+
+// cordond parses gate messages itself (the stream is raw bytes to gRPC so
+// that the policy copy is serialized once for all gates).
+TEST_F(BadInput, BytesThatAreNotAGateMessageAreRefusedNamingTheMessage) {
+  grpc::GenericStub stub(daemon_->channel());
+  const uint8_t garbage[] = {0xff, 0xff, 0xff};  // a tag cut short
+  RawCall call(stub, "/cordon.v1.GateService/Connect", garbage, sizeof garbage,
+               RawCall::Until::kEnd, std::chrono::seconds(30));
+  grpc::Status st = call.Await();
+  EXPECT_EQ(st.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << st.error_message();
+  EXPECT_EQ(st.error_message(), "message: not a cordon.v1.GateMessage");
+  RawGate good(daemon_->channel());
+  EXPECT_TRUE(good.Hello("good-1")) << "the daemon serves on";
 }
 
 TEST_F(BadInput, AnUnregisteredGateAgentExitsWithAClearMessageAndKeepsItsScans) {
