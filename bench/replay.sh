@@ -27,7 +27,7 @@ stop_daemon() { kill -TERM "$PID"; wait "$PID" || true; PID=""; }
 now_ms() { date +%s%3N; }
 
 start_daemon
-CTL="$BIN/ctl/cordonctl --daemon 127.0.0.1:$PORT"
+CTL="$BIN/ctl/cordonctl --insecure --daemon 127.0.0.1:$PORT"
 $CTL gate add bench-1 > /dev/null
 awk 'BEGIN { print "external_id,name,category,cohort,credential,active,valid_until";
              for (i = 0; i < 10000; i++) printf "S%d,Student %d,student,,CARD-S%d,,\n", i, i, i }' \

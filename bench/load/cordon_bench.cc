@@ -408,31 +408,34 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, dou
       for (auto& g : gates) sent_before += g->sent();
     }
     double elapsed = std::chrono::duration<double>(now - start).count();
-    uint64_t due = rate > 0 ? static_cast<uint64_t>(elapsed * rate) + 1
-                            : issued + static_cast<uint64_t>(streams);
-    for (; issued < due; ++issued) {
-      auto at = rate > 0 ? start + std::chrono::duration_cast<Clock::duration>(
-                                       std::chrono::duration<double>(static_cast<double>(issued) / rate))
-                         : now;
-      gates[next]->Scan(at);
-      next = (next + 1) % gates.size();
-    }
-    if (rate > 0) {
-      std::this_thread::sleep_until(std::min(
-          end, start + std::chrono::duration_cast<Clock::duration>(
-                           std::chrono::duration<double>(static_cast<double>(issued) / rate))));
-    } else {
+    if (rate <= 0) {
       // Closed loop: keep at most 64 scans unacknowledged per stream.
       uint64_t sent = 0, acked = 0;
       for (auto& g : gates) {
         sent += g->sent();
         acked += g->acked();
       }
-      if (sent - acked > 64ULL * static_cast<uint64_t>(streams)) {
+      const uint64_t window = 64ULL * static_cast<uint64_t>(streams);
+      if (sent - acked >= window) {
         std::this_thread::sleep_for(std::chrono::microseconds(200));
-        issued = sent;
+        continue;
       }
+      for (uint64_t k = 0; k < window - (sent - acked); ++k) {
+        gates[next]->Scan(now);
+        next = (next + 1) % gates.size();
+      }
+      continue;
     }
+    uint64_t due = static_cast<uint64_t>(elapsed * rate) + 1;
+    for (; issued < due; ++issued) {
+      auto at = start + std::chrono::duration_cast<Clock::duration>(
+                            std::chrono::duration<double>(static_cast<double>(issued) / rate));
+      gates[next]->Scan(at);
+      next = (next + 1) % gates.size();
+    }
+    std::this_thread::sleep_until(std::min(
+        end, start + std::chrono::duration_cast<Clock::duration>(
+                         std::chrono::duration<double>(static_cast<double>(issued) / rate))));
   }
   if (!measuring) before = ReadProc(pid);
   // Let the last acks arrive (at most 10 s), then measure.

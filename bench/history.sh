@@ -1,0 +1,130 @@
+#!/bin/sh
+# cordond on a store with a year of history (issue 7's targets): restart
+# time, decision latency and durable ingest over 200 gate streams, the
+# replay of buffered events while live decisions continue, and beside them
+# the raw limits measured in the same run on a copy of the same store: plain
+# SQLite inserts of the same rows and intervals, and the plain gRPC echo.
+#
+#   bench/history.sh [BUILD] [EVENTS] [PEOPLE] [REPLAY]
+#     defaults: build 10000000 100000 1000000
+# The history (~1.6 GB for 10 M events; ~10 min to generate through the real
+# ingest path) is kept in $CORDON_HISTORY (default
+# /var/tmp/cordon-history-EVENTS) and reused; each run works on a copy.
+set -eu
+BUILD=${1:-build}
+EVENTS=${2:-10000000}
+PEOPLE=${3:-100000}
+REPLAY=${4:-1000000}
+STREAMS=200
+BIN=$(cd "$BUILD" && pwd)
+HISTORY=${CORDON_HISTORY:-/var/tmp/cordon-history-$EVENTS}
+WORK=$(mktemp -d "${CORDON_BENCH_DIR:-/var/tmp}/cordon-history-run-XXXXXX")
+DP="" EP=""
+cleanup() { kill $DP $EP 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+now_ms() { date +%s%3N; }
+wait_file() { i=0; while [ ! -s "$1" ]; do i=$((i + 1)); [ $i -lt 3000 ] || exit 1; sleep 0.01; done; }
+start_daemon() {  # DATA_DIR
+  rm -f "$WORK/port"
+  "$BIN/daemon/app/cordond" --insecure --listen 127.0.0.1:0 --data-dir "$1" --port-file "$WORK/port" \
+    2>> "$WORK/cordond.log" &
+  DP=$!
+  wait_file "$WORK/port"
+  D=127.0.0.1:$(cat "$WORK/port")
+}
+stop_daemon() { kill -TERM "$DP"; wait "$DP" || true; DP=""; }
+bench_run() {  # ADDRESS PID RATE SECONDS -> cordon-bench's report
+  "$BIN/bench/cordon-bench" run --daemon "$1" --pid "$2" --rate "$3" --seconds "$4" \
+    --streams $STREAMS --people "$PEOPLE" || true
+}
+field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1); exit } }'; }
+
+if [ ! -s "$HISTORY/data/cordon.db" ]; then
+  echo "generating $EVENTS events of history for $PEOPLE people into $HISTORY (once)"
+  rm -rf "$HISTORY.new"
+  mkdir -p "$HISTORY.new"
+  start_daemon "$HISTORY.new/data"
+  "$BIN/bench/cordon-bench" setup --daemon "$D" --streams $STREAMS --people "$PEOPLE"
+  stop_daemon
+  "$BIN/bench/history_fill" "$HISTORY.new/data/cordon.db" "$EVENTS" 365
+  mv "$HISTORY.new" "$HISTORY"
+fi
+cp -r "$HISTORY/data" "$WORK/data"
+echo "store: $(du -m "$WORK/data/cordon.db" | cut -f1) MB, $EVENTS events over 365 days, $PEOPLE people, $STREAMS gates"
+
+echo
+echo "-- restart to serving"
+if [ -w /proc/sys/vm/drop_caches ]; then
+  sync && echo 3 > /proc/sys/vm/drop_caches
+  t0=$(now_ms); start_daemon "$WORK/data"; t1=$(now_ms); stop_daemon
+  echo "  page cache dropped: $((t1 - t0)) ms from exec to listening"
+fi
+t0=$(now_ms); start_daemon "$WORK/data"; t1=$(now_ms)
+echo "  warm:               $((t1 - t0)) ms from exec to listening"
+grep -o 'restored policy.*' "$WORK/cordond.log" | tail -1 | sed 's/^/  cordond: /'
+
+"$BIN/bench/cordon-bench" echo --listen 127.0.0.1:0 --port-file "$WORK/eport" 2> /dev/null &
+EP=$!
+wait_file "$WORK/eport"
+E=127.0.0.1:$(cat "$WORK/eport")
+for rate in 1000 10000 0; do
+  label=$rate; [ "$rate" = 0 ] && label="as fast as acknowledged"
+  echo
+  echo "-- cordond, $label scans/s"
+  bench_run "$D" "$DP" $rate 10 | tee "$WORK/cordond-$rate.txt" | grep -v '^policy copies'
+  echo "-- raw limit (echo), $label scans/s"
+  bench_run "$E" "$EP" $rate 10 | tee "$WORK/echo-$rate.txt"
+done
+
+echo
+echo "-- replay: a gate's $REPLAY buffered scans sent while 200 gates scan 1,000/s"
+"$BIN/ctl/cordonctl" --insecure --daemon "$D" gate add replay-1 > /dev/null
+GATE="$BIN/gate-agent/cordon-gate --gate-id replay-1 --outbox $WORK/replay.outbox.db
+      --offline-limits student=none --daemon $D"
+echo "CARD-B0 out" > "$WORK/warm.txt"
+$GATE --input "$WORK/warm.txt" > /dev/null 2>&1    # online once: receive the policy copy
+stop_daemon
+awk -v n="$REPLAY" -v p="$PEOPLE" 'BEGIN { for (i = 0; i < n; i++) printf "CARD-B%d %s\n", i % p, (int(i / p) % 2) ? "out" : "in" }' \
+  > "$WORK/day.txt"
+t0=$(now_ms)
+$GATE --input "$WORK/day.txt" --drain-timeout-s 1 > /dev/null 2>&1 || true   # exits 3: stored, none acked
+t1=$(now_ms)
+echo "  offline: $REPLAY scans decided and stored by the gate in $((t1 - t0)) ms"
+start_daemon "$WORK/data"
+GATE="$BIN/gate-agent/cordon-gate --gate-id replay-1 --outbox $WORK/replay.outbox.db
+      --offline-limits student=none --daemon $D"
+: > "$WORK/empty.txt"
+bench_run "$D" "$DP" 1000 20 > "$WORK/live.txt" &
+LIVE=$!
+t2=$(now_ms)
+$GATE --input "$WORK/empty.txt" --drain-timeout-s 0 > /dev/null 2>&1
+t3=$(now_ms)
+wait $LIVE
+replay=$((REPLAY * 1000 / (t3 - t2)))
+echo "  replayed to cordond: $replay events/s ($((t3 - t2)) ms, gate start to all acknowledged)"
+echo "  live decisions meanwhile (20 s window from the replay's start):"
+grep -E 'decision latency|ack latency' "$WORK/live.txt"
+stop_daemon
+
+echo
+echo "-- raw limit: plain SQLite on this store (same rows, intervals and indexes; WAL, FULL)"
+"$BIN/bench/history_fill" "$WORK/data/cordon.db" --plain 200000 4096 | tee "$WORK/plain.txt"
+plain=$(field SQLite < "$WORK/plain.txt")
+
+echo
+echo "== ratios (this run)"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
+for rate in 1000 10000; do
+  c50=$(grep 'decision latency' "$WORK/cordond-$rate.txt" | field p50)
+  c99=$(grep 'decision latency' "$WORK/cordond-$rate.txt" | field p99)
+  c999=$(grep 'decision latency' "$WORK/cordond-$rate.txt" | field p99.9)
+  e50=$(grep 'decision latency' "$WORK/echo-$rate.txt" | field p50)
+  e99=$(grep 'decision latency' "$WORK/echo-$rate.txt" | field p99)
+  ccpu=$(grep -o '([0-9.]* µs per' "$WORK/cordond-$rate.txt" | tr -dc '0-9.')
+  ecpu=$(grep -o '([0-9.]* µs per' "$WORK/echo-$rate.txt" | tr -dc '0-9.')
+  echo "  $rate/s: p50 $c50 µs = $(ratio "$c50" "$e50") x echo, p99 $c99 µs = $(ratio "$c99" "$e99") x echo, p99.9 $c999 µs, CPU/scan $(ratio "$ccpu" "$ecpu") x echo"
+done
+cmax=$(grep 'durable ingest' "$WORK/cordond-0.txt" | field ingest)
+emax=$(grep 'durable ingest' "$WORK/echo-0.txt" | field ingest)
+echo "  durable ingest $cmax/s = $(ratio "$cmax" "$plain") x plain SQLite ($plain/s), $(ratio "$cmax" "$emax") x echo ($emax/s)"
+echo "  replay $replay/s = $(ratio "$replay" "$plain") x plain SQLite"

@@ -1,0 +1,275 @@
+// Fills a cordond store with history, through the real ingest path
+// (SqliteStore::CommitEvents: events, their indexes and presence intervals),
+// for the benchmarks that need a store of realistic size (issue 7: 10 M
+// events, a year). The people and gates must already be registered (by
+// cordond, e.g. `cordon-bench setup`); cordond must not be running.
+//
+// Each visit is an entry and, 10 minutes to 6 hours later, an exit through
+// random gates, between 07:00 and 22:00. Visits are spread evenly over the
+// days, which end the day before now: everybody is outside afterwards.
+//
+//   history_fill DB [events=10000000] [days=365]
+//
+// The raw limit on such a store, for the same rows: N more visits' events
+// and their presence intervals, written with plain prepared statements in
+// batched transactions (WAL, synchronous=FULL, as cordond), into the same
+// tables and indexes, timed:
+//   history_fill DB --plain N [batch=4096]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <map>
+#include <random>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "daemon/storage/sqlite_store.h"
+#include "sqlite/database.h"
+
+namespace {
+
+using namespace cordon;
+using Steady = std::chrono::steady_clock;
+
+struct Registered {
+  std::vector<PersonId> people;
+  std::unordered_map<PersonId, CredentialHash> credential_of;
+  std::vector<GateRowId> gates;
+  std::vector<uint64_t> history_seq;  // per gate: the highest seq of incarnation 1 stored
+  uint64_t next_incarnation = 2;      // one no stored event uses
+};
+
+Registered Load(const std::string& path) {
+  auto db = sqlite::Database::Open(path, sqlite::Database::Mode::kReadOnly);
+  if (!db.ok()) {
+    std::fprintf(stderr, "history_fill: %s\n", db.status().ToString().c_str());
+    std::exit(1);
+  }
+  Registered r;
+  auto people = db->Prepare("SELECT person_id, hash FROM credentials ORDER BY person_id");
+  while (*people->Step()) {
+    PersonId id = people->Int(0);
+    if (r.credential_of.emplace(id, CredentialHash::FromBytes(people->Blob(1))).second) {
+      r.people.push_back(id);
+    }
+  }
+  auto gates = db->Prepare("SELECT id FROM gates ORDER BY id");
+  while (*gates->Step()) r.gates.push_back(gates->Int(0));
+  auto last = db->Prepare("SELECT max(incarnation) FROM events WHERE gate_id = ?1");  // an index seek
+  for (GateRowId g : r.gates) {
+    if (*last->Bind(1, g).Step() && !last->IsNull(0)) {
+      r.next_incarnation = std::max(r.next_incarnation, static_cast<uint64_t>(last->Int(0)) + 1);
+    }
+    last->Reset();
+  }
+  r.history_seq.assign(r.gates.size(), 0);
+  auto marks = db->Prepare("SELECT gate_id, incarnation, highest_seq FROM gate_incarnations");
+  while (*marks->Step()) {
+    auto inc = static_cast<uint64_t>(marks->Int(1));
+    r.next_incarnation = std::max(r.next_incarnation, inc + 1);
+    auto g = std::find(r.gates.begin(), r.gates.end(), marks->Int(0));
+    if (inc == 1 && g != r.gates.end()) {
+      r.history_seq[static_cast<size_t>(g - r.gates.begin())] = static_cast<uint64_t>(marks->Int(2));
+    }
+  }
+  return r;
+}
+
+// Plain SQLite: each event row, and for an entry a new interval row, for an
+// exit the update that closes it (found in a map, not by a query).
+int PlainInsert(const std::string& path, const std::vector<storage::RecordedEvent>& events,
+                size_t batch) {
+  auto db = sqlite::Database::Open(path, sqlite::Database::Mode::kReadWrite);
+  if (!db.ok()) {
+    std::fprintf(stderr, "history_fill: %s\n", db.status().ToString().c_str());
+    return 1;
+  }
+  auto ins = db->Prepare(
+      "INSERT INTO events(gate_id, incarnation, seq, person_id, credential_hash, direction, "
+      "occurred_at, gate_time, received_at, decided_at, allowed, reason, policy_version, source, "
+      "pass_id, zone, rule, leave_id, at_zone) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+      "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) ON CONFLICT (gate_id, incarnation, seq) DO NOTHING");
+  auto open = db->Prepare(
+      "INSERT INTO presence_intervals(person_id, zone, entered_at, span_class, enter_event) "
+      "VALUES (?1, ?2, ?3, 63, ?4)");
+  auto close = db->Prepare(
+      "UPDATE presence_intervals SET exited_at = ?2, span_class = ?3, inferred = 0, "
+      "exit_event = ?4 WHERE id = ?1");
+  auto mark = db->Prepare(
+      "INSERT INTO gate_incarnations(gate_id, incarnation, highest_seq) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (gate_id, incarnation) DO UPDATE SET highest_seq = max(highest_seq, "
+      "excluded.highest_seq)");
+  if (!ins.ok() || !open.ok() || !close.ok() || !mark.ok()) {
+    std::fprintf(stderr, "history_fill: prepare failed\n");
+    return 1;
+  }
+  std::unordered_map<PersonId, int64_t> open_interval;
+  auto started = Steady::now();
+  for (size_t i = 0; i < events.size(); i += batch) {
+    if (!db->Exec("BEGIN IMMEDIATE").ok()) return 1;
+    std::map<std::pair<GateRowId, uint64_t>, uint64_t> highest;
+    for (size_t j = i; j < std::min(events.size(), i + batch); ++j) {
+      const auto& e = events[j];
+      auto& h = highest[{e.gate, e.incarnation}];
+      h = std::max(h, e.seq);
+      int64_t at = ToUnixMicros(e.occurred_at);
+      auto st = ins->Bind(1, e.gate).Bind(2, static_cast<int64_t>(e.incarnation))
+                    .Bind(3, static_cast<int64_t>(e.seq)).Bind(4, e.person)
+                    .BindBlob(5, e.credential.AsBytes()).Bind(6, static_cast<int64_t>(e.direction))
+                    .Bind(7, at).Bind(8, at).Bind(9, at).Bind(10, at).Bind(11, int64_t{1})
+                    .Bind(12, static_cast<int64_t>(e.reason)).Bind(13, e.policy_version)
+                    .Bind(14, int64_t{1}).BindNull(15).Bind(16, e.zone).Bind(17, e.rule)
+                    .BindNull(18).Bind(19, e.at_zone).Run();
+      if (!st.ok()) return 1;
+      if (db->Changes() != 1) {
+        std::fprintf(stderr, "history_fill: event (%lld, %llu, %llu) already stored\n",
+                     static_cast<long long>(e.gate), static_cast<unsigned long long>(e.incarnation),
+                     static_cast<unsigned long long>(e.seq));
+        return 1;
+      }
+      int64_t event_id = db->LastInsertRowId();
+      if (e.direction == Direction::kIn) {
+        if (!open->Bind(1, e.person).Bind(2, e.zone).Bind(3, at).Bind(4, event_id).Run().ok()) return 1;
+        open_interval[e.person] = db->LastInsertRowId();
+      } else if (auto it = open_interval.find(e.person); it != open_interval.end()) {
+        if (!close->Bind(1, it->second).Bind(2, at).Bind(3, int64_t{5}).Bind(4, event_id).Run().ok()) {
+          return 1;
+        }
+        open_interval.erase(it);
+      }
+    }
+    for (const auto& [key, high] : highest) {
+      if (!mark->Bind(1, key.first).Bind(2, static_cast<int64_t>(key.second))
+               .Bind(3, static_cast<int64_t>(high)).Run().ok()) {
+        return 1;
+      }
+    }
+    if (!db->Exec("COMMIT").ok()) return 1;
+  }
+  double secs = std::chrono::duration<double>(Steady::now() - started).count();
+  std::printf("plain SQLite %.0f events/s (%zu events and their intervals, batches of %zu, %.2f s)\n",
+              static_cast<double>(events.size()) / secs, events.size(), batch, secs);
+  return 0;
+}
+
+// One day's visits by distinct people (a stride through the roster from a
+// random start), as events in time order, numbered per gate.
+std::vector<storage::RecordedEvent> Day(const Registered& reg, TimePoint day_start, long long visits,
+                                        uint64_t incarnation, std::vector<uint64_t>& seq,
+                                        std::mt19937_64& rng) {
+  using std::chrono::hours;
+  using std::chrono::minutes;
+  auto pick = [&](long long lo, long long hi) {
+    return std::uniform_int_distribution<long long>(lo, hi)(rng);
+  };
+  const size_t n = reg.people.size();
+  std::vector<std::pair<storage::RecordedEvent, size_t>> day;  // with the gate's index
+  size_t at = static_cast<size_t>(pick(0, static_cast<long long>(n) - 1));
+  visits = std::min(visits, static_cast<long long>(n));
+  for (long long v = 0; v < visits; ++v, at = (at + 7919) % n) {
+    PersonId person = reg.people[at];
+    TimePoint in = day_start + hours(7) + std::chrono::seconds(pick(0, 9 * 3600));
+    TimePoint out = in + minutes(pick(10, 360));
+    for (Direction dir : {Direction::kIn, Direction::kOut}) {
+      size_t g = static_cast<size_t>(pick(0, static_cast<long long>(reg.gates.size()) - 1));
+      storage::RecordedEvent e;
+      e.gate = reg.gates[g];
+      e.incarnation = incarnation;
+      e.person = person;
+      e.credential = reg.credential_of.at(person);
+      e.direction = dir;
+      e.occurred_at = e.gate_time = e.received_at = e.decided_at = dir == Direction::kIn ? in : out;
+      e.allowed = true;
+      e.reason = Reason::kAllowStudent;
+      e.policy_version = 1;
+      e.zone = dir == Direction::kIn ? "campus" : "";
+      e.at_zone = dir == Direction::kIn ? "" : "campus";
+      e.rule = "student";
+      day.emplace_back(std::move(e), g);
+    }
+  }
+  std::sort(day.begin(), day.end(),
+            [](const auto& a, const auto& b) { return a.first.occurred_at < b.first.occurred_at; });
+  std::vector<storage::RecordedEvent> out;
+  out.reserve(day.size());
+  for (auto& [e, g] : day) {
+    e.seq = ++seq[g];
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    std::fprintf(stderr,
+                 "usage: history_fill DB [events=10000000] [days=365]\n"
+                 "       history_fill DB --plain N [batch=4096]\n");
+    return 2;
+  }
+  const std::string path = argv[1];
+  const bool plain = argc > 2 && std::string(argv[2]) == "--plain";
+  Registered reg = Load(path);
+  if (reg.people.empty() || reg.gates.empty()) {
+    std::fprintf(stderr, "history_fill: register people with credentials and gates first\n");
+    return 1;
+  }
+  using std::chrono::days;
+  const auto today = std::chrono::floor<days>(std::chrono::system_clock::now());
+  auto day_start = [&](int days_ago) {
+    return FromUnixMicros(std::chrono::duration_cast<Micros>(
+                              (today - days(days_ago)).time_since_epoch()).count());
+  };
+  std::mt19937_64 rng(42);
+  if (plain) {
+    std::vector<uint64_t> seq(reg.gates.size(), 0);
+    const long long n = argc > 3 ? std::atoll(argv[3]) : 200'000;
+    const size_t batch = argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 4096;
+    std::vector<storage::RecordedEvent> events;
+    // Today's visits, from an incarnation of its own (the history's is 1).
+    for (uint64_t inc = reg.next_incarnation; static_cast<long long>(events.size()) < n; ++inc) {
+      std::fill(seq.begin(), seq.end(), 0);
+      auto more = Day(reg, day_start(0), (n - static_cast<long long>(events.size()) + 1) / 2, inc,
+                      seq, rng);
+      events.insert(events.end(), std::make_move_iterator(more.begin()),
+                    std::make_move_iterator(more.end()));
+    }
+    return PlainInsert(path, events, batch);
+  }
+
+  const long long events = argc > 2 ? std::atoll(argv[2]) : 10'000'000;
+  const int ndays = argc > 3 ? std::atoi(argv[3]) : 365;
+  auto opened = storage::SqliteStore::Open(path);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "history_fill: %s\n", opened.status().ToString().c_str());
+    return 1;
+  }
+  storage::SqliteStore& store = **opened;
+  const long long visits_per_day = std::max(1LL, events / 2 / ndays);
+  std::vector<uint64_t> seq = reg.history_seq;
+  long long written = 0;
+  auto started = Steady::now();
+  for (int d = 0; d < ndays && written < events; ++d) {
+    // Incarnation 1: no live gate uses it (theirs are random, bit 40 set).
+    auto day = Day(reg, day_start(ndays - d), std::min(visits_per_day, (events - written + 1) / 2),
+                   1, seq, rng);
+    for (size_t i = 0; i < day.size(); i += 8192) {
+      std::span<const storage::RecordedEvent> batch(day.data() + i, std::min<size_t>(8192, day.size() - i));
+      if (auto st = store.CommitEvents(batch); !st.ok()) {
+        std::fprintf(stderr, "history_fill: commit: %s\n", st.ToString().c_str());
+        return 1;
+      }
+    }
+    written += static_cast<long long>(day.size());
+    if ((d + 1) % 10 == 0 || d + 1 == ndays) {
+      double secs = std::chrono::duration<double>(Steady::now() - started).count();
+      std::fprintf(stderr, "history: day %d of %d, %lld events, %.0f events/s\n", d + 1, ndays,
+                   written, static_cast<double>(written) / secs);
+    }
+  }
+  std::printf("%lld events over %d days written\n", written, ndays);
+  return 0;
+}
