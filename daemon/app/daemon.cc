@@ -97,9 +97,10 @@ absl::Status Daemon::Start() {
     metrics_.ObserveCommit(events, took);
   };
   jopts.on_commit_failure = [this] { metrics_.CountCommitFailure(); };
+  acks_ = std::make_unique<rpc::AckSender>(ledger_);
   journal_ = std::make_unique<storage::JournalWriter>(
       *store_, jopts, [this](std::span<const storage::RecordedEvent> batch) {
-        ledger_.OnCommitted(batch);
+        acks_->Post(ledger_.OnCommitted(batch));
         bool alert = false, timed = false;
         for (const auto& e : batch) {
           alert = alert || e.alert.has_value();
@@ -306,6 +307,9 @@ void Daemon::Shutdown() {
       spdlog::warn("draining: commits did not finish in {} ms; the gates keep what is unacked",
                    config_.drain_timeout_ms);
     }
+    if (!acks_->Flush(deadline)) {
+      spdlog::warn("draining: acknowledgements not all sent in {} ms", config_.drain_timeout_ms);
+    }
     ledger_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
     alerts_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
     events_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
@@ -315,6 +319,7 @@ void Daemon::Shutdown() {
     server_->Wait();
   }
   if (journal_) journal_->Stop();
+  if (acks_) acks_->Stop();
   work_.reset();
   queries_.stop();
   for (auto& t : query_threads_) t.join();

@@ -80,6 +80,7 @@ class Daemon {
   std::optional<rpc::PolicyHolder> policy_;
   presence::CampusPresence presence_;
   rpc::GateLedger ledger_;
+  std::unique_ptr<rpc::AckSender> acks_;  // sends for ledger_: declared after it
   rpc::AlertHub alerts_;
   rpc::EventHub events_;
   std::unique_ptr<storage::JournalWriter> journal_;

@@ -2,6 +2,8 @@
 
 #include <grpcpp/impl/codegen/proto_utils.h>
 
+#include <pthread.h>
+
 #include <cstdlib>
 #include <string>
 
@@ -96,25 +98,86 @@ void GateLedger::Touch(GateRowId gate, TimePoint now) {
   gates_[gate].last_seen = now;
 }
 
-void GateLedger::OnCommitted(std::span<const storage::RecordedEvent> batch) {
+std::vector<GateLedger::Key> GateLedger::OnCommitted(
+    std::span<const storage::RecordedEvent> batch) {
   // Highest committed seq per (gate, incarnation) in this batch. Batches are
   // small maps: a handful of gates each.
-  std::map<std::pair<GateRowId, uint64_t>, uint64_t> highest;
+  std::map<Key, uint64_t> highest;
   for (const auto& e : batch) {
     auto& h = highest[{e.gate, e.incarnation}];
     h = std::max(h, e.seq);
   }
+  std::vector<Key> touched;
+  touched.reserve(highest.size());
   std::lock_guard lock(mu_);
   for (const auto& [key, seq] : highest) {
-    GateEntry& entry = gates_[key.first];
-    Incarnation& inc = entry.incarnations[key.second];
+    Incarnation& inc = gates_[key.first].incarnations[key.second];
     inc.committed = std::max(inc.committed, seq);
     inc.pending.erase(inc.pending.begin(), inc.pending.upper_bound(inc.committed));
-    if (entry.conn != nullptr && entry.conn_incarnation == key.second) {
-      v1::DaemonMessage ack;
-      ack.mutable_persist_ack()->set_up_to_seq(inc.committed);
-      entry.conn->Send(ack);
-    }
+    touched.push_back(key);
+  }
+  return touched;
+}
+
+void GateLedger::SendAcks(std::span<const Key> keys) {
+  std::lock_guard lock(mu_);
+  for (const Key& key : keys) {
+    auto gate = gates_.find(key.first);
+    if (gate == gates_.end()) continue;
+    GateEntry& entry = gate->second;
+    if (entry.conn == nullptr || entry.conn_incarnation != key.second) continue;
+    v1::DaemonMessage ack;
+    ack.mutable_persist_ack()->set_up_to_seq(entry.incarnations[key.second].committed);
+    entry.conn->Send(ack);
+  }
+}
+
+AckSender::AckSender(GateLedger& ledger) : ledger_(ledger) {
+  thread_ = std::thread([this] {
+    pthread_setname_np(pthread_self(), "cordon-acks");
+    Run();
+  });
+}
+
+void AckSender::Post(std::vector<GateLedger::Key> keys) {
+  if (keys.empty()) return;
+  {
+    std::lock_guard lock(mu_);
+    pending_.insert(keys.begin(), keys.end());
+    ++posted_;
+  }
+  cv_.notify_all();
+}
+
+bool AckSender::Flush(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(mu_);
+  const uint64_t target = posted_;
+  return cv_.wait_until(lock, deadline, [&] { return sent_ >= target || stop_; });
+}
+
+void AckSender::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stop_) return;
+    stop_ = true;
+  }
+  cv_.notify_all();
+  thread_.join();
+}
+
+void AckSender::Run() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    cv_.wait(lock, [&] { return stop_ || sent_ < posted_; });
+    if (stop_) return;
+    std::vector<GateLedger::Key> keys(pending_.begin(), pending_.end());
+    pending_.clear();
+    const uint64_t round = posted_;
+    lock.unlock();
+    ledger_.SendAcks(keys);
+    lock.lock();
+    sent_ = round;
+    cv_.notify_all();
   }
 }
 

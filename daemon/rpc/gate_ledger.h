@@ -21,7 +21,12 @@
 #include <mutex>
 #include <optional>
 #include <span>
+#include <condition_variable>
+#include <set>
+#include <thread>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "cordon/v1/gate.pb.h"
@@ -71,8 +76,13 @@ class GateLedger {
   void RecordDecision(GateRowId gate, uint64_t incarnation, uint64_t seq, v1::Decision decision);
   void Touch(GateRowId gate, TimePoint now);
 
-  // Journal writer thread: marks a committed batch and sends PersistAcks.
-  void OnCommitted(std::span<const storage::RecordedEvent> batch);
+  using Key = std::pair<GateRowId, uint64_t>;  // a gate incarnation
+  // Journal writer thread: marks a committed batch; returns the gate
+  // incarnations that now have something new to acknowledge.
+  std::vector<Key> OnCommitted(std::span<const storage::RecordedEvent> batch);
+  // Sends each of these incarnations' live stream a PersistAck up to what
+  // is committed now.
+  void SendAcks(std::span<const Key> keys);
   // Sends `message` to the gate's live stream, if it has one (an answer that
   // comes from another thread after the stream may have gone).
   void SendTo(GateRowId gate, const v1::DaemonMessage& message);
@@ -103,6 +113,33 @@ class GateLedger {
 
   mutable std::mutex mu_;
   std::unordered_map<GateRowId, GateEntry> gates_;  // guarded by mu_
+};
+
+// Sends PersistAcks from a thread of its own ("cordon-acks"). A gRPC write
+// runs the TCP send inline; on the journal writer's thread that was a
+// quarter of its time at 5,000 scans/s (perf) and held back the next commit.
+// Incarnations posted while a round is being sent are coalesced.
+class AckSender {
+ public:
+  explicit AckSender(GateLedger& ledger);
+  ~AckSender() { Stop(); }
+  void Post(std::vector<GateLedger::Key> keys);
+  // True once everything posted before the call has been sent (the drain
+  // closes the streams after it); false at the deadline.
+  bool Flush(std::chrono::steady_clock::time_point deadline);
+  void Stop();
+
+ private:
+  void Run();
+
+  GateLedger& ledger_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<GateLedger::Key> pending_;  // guarded by mu_
+  uint64_t posted_ = 0;                // rounds posted; guarded by mu_
+  uint64_t sent_ = 0;                  // rounds sent; guarded by mu_
+  bool stop_ = false;                  // guarded by mu_
+  std::thread thread_;
 };
 
 }  // namespace cordon::rpc
