@@ -23,7 +23,7 @@ struct DaemonConfig {
   uint32_t journal_max_batch = 4096;
   // Group commit: how long the writer gathers events after the first before
   // committing. Acks come up to this much later; decisions never wait.
-  uint32_t journal_commit_window_ms = 20;
+  uint32_t journal_commit_window_ms = 50;
   uint32_t query_threads = 2;
   // A stay in a zone longer than this without an exit scan is cut here and
   // marked inferred (tracing); a zone's max_stay_hours in the policy wins.
