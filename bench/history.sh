@@ -10,11 +10,15 @@
 # The history (~1.6 GB for 10 M events; ~10 min to generate through the real
 # ingest path) is kept in $CORDON_HISTORY (default
 # /var/tmp/cordon-history-EVENTS) and reused; each run works on a copy.
+# CORDON_HISTORY_STEPS picks parts: r restart, l load, x replay, p plain
+# SQLite (default rlxp; the ratios need l, x and p).
 set -eu
 BUILD=${1:-build}
 EVENTS=${2:-10000000}
 PEOPLE=${3:-100000}
 REPLAY=${4:-1000000}
+STEPS=${CORDON_HISTORY_STEPS:-rlxp}
+step() { case "$STEPS" in *$1*) return 0 ;; *) return 1 ;; esac; }
 STREAMS=200
 BIN=$(cd "$BUILD" && pwd)
 HISTORY=${CORDON_HISTORY:-/var/tmp/cordon-history-$EVENTS}
@@ -52,6 +56,7 @@ fi
 cp -r "$HISTORY/data" "$WORK/data"
 echo "store: $(du -m "$WORK/data/cordon.db" | cut -f1) MB, $EVENTS events over 365 days, $PEOPLE people, $STREAMS gates"
 
+if step r; then
 echo
 echo "-- restart to serving"
 if [ -w /proc/sys/vm/drop_caches ]; then
@@ -59,15 +64,18 @@ if [ -w /proc/sys/vm/drop_caches ]; then
   t0=$(now_ms); start_daemon "$WORK/data"; t1=$(now_ms); stop_daemon
   echo "  page cache dropped: $((t1 - t0)) ms from exec to listening"
 fi
-t0=$(now_ms); start_daemon "$WORK/data"; t1=$(now_ms)
+t0=$(now_ms); start_daemon "$WORK/data"; t1=$(now_ms); stop_daemon
 echo "  warm:               $((t1 - t0)) ms from exec to listening"
 grep -o 'restored policy.*' "$WORK/cordond.log" | tail -1 | sed 's/^/  cordond: /'
+fi
+start_daemon "$WORK/data"
 
 "$BIN/bench/cordon-bench" echo --listen 127.0.0.1:0 --port-file "$WORK/eport" 2> /dev/null &
 EP=$!
 wait_file "$WORK/eport"
 E=127.0.0.1:$(cat "$WORK/eport")
 for rate in 1000 10000 0; do
+  step l || break
   label=$rate; [ "$rate" = 0 ] && label="as fast as acknowledged"
   echo
   echo "-- cordond, $label scans/s"
@@ -76,10 +84,11 @@ for rate in 1000 10000 0; do
   bench_run "$E" "$EP" $rate 10 | tee "$WORK/echo-$rate.txt"
 done
 
+if step x; then
 echo
 echo "-- replay: a gate's $REPLAY buffered scans sent while 200 gates scan 1,000/s"
 "$BIN/ctl/cordonctl" --insecure --daemon "$D" gate add replay-1 > /dev/null
-GATE="$BIN/gate-agent/cordon-gate --gate-id replay-1 --outbox $WORK/replay.outbox.db
+GATE="$BIN/gate-agent/cordon-gate --insecure --gate-id replay-1 --outbox $WORK/replay.outbox.db
       --offline-limits student=none --daemon $D"
 echo "CARD-B0 out" > "$WORK/warm.txt"
 $GATE --input "$WORK/warm.txt" > /dev/null 2>&1    # online once: receive the policy copy
@@ -91,7 +100,7 @@ $GATE --input "$WORK/day.txt" --drain-timeout-s 1 > /dev/null 2>&1 || true   # e
 t1=$(now_ms)
 echo "  offline: $REPLAY scans decided and stored by the gate in $((t1 - t0)) ms"
 start_daemon "$WORK/data"
-GATE="$BIN/gate-agent/cordon-gate --gate-id replay-1 --outbox $WORK/replay.outbox.db
+GATE="$BIN/gate-agent/cordon-gate --insecure --gate-id replay-1 --outbox $WORK/replay.outbox.db
       --offline-limits student=none --daemon $D"
 : > "$WORK/empty.txt"
 bench_run "$D" "$DP" 1000 20 > "$WORK/live.txt" &
@@ -104,13 +113,20 @@ replay=$((REPLAY * 1000 / (t3 - t2)))
 echo "  replayed to cordond: $replay events/s ($((t3 - t2)) ms, gate start to all acknowledged)"
 echo "  live decisions meanwhile (20 s window from the replay's start):"
 grep -E 'decision latency|ack latency' "$WORK/live.txt"
+fi
 stop_daemon
 
+step p || exit 0
 echo
 echo "-- raw limit: plain SQLite on this store (same rows, intervals and indexes; WAL, FULL)"
-"$BIN/bench/history_fill" "$WORK/data/cordon.db" --plain 200000 4096 | tee "$WORK/plain.txt"
+echo "  people scattered, as the load generator sends them:"
+"$BIN/bench/history_fill" "$WORK/data/cordon.db" --plain 200000 4096 random | tee "$WORK/plain.txt"
 plain=$(field SQLite < "$WORK/plain.txt")
+echo "  the replayed day's rows in its order (one gate; everybody in, then out):"
+"$BIN/bench/history_fill" "$WORK/data/cordon.db" --plain "$REPLAY" 4096 sequential | tee "$WORK/plain-replay.txt"
+plain_replay=$(field SQLite < "$WORK/plain-replay.txt")
 
+step l && step x || exit 0
 echo
 echo "== ratios (this run)"
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "n/a" }'; }
@@ -127,4 +143,4 @@ done
 cmax=$(grep 'durable ingest' "$WORK/cordond-0.txt" | field ingest)
 emax=$(grep 'durable ingest' "$WORK/echo-0.txt" | field ingest)
 echo "  durable ingest $cmax/s = $(ratio "$cmax" "$plain") x plain SQLite ($plain/s), $(ratio "$cmax" "$emax") x echo ($emax/s)"
-echo "  replay $replay/s = $(ratio "$replay" "$plain") x plain SQLite"
+echo "  replay $replay/s = $(ratio "$replay" "$plain_replay") x plain SQLite ($plain_replay/s, same rows and order)"

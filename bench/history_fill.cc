@@ -14,7 +14,10 @@
 // and their presence intervals, written with plain prepared statements in
 // batched transactions (WAL, synchronous=FULL, as cordond), into the same
 // tables and indexes, timed:
-//   history_fill DB --plain N [batch=4096]
+//   history_fill DB --plain N [batch=4096] [random|sequential]
+// "sequential" writes what bench/history.sh replays: one gate, everybody in,
+// in roster order, then everybody out; "random" (the default) scatters
+// people and gates, as the load generator does.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -155,10 +158,12 @@ int PlainInsert(const std::string& path, const std::vector<storage::RecordedEven
 }
 
 // One day's visits by distinct people (a stride through the roster from a
-// random start), as events in time order, numbered per gate.
+// random start), as events in time order, numbered per gate. `replay_order`:
+// as a gate's replayed day in bench/history.sh: one gate, everybody in, in
+// roster order, then everybody out.
 std::vector<storage::RecordedEvent> Day(const Registered& reg, TimePoint day_start, long long visits,
                                         uint64_t incarnation, std::vector<uint64_t>& seq,
-                                        std::mt19937_64& rng) {
+                                        std::mt19937_64& rng, bool replay_order = false) {
   using std::chrono::hours;
   using std::chrono::minutes;
   auto pick = [&](long long lo, long long hi) {
@@ -166,14 +171,18 @@ std::vector<storage::RecordedEvent> Day(const Registered& reg, TimePoint day_sta
   };
   const size_t n = reg.people.size();
   std::vector<std::pair<storage::RecordedEvent, size_t>> day;  // with the gate's index
-  size_t at = static_cast<size_t>(pick(0, static_cast<long long>(n) - 1));
+  size_t at = replay_order ? 0 : static_cast<size_t>(pick(0, static_cast<long long>(n) - 1));
   visits = std::min(visits, static_cast<long long>(n));
-  for (long long v = 0; v < visits; ++v, at = (at + 7919) % n) {
+  for (long long v = 0; v < visits; ++v, at = (at + (replay_order ? 1 : 7919)) % n) {
     PersonId person = reg.people[at];
     TimePoint in = day_start + hours(7) + std::chrono::seconds(pick(0, 9 * 3600));
     TimePoint out = in + minutes(pick(10, 360));
+    if (replay_order) {
+      in = day_start + hours(7) + std::chrono::milliseconds(v);
+      out = in + std::chrono::milliseconds(visits);
+    }
     for (Direction dir : {Direction::kIn, Direction::kOut}) {
-      size_t g = static_cast<size_t>(pick(0, static_cast<long long>(reg.gates.size()) - 1));
+      size_t g = replay_order ? 0 : static_cast<size_t>(pick(0, static_cast<long long>(reg.gates.size()) - 1));
       storage::RecordedEvent e;
       e.gate = reg.gates[g];
       e.incarnation = incarnation;
@@ -207,7 +216,7 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: history_fill DB [events=10000000] [days=365]\n"
-                 "       history_fill DB --plain N [batch=4096]\n");
+                 "       history_fill DB --plain N [batch=4096] [random|sequential]\n");
     return 2;
   }
   const std::string path = argv[1];
@@ -228,12 +237,15 @@ int main(int argc, char** argv) {
     std::vector<uint64_t> seq(reg.gates.size(), 0);
     const long long n = argc > 3 ? std::atoll(argv[3]) : 200'000;
     const size_t batch = argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 4096;
+    const bool sequential = argc > 5 && std::string(argv[5]) == "sequential";
     std::vector<storage::RecordedEvent> events;
     // Today's visits, from an incarnation of its own (the history's is 1).
     for (uint64_t inc = reg.next_incarnation; static_cast<long long>(events.size()) < n; ++inc) {
       std::fill(seq.begin(), seq.end(), 0);
-      auto more = Day(reg, day_start(0), (n - static_cast<long long>(events.size()) + 1) / 2, inc,
-                      seq, rng);
+      // Each round an hour after the last: times only go forward, as live.
+      auto more = Day(reg, day_start(0) + std::chrono::hours(inc - reg.next_incarnation),
+                      (n - static_cast<long long>(events.size()) + 1) / 2, inc, seq, rng,
+                      sequential);
       events.insert(events.end(), std::make_move_iterator(more.begin()),
                     std::make_move_iterator(more.end()));
     }

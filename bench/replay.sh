@@ -33,7 +33,7 @@ awk 'BEGIN { print "external_id,name,category,cohort,credential,active,valid_unt
              for (i = 0; i < 10000; i++) printf "S%d,Student %d,student,,CARD-S%d,,\n", i, i, i }' \
   > "$WORK/roster.csv"
 $CTL roster import "$WORK/roster.csv" > /dev/null
-GATE="$BIN/gate-agent/cordon-gate --gate-id bench-1 --outbox $WORK/bench.outbox.db
+GATE="$BIN/gate-agent/cordon-gate --insecure --gate-id bench-1 --outbox $WORK/bench.outbox.db
       --offline-limits student=none --daemon 127.0.0.1:$PORT"
 echo "CARD-S0 out" > "$WORK/warm.txt"
 $GATE --input "$WORK/warm.txt" > /dev/null 2>&1            # online once: receive the policy copy
