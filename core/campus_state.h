@@ -99,6 +99,8 @@ class CampusState final : public AccessState {
   std::optional<Presence> PresenceOf(PersonId person) const;
   // Everyone on campus now, in no particular order.
   std::vector<std::pair<PersonId, Presence>> OnCampus() const;
+  // Everyone with a movement, inside or out, in no particular order.
+  const std::unordered_map<PersonId, Presence>& AllPresence() const { return presence_; }
   size_t OnCampusCount() const { return on_campus_count_; }
   // Everyone in each zone or below it, by zone id (zones nobody entered are absent).
   const std::unordered_map<std::string, int>& OccupancyByZone() const { return occupancy_; }

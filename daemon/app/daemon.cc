@@ -303,7 +303,8 @@ void Daemon::Shutdown() {
     if (!lifecycle_.WaitForReactions(deadline)) {
       spdlog::warn("draining: gate reactions still busy after {} ms", config_.drain_timeout_ms);
     }
-    if (!journal_->WaitUntilCommitted(deadline)) {
+    const bool all_committed = journal_->WaitUntilCommitted(deadline);
+    if (!all_committed) {
       spdlog::warn("draining: commits did not finish in {} ms; the gates keep what is unacked",
                    config_.drain_timeout_ms);
     }
@@ -317,6 +318,21 @@ void Daemon::Shutdown() {
     if (retention_) retention_->Stop();
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     server_->Wait();
+    // Everything decided is committed: the next start can read who is
+    // where instead of searching the journal (crash starts still search).
+    if (all_committed) {
+      journal_->Post([this](storage::Store& store) {
+        auto started = std::chrono::steady_clock::now();
+        if (auto st = presence_.SaveSnapshot(store); !st.ok()) {
+          spdlog::warn("presence snapshot not written ({}); the next start searches the journal",
+                       st.ToString());
+        } else {
+          spdlog::info("presence snapshot written in {} ms",
+                       std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::steady_clock::now() - started).count());
+        }
+      });
+    }
   }
   if (journal_) journal_->Stop();
   if (acks_) acks_->Stop();

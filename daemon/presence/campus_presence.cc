@@ -10,6 +10,11 @@ absl::Status CampusPresence::Restore(storage::Store& store, const PolicySnapshot
   return absl::OkStatus();
 }
 
+absl::Status CampusPresence::SaveSnapshot(storage::Store& store) const {
+  std::lock_guard lock(mu_);
+  return store.SavePresenceSnapshot(state_);
+}
+
 Decision CampusPresence::DecideAndApply(const PolicySnapshot& policy, const ScanInput& scan,
                                         TimePoint now, GateRowId gate) {
   std::lock_guard lock(mu_);

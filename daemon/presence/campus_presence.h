@@ -21,6 +21,8 @@ namespace cordon::presence {
 class CampusPresence {
  public:
   absl::Status Restore(storage::Store& store, const PolicySnapshot& policy);
+  // At a clean stop, after the last commit (journal writer thread).
+  absl::Status SaveSnapshot(storage::Store& store) const;
 
   // Decides against `policy` at `now` and applies the movement if allowed.
   Decision DecideAndApply(const PolicySnapshot& policy, const ScanInput& scan, TimePoint now,

@@ -247,13 +247,29 @@ CREATE TABLE audit_chain (
 INSERT INTO audit_chain VALUES (1, 0, x'', 0, x'');
 )sql";
 
-constexpr std::array<Migration, 6> kMigrations{{
+// v7: at a clean stop cordond writes each person's last allowed movement;
+// the next start reads these rows instead of seeking each person's latest
+// event in a journal of millions (a year of history: 6.6 s from a cold page
+// cache). A start marks the snapshot used (-1), so only a stop that wrote it
+// makes it trusted; it must also name the journal's last event.
+constexpr std::string_view kV7 = R"sql(
+CREATE TABLE presence_snapshot (
+  person_id INTEGER PRIMARY KEY,
+  at        INTEGER NOT NULL,
+  gate_id   INTEGER NOT NULL,
+  zone      TEXT NOT NULL             -- innermost zone; empty: outside
+);
+INSERT INTO meta(key, value) VALUES ('presence_snapshot_event', -1);
+)sql";
+
+constexpr std::array<Migration, 7> kMigrations{{
     {1, "initial schema", kV1},
     {2, "backups log", kV2},
     {3, "zones, policy documents, health codes, leaves, disinfections", kV3},
     {4, "presence intervals for tracing and occupancy", kV4},
     {5, "zone index covers the interval", kV5},
     {6, "hash-chained audit log", kV6},
+    {7, "presence snapshot written at a clean stop", kV7},
 }};
 
 }  // namespace

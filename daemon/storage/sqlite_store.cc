@@ -225,6 +225,24 @@ absl::Status SqliteStore::RestoreCampusState(const PolicySnapshot& policy, Campu
   return RestoreState(writer_, policy, state, std::nullopt);
 }
 
+absl::Status SqliteStore::SavePresenceSnapshot(const CampusState& state) {
+  CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
+  CORDON_RETURN_IF_ERROR(writer_.Exec("DELETE FROM presence_snapshot"));
+  CORDON_ASSIGN_OR_RETURN(Statement put, writer_.Prepare(
+      "INSERT INTO presence_snapshot(person_id, at, gate_id, zone) VALUES (?1, ?2, ?3, ?4)"));
+  for (const auto& [person, p] : state.AllPresence()) {
+    CORDON_RETURN_IF_ERROR(put.Bind(1, person)
+                               .Bind(2, Us(p.since))
+                               .Bind(3, p.gate)
+                               .Bind(4, p.path.empty() ? std::string_view() : p.path.back())
+                               .Run());
+  }
+  CORDON_RETURN_IF_ERROR(writer_.Exec(
+      "UPDATE meta SET value = (SELECT coalesce(max(id), 0) FROM events) "
+      "WHERE key = 'presence_snapshot_event'"));
+  return txn.Commit();
+}
+
 absl::Status SqliteStore::CampusStateAsOf(const PolicySnapshot& policy, TimePoint t,
                                           CampusState& state) {
   CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
@@ -247,37 +265,65 @@ absl::Status SqliteStore::RestoreState(Database& db, const PolicySnapshot& polic
       state.RestorePass(s.Int(0), PassProgress{OptTime(s, 1), exited});
     }
   }
-  // One index seek per person (events_by_person) rather than a scan of the
-  // whole journal: start-up time grows with the number of people, not events.
-  CORDON_ASSIGN_OR_RETURN(Statement people, db.Prepare("SELECT id FROM people"));
-  CORDON_ASSIGN_OR_RETURN(Statement last, db.Prepare(
-      "SELECT direction, occurred_at, gate_id, zone FROM events "
-      "WHERE person_id = ?1 AND allowed = 1 AND occurred_at < ?2 "
-      "ORDER BY occurred_at DESC, id DESC LIMIT 1"));
-  for (;;) {
-    CORDON_ASSIGN_OR_RETURN(bool row, people.Step());
-    if (!row) break;
-    PersonId person = people.Int(0);
-    last.Bind(1, person).Bind(2, until);
-    CORDON_ASSIGN_OR_RETURN(bool found, last.Step());
-    if (found) {
-      Movement m{person, static_cast<Direction>(last.Int(0)), FromUnixMicros(last.Int(1)),
-                 last.Int(2)};
-      // Events from before zones (schema v2) hold no zone: inside means the campus.
-      std::string zone = last.IsNull(3) ? (m.direction == Direction::kIn ? "campus" : "")
-                                        : last.Text(3);
-      const ZonePolicy& layout = *policy.zones;
-      ZoneIndex z = layout.FindZone(zone);
-      if (z == kOutside && !zone.empty()) z = 0;  // a zone since removed: somewhere on campus
-      if (z != kOutside) {
-        for (ZoneIndex i : layout.zones[static_cast<size_t>(z)].path) {
-          m.to_path.push_back(layout.zones[static_cast<size_t>(i)].id);
-        }
+  // Each person's last allowed movement, to where `zone` names.
+  auto apply = [&](PersonId person, Direction direction, TimePoint at, GateRowId gate,
+                   const std::string& zone) {
+    Movement m{person, direction, at, gate};
+    const ZonePolicy& layout = *policy.zones;
+    ZoneIndex z = layout.FindZone(zone);
+    if (z == kOutside && !zone.empty()) z = 0;  // a zone since removed: somewhere on campus
+    if (z != kOutside) {
+      for (ZoneIndex i : layout.zones[static_cast<size_t>(z)].path) {
+        m.to_path.push_back(layout.zones[static_cast<size_t>(i)].id);
       }
-      if (const Person* p = policy.FindPerson(person)) m.cohorts = p->cohorts;
-      state.Apply(m);
     }
-    last.Reset();
+    if (const Person* p = policy.FindPerson(person)) m.cohorts = p->cohorts;
+    state.Apply(m);
+  };
+  // Now, after a clean stop: the snapshot it wrote, if no event came since.
+  // Used once: a crash after this start must not find it trusted.
+  bool from_snapshot = false;
+  if (!as_of) {
+    CORDON_ASSIGN_OR_RETURN(Statement valid, db.Prepare(
+        "SELECT 1 FROM meta WHERE key = 'presence_snapshot_event' AND value >= 0 "
+        "AND value = (SELECT coalesce(max(id), 0) FROM events)"));
+    CORDON_ASSIGN_OR_RETURN(from_snapshot, valid.Step());
+  }
+  if (from_snapshot) {
+    CORDON_ASSIGN_OR_RETURN(Statement rows, db.Prepare(
+        "SELECT person_id, at, gate_id, zone FROM presence_snapshot"));
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, rows.Step());
+      if (!row) break;
+      std::string zone = rows.Text(3);
+      apply(rows.Int(0), zone.empty() ? Direction::kOut : Direction::kIn,
+            FromUnixMicros(rows.Int(1)), rows.Int(2), zone);
+    }
+    CORDON_RETURN_IF_ERROR(
+        db.Exec("UPDATE meta SET value = -1 WHERE key = 'presence_snapshot_event'"));
+  } else {
+    // One index seek per person (events_by_person) rather than a scan of
+    // the whole journal: start-up time grows with people, not events.
+    CORDON_ASSIGN_OR_RETURN(Statement people, db.Prepare("SELECT id FROM people"));
+    CORDON_ASSIGN_OR_RETURN(Statement last, db.Prepare(
+        "SELECT direction, occurred_at, gate_id, zone FROM events "
+        "WHERE person_id = ?1 AND allowed = 1 AND occurred_at < ?2 "
+        "ORDER BY occurred_at DESC, id DESC LIMIT 1"));
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, people.Step());
+      if (!row) break;
+      PersonId person = people.Int(0);
+      last.Bind(1, person).Bind(2, until);
+      CORDON_ASSIGN_OR_RETURN(bool found, last.Step());
+      if (found) {
+        auto direction = static_cast<Direction>(last.Int(0));
+        // Events from before zones (schema v2) hold no zone: inside means the campus.
+        std::string zone = last.IsNull(3) ? (direction == Direction::kIn ? "campus" : "")
+                                          : last.Text(3);
+        apply(person, direction, FromUnixMicros(last.Int(1)), last.Int(2), zone);
+      }
+      last.Reset();
+    }
   }
   {
     CORDON_ASSIGN_OR_RETURN(Statement s, db.Prepare(

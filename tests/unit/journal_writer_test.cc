@@ -36,6 +36,9 @@ class FailingStore final : public Store {
   absl::Status RestoreCampusState(const PolicySnapshot& p, CampusState& s) override {
     return real_.RestoreCampusState(p, s);
   }
+  absl::Status SavePresenceSnapshot(const CampusState& s) override {
+    return real_.SavePresenceSnapshot(s);
+  }
   absl::Status SavePolicyDocument(const PolicyDocumentRecord& d) override {
     return real_.SavePolicyDocument(d);
   }

@@ -135,6 +135,30 @@ TEST_P(StoreContract, CampusStateComesBackFromTheLatestAllowedMovement) {
   EXPECT_FALSE(state.ProgressOf(pass->id).exited_at);
 }
 
+// The snapshot written at a clean stop stands for the journal at the next
+// start, once, and only if no event was committed after it. To tell which
+// was read, the snapshot here says something the journal does not.
+TEST_P(StoreContract, APresenceSnapshotIsReadOnceAndOnlyIfNoEventCameAfterIt) {
+  std::vector<RecordedEvent> batch = {Event(1, student_, Direction::kIn, true, kT0)};
+  ASSERT_TRUE(store_->CommitEvents(batch).ok());
+  CampusState doctored;  // the journal says inside
+  doctored.Apply(Movement{student_, Direction::kOut, kT0 + minutes(5), gate_});
+  auto restored = [&] {
+    CampusState state;
+    EXPECT_TRUE(store_->RestoreCampusState(PolicySnapshot{}, state).ok());
+    return state.IsOnCampus(student_);
+  };
+
+  ASSERT_TRUE(store_->SavePresenceSnapshot(doctored).ok());
+  EXPECT_FALSE(restored()) << "the snapshot is read";
+  EXPECT_TRUE(restored()) << "once: the next start searches the journal";
+
+  ASSERT_TRUE(store_->SavePresenceSnapshot(doctored).ok());
+  std::vector<RecordedEvent> later = {Event(2, visitor_, Direction::kIn, true, kT0 + minutes(9))};
+  ASSERT_TRUE(store_->CommitEvents(later).ok());
+  EXPECT_TRUE(restored()) << "an event after the snapshot: the journal is searched";
+}
+
 TEST_P(StoreContract, PolicyRoundTripsWithVersionCredentialsOrdersAndPasses) {
   auto order = store_->AddQuarantine(
       QuarantineOrder{0, student_, kT0, kT0 + minutes(60), "contact", kT0}, 3);
