@@ -59,14 +59,22 @@ echo "store: $(du -m "$WORK/data/cordon.db" | cut -f1) MB, $EVENTS events over 3
 if step r; then
 echo
 echo "-- restart to serving"
-if [ -w /proc/sys/vm/drop_caches ]; then
-  sync && echo 3 > /proc/sys/vm/drop_caches
-  t0=$(now_ms); start_daemon "$WORK/data"; t1=$(now_ms); stop_daemon
-  echo "  page cache dropped: $((t1 - t0)) ms from exec to listening"
+start_daemon "$WORK/data"; stop_daemon   # migrates the copy; a clean stop writes the presence snapshot
+cold() { [ -w /proc/sys/vm/drop_caches ] && sync && echo 3 > /proc/sys/vm/drop_caches; }
+timed_start() {  # LABEL
+  t0=$(now_ms); start_daemon "$WORK/data"; t1=$(now_ms)
+  printf "  %-44s %6d ms from exec to listening\n" "$1" $((t1 - t0))
+}
+if cold; then
+  timed_start "after a clean stop, page cache dropped:"; stop_daemon
 fi
-t0=$(now_ms); start_daemon "$WORK/data"; t1=$(now_ms); stop_daemon
-echo "  warm:               $((t1 - t0)) ms from exec to listening"
-grep -o 'restored policy.*' "$WORK/cordond.log" | tail -1 | sed 's/^/  cordond: /'
+timed_start "after a clean stop, warm:"
+kill -KILL "$DP"; wait "$DP" 2>/dev/null || true; DP=""
+if cold; then
+  timed_start "after a crash (kill -9), page cache dropped:"; stop_daemon
+  start_daemon "$WORK/data"; kill -KILL "$DP"; wait "$DP" 2>/dev/null || true; DP=""
+fi
+timed_start "after a crash (kill -9), warm:"; stop_daemon
 fi
 start_daemon "$WORK/data"
 

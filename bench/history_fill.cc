@@ -18,6 +18,8 @@
 // "sequential" writes what bench/history.sh replays: one gate, everybody in,
 // in roster order, then everybody out; "random" (the default) scatters
 // people and gates, as the load generator does.
+#include <sys/resource.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -109,6 +111,10 @@ int PlainInsert(const std::string& path, const std::vector<storage::RecordedEven
     return 1;
   }
   std::unordered_map<PersonId, int64_t> open_interval;
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  const double cpu_before = static_cast<double>(before.ru_utime.tv_sec + before.ru_stime.tv_sec) +
+                            static_cast<double>(before.ru_utime.tv_usec + before.ru_stime.tv_usec) / 1e6;
   auto started = Steady::now();
   for (size_t i = 0; i < events.size(); i += batch) {
     if (!db->Exec("BEGIN IMMEDIATE").ok()) return 1;
@@ -152,8 +158,14 @@ int PlainInsert(const std::string& path, const std::vector<storage::RecordedEven
     if (!db->Exec("COMMIT").ok()) return 1;
   }
   double secs = std::chrono::duration<double>(Steady::now() - started).count();
-  std::printf("plain SQLite %.0f events/s (%zu events and their intervals, batches of %zu, %.2f s)\n",
-              static_cast<double>(events.size()) / secs, events.size(), batch, secs);
+  rusage used{};
+  getrusage(RUSAGE_SELF, &used);
+  auto cpu = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
+  double cpu_us = (cpu(used.ru_utime) + cpu(used.ru_stime) - cpu_before) * 1e6;
+  std::printf("plain SQLite %.0f events/s (%zu events and their intervals, batches of %zu, %.2f s), "
+              "CPU %.1f µs per event\n",
+              static_cast<double>(events.size()) / secs, events.size(), batch, secs,
+              cpu_us / static_cast<double>(events.size()));
   return 0;
 }
 
