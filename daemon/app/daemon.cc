@@ -129,6 +129,8 @@ absl::Status Daemon::Start() {
   if (auto st = Restore(); !st.ok()) return st;
 
   due_alerts_->Start();
+  snapshot_timer_.emplace(snapshot_strand_);
+  ScheduleSnapshot();
   retention_ = std::make_unique<schedule::Retention>(
       queries_, *journal_, clock_,
       schedule::RetentionPeriods{std::chrono::days(config_.retention_days),
@@ -290,6 +292,32 @@ void Daemon::Reload(const DaemonConfig& reloaded) {
                reloaded.heartbeat_interval_ms, before);
 }
 
+// Every few minutes, who is where goes to the store, so that even a start
+// after a crash reads it and only the events since (not one search of the
+// journal per person). Writing 100,000 rows takes the writer a few hundred
+// milliseconds; acks wait that long, decisions do not.
+constexpr auto kPresenceSnapshotEvery = std::chrono::minutes(10);
+
+void Daemon::ScheduleSnapshot() {
+  snapshot_timer_->expires_after(kPresenceSnapshotEvery);
+  snapshot_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec || snapshot_stopped_) return;
+    journal_->Post([this](storage::Store& store) { SavePresence(store); });
+    ScheduleSnapshot();
+  });
+}
+
+void Daemon::SavePresence(storage::Store& store) {
+  auto started = std::chrono::steady_clock::now();
+  if (auto st = presence_.SaveSnapshot(store); !st.ok()) {
+    spdlog::warn("presence snapshot not written ({}); a start searches the journal", st.ToString());
+    return;
+  }
+  spdlog::info("presence snapshot written in {} ms",
+               std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::steady_clock::now() - started).count());
+}
+
 void Daemon::Shutdown() {
   if (stopped_) return;
   stopped_ = true;
@@ -315,24 +343,16 @@ void Daemon::Shutdown() {
     alerts_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
     events_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
     if (due_alerts_) due_alerts_->Stop();
+    snapshot_stopped_ = true;
+    boost::asio::post(snapshot_strand_, [this] {
+      if (snapshot_timer_) snapshot_timer_->cancel();
+    });
     if (retention_) retention_->Stop();
     server_->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
     server_->Wait();
-    // Everything decided is committed: the next start can read who is
-    // where instead of searching the journal (crash starts still search).
-    if (all_committed) {
-      journal_->Post([this](storage::Store& store) {
-        auto started = std::chrono::steady_clock::now();
-        if (auto st = presence_.SaveSnapshot(store); !st.ok()) {
-          spdlog::warn("presence snapshot not written ({}); the next start searches the journal",
-                       st.ToString());
-        } else {
-          spdlog::info("presence snapshot written in {} ms",
-                       std::chrono::duration_cast<std::chrono::milliseconds>(
-                           std::chrono::steady_clock::now() - started).count());
-        }
-      });
-    }
+    // Everything decided is committed: the next start reads who is where
+    // with no events to add.
+    if (all_committed) journal_->Post([this](storage::Store& store) { SavePresence(store); });
   }
   if (journal_) journal_->Stop();
   if (acks_) acks_->Stop();

@@ -6,6 +6,8 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
 #include <atomic>
 #include <memory>
 #include <optional>
@@ -64,6 +66,8 @@ class Daemon {
   // Mutual TLS from the configured files, or plain text when insecure.
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials() const;
   absl::Status Restore();
+  void ScheduleSnapshot();
+  void SavePresence(storage::Store& store);  // journal writer thread
   void AddGauges();
 
   const DaemonConfig config_;
@@ -92,6 +96,11 @@ class Daemon {
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
   std::vector<std::thread> query_threads_;
   std::unique_ptr<schedule::DueAlerts> due_alerts_;  // timers on queries_: destroyed first
+  // The periodic presence snapshot: a timer on queries_, on its own strand.
+  boost::asio::strand<boost::asio::io_context::executor_type> snapshot_strand_{
+      boost::asio::make_strand(queries_)};
+  std::optional<boost::asio::steady_timer> snapshot_timer_;
+  std::atomic<bool> snapshot_stopped_{false};
   std::unique_ptr<schedule::Retention> retention_;   // likewise
 
   std::unique_ptr<rpc::GateService> gate_service_;

@@ -21,7 +21,7 @@ namespace cordon::presence {
 class CampusPresence {
  public:
   absl::Status Restore(storage::Store& store, const PolicySnapshot& policy);
-  // At a clean stop, after the last commit (journal writer thread).
+  // Writes who is where (journal writer thread, between commits).
   absl::Status SaveSnapshot(storage::Store& store) const;
 
   // Decides against `policy` at `now` and applies the movement if allowed.

@@ -280,16 +280,16 @@ absl::Status SqliteStore::RestoreState(Database& db, const PolicySnapshot& polic
     if (const Person* p = policy.FindPerson(person)) m.cohorts = p->cohorts;
     state.Apply(m);
   };
-  // Now, after a clean stop: the snapshot it wrote, if no event came since.
-  // Used once: a crash after this start must not find it trusted.
-  bool from_snapshot = false;
+  // Now: the latest snapshot, then the events committed after it.
+  int64_t snapshot_event = 0;
   if (!as_of) {
     CORDON_ASSIGN_OR_RETURN(Statement valid, db.Prepare(
-        "SELECT 1 FROM meta WHERE key = 'presence_snapshot_event' AND value >= 0 "
-        "AND value = (SELECT coalesce(max(id), 0) FROM events)"));
-    CORDON_ASSIGN_OR_RETURN(from_snapshot, valid.Step());
+        "SELECT value FROM meta WHERE key = 'presence_snapshot_event' AND value > 0 "
+        "AND EXISTS (SELECT 1 FROM events WHERE id = meta.value)"));
+    CORDON_ASSIGN_OR_RETURN(bool found, valid.Step());
+    if (found) snapshot_event = valid.Int(0);
   }
-  if (from_snapshot) {
+  if (snapshot_event > 0) {
     CORDON_ASSIGN_OR_RETURN(Statement rows, db.Prepare(
         "SELECT person_id, at, gate_id, zone FROM presence_snapshot"));
     for (;;) {
@@ -299,8 +299,19 @@ absl::Status SqliteStore::RestoreState(Database& db, const PolicySnapshot& polic
       apply(rows.Int(0), zone.empty() ? Direction::kOut : Direction::kIn,
             FromUnixMicros(rows.Int(1)), rows.Int(2), zone);
     }
-    CORDON_RETURN_IF_ERROR(
-        db.Exec("UPDATE meta SET value = -1 WHERE key = 'presence_snapshot_event'"));
+    // In commit order; Apply keeps each person's latest movement by time.
+    CORDON_ASSIGN_OR_RETURN(Statement tail, db.Prepare(
+        "SELECT person_id, direction, occurred_at, gate_id, zone FROM events "
+        "WHERE id > ?1 AND allowed = 1 AND person_id > 0 ORDER BY id"));
+    tail.Bind(1, snapshot_event);
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, tail.Step());
+      if (!row) break;
+      auto direction = static_cast<Direction>(tail.Int(1));
+      apply(tail.Int(0), direction, FromUnixMicros(tail.Int(2)), tail.Int(3),
+            tail.IsNull(4) ? std::string(direction == Direction::kIn ? "campus" : "")
+                           : tail.Text(4));
+    }
   } else {
     // One index seek per person (events_by_person) rather than a scan of
     // the whole journal: start-up time grows with people, not events.

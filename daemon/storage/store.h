@@ -29,7 +29,8 @@ class Store {
   // Presence from each person's latest allowed movement (its zone placed in
   // `policy`'s layout), pass and leave progress, and the latest disinfections.
   virtual absl::Status RestoreCampusState(const PolicySnapshot& policy, CampusState& state) = 0;
-  // At a clean stop, after the last commit: who is where, for the next start.
+  // Who is where, for the next start (writer thread, between commits; the
+  // state may be ahead of the journal, never behind it).
   virtual absl::Status SavePresenceSnapshot(const CampusState& state) = 0;
   virtual absl::StatusOr<std::vector<IncarnationMark>> LoadIncarnations() = 0;
 

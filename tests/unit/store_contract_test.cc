@@ -135,28 +135,37 @@ TEST_P(StoreContract, CampusStateComesBackFromTheLatestAllowedMovement) {
   EXPECT_FALSE(state.ProgressOf(pass->id).exited_at);
 }
 
-// The snapshot written at a clean stop stands for the journal at the next
-// start, once, and only if no event was committed after it. To tell which
-// was read, the snapshot here says something the journal does not.
-TEST_P(StoreContract, APresenceSnapshotIsReadOnceAndOnlyIfNoEventCameAfterIt) {
-  std::vector<RecordedEvent> batch = {Event(1, student_, Direction::kIn, true, kT0)};
-  ASSERT_TRUE(store_->CommitEvents(batch).ok());
-  CampusState doctored;  // the journal says inside
+// A start reads the presence snapshot and then the events committed after
+// it, unless the last event it included is gone. To tell which was read,
+// the snapshot here says what the journal does not.
+TEST_P(StoreContract, APresenceSnapshotAndTheEventsAfterItComeBackAtAStart) {
+  std::vector<RecordedEvent> first = {Event(1, student_, Direction::kIn, true, kT0)};
+  ASSERT_TRUE(store_->CommitEvents(first).ok());
+  CampusState doctored;  // the journal says the student is inside
   doctored.Apply(Movement{student_, Direction::kOut, kT0 + minutes(5), gate_});
+  doctored.Apply(Movement{visitor_, Direction::kOut, kT0 + minutes(20), gate_});
+  ASSERT_TRUE(store_->SavePresenceSnapshot(doctored).ok());
   auto restored = [&] {
     CampusState state;
     EXPECT_TRUE(store_->RestoreCampusState(PolicySnapshot{}, state).ok());
-    return state.IsOnCampus(student_);
+    return std::pair{state.IsOnCampus(student_), state.IsOnCampus(visitor_)};
   };
+  EXPECT_EQ(restored(), std::pair(false, false)) << "the snapshot is read";
+  EXPECT_EQ(restored(), std::pair(false, false)) << "and read again";
 
-  ASSERT_TRUE(store_->SavePresenceSnapshot(doctored).ok());
-  EXPECT_FALSE(restored()) << "the snapshot is read";
-  EXPECT_TRUE(restored()) << "once: the next start searches the journal";
-
-  ASSERT_TRUE(store_->SavePresenceSnapshot(doctored).ok());
-  std::vector<RecordedEvent> later = {Event(2, visitor_, Direction::kIn, true, kT0 + minutes(9))};
+  std::vector<RecordedEvent> later = {
+      Event(2, visitor_, Direction::kIn, true, kT0 + minutes(9)),   // before its snapshot entry
+      Event(3, student_, Direction::kIn, true, kT0 + minutes(10)),  // after it
+  };
   ASSERT_TRUE(store_->CommitEvents(later).ok());
-  EXPECT_TRUE(restored()) << "an event after the snapshot: the journal is searched";
+  EXPECT_EQ(restored(), std::pair(true, false)) << "the later movement wins, the earlier does not";
+
+  {  // the snapshot's last event purged: the journal is searched instead
+    auto db = sqlite::Database::Open(dir_ + "/cordon.db", sqlite::Database::Mode::kReadWrite);
+    ASSERT_TRUE(db.ok());
+    ASSERT_TRUE(db->Exec("DELETE FROM events WHERE seq = 1").ok());
+  }
+  EXPECT_EQ(restored(), std::pair(true, true));
 }
 
 TEST_P(StoreContract, PolicyRoundTripsWithVersionCredentialsOrdersAndPasses) {
