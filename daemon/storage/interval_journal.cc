@@ -25,6 +25,7 @@ absl::StatusOr<std::unique_ptr<IntervalJournal>> IntervalJournal::Prepare(sqlite
 }
 
 absl::Status IntervalJournal::Reload() {
+  latest_of_.clear();
   CORDON_ASSIGN_OR_RETURN(Statement get, db_.Prepare(
       "SELECT value FROM meta WHERE key = 'span_classes'"));
   CORDON_ASSIGN_OR_RETURN(bool row, get.Step());
@@ -58,6 +59,9 @@ absl::Status IntervalJournal::Apply(int64_t person,
                                .Bind(4, int64_t{step.close->inferred})
                                .Bind(5, step.close->event_id)
                                .Run());
+    if (auto known = latest_of_.find(person); known != latest_of_.end()) {
+      known->second = Latest{open->first, open->second.zone, open->second.since, step.close->at};
+    }
     open.reset();
   }
   if (step.open) {
@@ -67,24 +71,36 @@ absl::Status IntervalJournal::Apply(int64_t person,
                                .Bind(4, s.event_id)
                                .Run());
     open.emplace(db_.LastInsertRowId(), *step.open);
+    if (auto known = latest_of_.find(person); known != latest_of_.end()) {
+      known->second = Latest{open->first, step.open->zone, step.open->since, std::nullopt};
+    }
   }
   return absl::OkStatus();
 }
 
 absl::Status IntervalJournal::Record(int64_t person, const Sighting& s, const MaxStayFn& max_stay) {
-  Statement& latest = *latest_;
-  latest.Bind(1, person);
-  CORDON_ASSIGN_OR_RETURN(bool row, latest.Step());
-  std::optional<std::pair<int64_t, OpenInterval>> open;
-  bool late = false;
-  if (row) {
-    TimePoint entered = FromUnixMicros(latest.Int(2));
-    auto exited = latest.OptInt(3);
-    late = s.at < entered || (exited && s.at < FromUnixMicros(*exited));
-    if (!exited) open.emplace(latest.Int(0), OpenInterval{latest.Text(1), entered});
+  auto known = latest_of_.find(person);
+  if (known == latest_of_.end()) {
+    Statement& latest = *latest_;
+    latest.Bind(1, person);
+    CORDON_ASSIGN_OR_RETURN(bool row, latest.Step());
+    std::optional<Latest> found;
+    if (row) {
+      auto exited = latest.OptInt(3);
+      found = Latest{latest.Int(0), latest.Text(1), FromUnixMicros(latest.Int(2)),
+                     exited ? std::optional(FromUnixMicros(*exited)) : std::nullopt};
+    }
+    latest.Reset();
+    known = latest_of_.emplace(person, std::move(found)).first;
   }
-  latest.Reset();
-  if (late) return Rebuild(person, s.at, max_stay);
+  std::optional<std::pair<int64_t, OpenInterval>> open;
+  if (const std::optional<Latest>& l = known->second) {
+    if (s.at < l->entered || (l->exited && s.at < *l->exited)) {
+      latest_of_.erase(known);  // rebuilt below: looked up again next time
+      return Rebuild(person, s.at, max_stay);
+    }
+    if (!l->exited) open.emplace(l->id, OpenInterval{l->zone, l->entered});
+  }
   return Apply(person, open, s, max_stay);
 }
 
@@ -135,6 +151,7 @@ absl::Status IntervalJournal::NeedsBuild(bool& needed) {
 
 absl::Status IntervalJournal::BuildAll(
     const MaxStayFn& max_stay, const std::function<void(int64_t done, int64_t total)>& progress) {
+  latest_of_.clear();
   CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
   CORDON_RETURN_IF_ERROR(db_.Exec("DELETE FROM presence_intervals"));
   std::vector<int64_t> people;

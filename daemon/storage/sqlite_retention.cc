@@ -35,6 +35,7 @@ absl::StatusOr<PurgeReport> SqliteStore::PurgeBefore(TimePoint personal, TimePoi
       DELETE FROM presence_intervals WHERE id IN (
         SELECT id FROM presence_intervals WHERE exited_at IS NOT NULL AND exited_at < ?1
         LIMIT ?2))sql", personal));
+  if (r.intervals > 0) intervals_->Forget();  // it may remember one of them
   CORDON_RETURN_IF_ERROR(purge(r.alerts, R"sql(
       DELETE FROM alerts WHERE id IN (
         SELECT id FROM alerts WHERE raised_at < ?1 LIMIT ?2))sql", personal));

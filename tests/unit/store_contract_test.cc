@@ -168,6 +168,29 @@ TEST_P(StoreContract, APresenceSnapshotAndTheEventsAfterItComeBackAtAStart) {
   EXPECT_EQ(restored(), std::pair(true, true));
 }
 
+// The writer remembers each person's latest interval; a commit that fails
+// half-way must not leave it remembering what was rolled back.
+TEST_P(StoreContract, AStayClosedInAFailedCommitIsClosedWhenTheCommitIsRetried) {
+  std::vector<RecordedEvent> in = {Event(1, student_, Direction::kIn, true, kT0)};
+  ASSERT_TRUE(store_->CommitEvents(in).ok());
+  auto raw = sqlite::Database::Open(dir_ + "/cordon.db", sqlite::Database::Mode::kReadWrite);
+  ASSERT_TRUE(raw.ok());
+  ASSERT_TRUE(raw->Exec("CREATE TRIGGER refuse BEFORE INSERT ON events WHEN NEW.seq = 3 "
+                        "BEGIN SELECT RAISE(ABORT, 'injected'); END").ok());
+  RecordedEvent out = Event(2, student_, Direction::kOut, true, kT0 + minutes(30));
+  std::vector<RecordedEvent> batch = {out, Event(3, visitor_, Direction::kIn, true, kT0 + minutes(31))};
+  ASSERT_FALSE(store_->CommitEvents(batch).ok()) << "the stay was closed, then rolled back";
+  ASSERT_TRUE(raw->Exec("DROP TRIGGER refuse").ok());
+  ASSERT_TRUE(store_->CommitEvents(batch).ok());
+  auto stays = raw->Prepare(
+      "SELECT count(*), sum(exited_at IS NULL) FROM presence_intervals WHERE person_id = ?1");
+  ASSERT_TRUE(stays.ok());
+  stays->Bind(1, student_);
+  ASSERT_TRUE(*stays->Step());
+  EXPECT_EQ(stays->Int(0), 1);
+  EXPECT_EQ(stays->Int(1), 0) << "the student's stay is closed";
+}
+
 TEST_P(StoreContract, PolicyRoundTripsWithVersionCredentialsOrdersAndPasses) {
   auto order = store_->AddQuarantine(
       QuarantineOrder{0, student_, kT0, kT0 + minutes(60), "contact", kT0}, 3);
