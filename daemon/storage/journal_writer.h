@@ -1,8 +1,9 @@
 // The one writer thread. Gate streams Submit() recorded events without
-// waiting; the writer takes everything queued (up to max_batch), after at most
-// the commit window, commits it in one transaction (group commit), then tells
-// the listener, which sends the PersistAcks. Administrative changes are Post()ed as jobs and run on the same
-// thread, so the database has exactly one writer.
+// waiting; the writer takes everything queued (up to max_batch), after at
+// most the commit window, commits it in one transaction (group commit), then
+// tells the listener (which hands the PersistAcks to their own thread).
+// Administrative changes are Post()ed as jobs and run on the same thread, so
+// the database has exactly one writer.
 #pragma once
 
 #include <chrono>

@@ -47,6 +47,14 @@ struct RecordedEvent {
   std::string alert_detail;
 };
 
+// One person's last allowed movement, as the presence snapshot keeps it.
+struct PresenceMark {
+  PersonId person = 0;
+  TimePoint at;
+  GateRowId gate = 0;
+  std::string zone;  // innermost zone; empty: outside
+};
+
 // The highest sequence committed for one gate incarnation.
 struct IncarnationMark {
   GateRowId gate = 0;

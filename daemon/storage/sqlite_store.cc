@@ -225,17 +225,14 @@ absl::Status SqliteStore::RestoreCampusState(const PolicySnapshot& policy, Campu
   return RestoreState(writer_, policy, state, std::nullopt);
 }
 
-absl::Status SqliteStore::SavePresenceSnapshot(const CampusState& state) {
+absl::Status SqliteStore::SavePresenceSnapshot(std::span<const PresenceMark> marks) {
   CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
   CORDON_RETURN_IF_ERROR(writer_.Exec("DELETE FROM presence_snapshot"));
   CORDON_ASSIGN_OR_RETURN(Statement put, writer_.Prepare(
       "INSERT INTO presence_snapshot(person_id, at, gate_id, zone) VALUES (?1, ?2, ?3, ?4)"));
-  for (const auto& [person, p] : state.AllPresence()) {
-    CORDON_RETURN_IF_ERROR(put.Bind(1, person)
-                               .Bind(2, Us(p.since))
-                               .Bind(3, p.gate)
-                               .Bind(4, p.path.empty() ? std::string_view() : p.path.back())
-                               .Run());
+  for (const PresenceMark& m : marks) {
+    CORDON_RETURN_IF_ERROR(
+        put.Bind(1, m.person).Bind(2, Us(m.at)).Bind(3, m.gate).Bind(4, m.zone).Run());
   }
   CORDON_RETURN_IF_ERROR(writer_.Exec(
       "UPDATE meta SET value = (SELECT coalesce(max(id), 0) FROM events) "
@@ -265,9 +262,14 @@ absl::Status SqliteStore::RestoreState(Database& db, const PolicySnapshot& polic
       state.RestorePass(s.Int(0), PassProgress{OptTime(s, 1), exited});
     }
   }
-  // Each person's last allowed movement, to where `zone` names.
+  // Each person's last allowed movement, to where column `zone_col` of
+  // `row` names. Events from before zones (schema v2) hold no zone: inside
+  // means the campus.
   auto apply = [&](PersonId person, Direction direction, TimePoint at, GateRowId gate,
-                   const std::string& zone) {
+                   Statement& row, int zone_col) {
+    const std::string zone = row.IsNull(zone_col)
+                                 ? (direction == Direction::kIn ? "campus" : "")
+                                 : row.Text(zone_col);
     Movement m{person, direction, at, gate};
     const ZonePolicy& layout = *policy.zones;
     ZoneIndex z = layout.FindZone(zone);
@@ -295,9 +297,8 @@ absl::Status SqliteStore::RestoreState(Database& db, const PolicySnapshot& polic
     for (;;) {
       CORDON_ASSIGN_OR_RETURN(bool row, rows.Step());
       if (!row) break;
-      std::string zone = rows.Text(3);
-      apply(rows.Int(0), zone.empty() ? Direction::kOut : Direction::kIn,
-            FromUnixMicros(rows.Int(1)), rows.Int(2), zone);
+      apply(rows.Int(0), rows.Text(3).empty() ? Direction::kOut : Direction::kIn,
+            FromUnixMicros(rows.Int(1)), rows.Int(2), rows, 3);
     }
     // In commit order; Apply keeps each person's latest movement by time.
     CORDON_ASSIGN_OR_RETURN(Statement tail, db.Prepare(
@@ -307,10 +308,8 @@ absl::Status SqliteStore::RestoreState(Database& db, const PolicySnapshot& polic
     for (;;) {
       CORDON_ASSIGN_OR_RETURN(bool row, tail.Step());
       if (!row) break;
-      auto direction = static_cast<Direction>(tail.Int(1));
-      apply(tail.Int(0), direction, FromUnixMicros(tail.Int(2)), tail.Int(3),
-            tail.IsNull(4) ? std::string(direction == Direction::kIn ? "campus" : "")
-                           : tail.Text(4));
+      apply(tail.Int(0), static_cast<Direction>(tail.Int(1)), FromUnixMicros(tail.Int(2)),
+            tail.Int(3), tail, 4);
     }
   } else {
     // One index seek per person (events_by_person) rather than a scan of
@@ -327,11 +326,8 @@ absl::Status SqliteStore::RestoreState(Database& db, const PolicySnapshot& polic
       last.Bind(1, person).Bind(2, until);
       CORDON_ASSIGN_OR_RETURN(bool found, last.Step());
       if (found) {
-        auto direction = static_cast<Direction>(last.Int(0));
-        // Events from before zones (schema v2) hold no zone: inside means the campus.
-        std::string zone = last.IsNull(3) ? (direction == Direction::kIn ? "campus" : "")
-                                          : last.Text(3);
-        apply(person, direction, FromUnixMicros(last.Int(1)), last.Int(2), zone);
+        apply(person, static_cast<Direction>(last.Int(0)), FromUnixMicros(last.Int(1)),
+              last.Int(2), last, 3);
       }
       last.Reset();
     }

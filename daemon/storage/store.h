@@ -30,8 +30,8 @@ class Store {
   // `policy`'s layout), pass and leave progress, and the latest disinfections.
   virtual absl::Status RestoreCampusState(const PolicySnapshot& policy, CampusState& state) = 0;
   // Who is where, for the next start (writer thread, between commits; the
-  // state may be ahead of the journal, never behind it).
-  virtual absl::Status SavePresenceSnapshot(const CampusState& state) = 0;
+  // marks may be ahead of the journal, never behind it).
+  virtual absl::Status SavePresenceSnapshot(std::span<const PresenceMark> marks) = 0;
   virtual absl::StatusOr<std::vector<IncarnationMark>> LoadIncarnations() = 0;
 
   // ---- writer thread

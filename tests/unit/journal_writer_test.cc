@@ -36,8 +36,8 @@ class FailingStore final : public Store {
   absl::Status RestoreCampusState(const PolicySnapshot& p, CampusState& s) override {
     return real_.RestoreCampusState(p, s);
   }
-  absl::Status SavePresenceSnapshot(const CampusState& s) override {
-    return real_.SavePresenceSnapshot(s);
+  absl::Status SavePresenceSnapshot(std::span<const PresenceMark> m) override {
+    return real_.SavePresenceSnapshot(m);
   }
   absl::Status SavePolicyDocument(const PolicyDocumentRecord& d) override {
     return real_.SavePolicyDocument(d);

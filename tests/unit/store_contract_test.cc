@@ -141,9 +141,9 @@ TEST_P(StoreContract, CampusStateComesBackFromTheLatestAllowedMovement) {
 TEST_P(StoreContract, APresenceSnapshotAndTheEventsAfterItComeBackAtAStart) {
   std::vector<RecordedEvent> first = {Event(1, student_, Direction::kIn, true, kT0)};
   ASSERT_TRUE(store_->CommitEvents(first).ok());
-  CampusState doctored;  // the journal says the student is inside
-  doctored.Apply(Movement{student_, Direction::kOut, kT0 + minutes(5), gate_});
-  doctored.Apply(Movement{visitor_, Direction::kOut, kT0 + minutes(20), gate_});
+  // Both outside; the journal says the student is inside.
+  const std::vector<PresenceMark> doctored = {{student_, kT0 + minutes(5), gate_, ""},
+                                              {visitor_, kT0 + minutes(20), gate_, ""}};
   ASSERT_TRUE(store_->SavePresenceSnapshot(doctored).ok());
   auto restored = [&] {
     CampusState state;
