@@ -436,6 +436,10 @@ void Agent::HandleDecision(const v1::Decision& d) {
                      {"CORDON_DIRECTION", std::string(DirectionName(scan.direction))},
                      {"CORDON_REASON", std::string(reason ? ReasonName(*reason) : "UNKNOWN")}});
   }
+  // A scan from an earlier run of this gate: nobody is waiting for it, and
+  // that run may have shown this very decision (decisions are shown before
+  // they are stored) just before it died. Stored, applied, not shown twice.
+  if (!scan.read_at) return;
   display_.Decision(ShownDecision{d.seq(), scan.credential, scan.direction, scan.gate_time,
                                   d.allowed(),
                                   std::string(reason ? ReasonName(*reason) : "REASON_UNKNOWN"),
