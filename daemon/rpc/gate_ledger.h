@@ -34,6 +34,10 @@
 #include "core/time.h"
 #include "daemon/storage/records.h"
 
+namespace cordon::storage {
+class BackgroundPriority;
+}
+
 namespace cordon::rpc {
 
 // The ledger's view of a gate stream.
@@ -121,7 +125,9 @@ class GateLedger {
 // Incarnations posted while a round is being sent are coalesced.
 class AckSender {
  public:
-  explicit AckSender(GateLedger& ledger);
+  // `background_priority`: send at background priority while keeping up
+  // (storage/background_priority.h); the daemon turns it on.
+  explicit AckSender(GateLedger& ledger, bool background_priority = false);
   ~AckSender() { Stop(); }
   void Post(std::vector<GateLedger::Key> keys);
   // True once everything posted before the call has been sent (the drain
@@ -130,7 +136,7 @@ class AckSender {
   void Stop();
 
  private:
-  void Run();
+  void Run(storage::BackgroundPriority& priority);
 
   GateLedger& ledger_;
   std::mutex mu_;

@@ -4,9 +4,14 @@
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
+
 #include <atomic>
+#include <mutex>
+#include <thread>
 #include <filesystem>
 
+#include "daemon/storage/background_priority.h"
 #include "daemon/storage/sqlite_store.h"
 #include "tests/support/process.h"
 
@@ -240,6 +245,49 @@ TEST_F(JournalWriterTest, AShortCommitWindowCommitsOnItsOwn) {
   EXPECT_EQ(*store_->CountEvents(), 50);
   EXPECT_LE(batches.load(), 2u) << "events within one window share a commit";
   writer.Stop();
+}
+
+// Commits run in the background (SCHED_IDLE) while the writer keeps up, so
+// decisions get the CPU first, and at normal priority once it falls behind.
+TEST_F(JournalWriterTest, CommitsRunInTheBackgroundUntilTheWriterFallsBehind) {
+  if (!BackgroundPriority::Available()) {
+    GTEST_SKIP() << "needs CAP_SYS_NICE or RLIMIT_NICE 20 to return a thread to normal priority";
+  }
+  std::mutex mu;
+  std::vector<int> policies;  // the writer thread's, as each batch is committed
+  JournalWriter::Options opts;
+  opts.max_batch = 4;
+  opts.background_priority = true;
+  JournalWriter writer(*store_, opts, [&](auto) {
+    std::lock_guard lock(mu);
+    policies.push_back(sched_getscheduler(0));
+  });
+  // Eight queued before the writer starts: two full batches, behind.
+  for (uint64_t i = 1; i <= 8; ++i) writer.Submit(Event(i));
+  writer.Start();
+  ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(30))));
+  // Then one at a time, each committed before the next: keeping up.
+  for (uint64_t i = 9; i <= 40; ++i) {
+    writer.Submit(Event(i));
+    ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(30))));
+  }
+  writer.Stop();
+  std::lock_guard lock(mu);
+  ASSERT_EQ(policies.size(), 34u);
+  EXPECT_EQ(policies[0], SCHED_OTHER);
+  EXPECT_EQ(policies[1], SCHED_OTHER);
+  EXPECT_EQ(policies[2], SCHED_OTHER) << "a calm commit alone does not lower it";
+  EXPECT_EQ(policies.back(), SCHED_IDLE) << "after a second of calm commits it is lowered";
+}
+
+TEST(BackgroundPriorityTest, OffLeavesTheThreadAtNormalPriority) {
+  int policy = -1;
+  std::thread([&] {
+    BackgroundPriority priority(false);
+    for (int i = 0; i < 50; ++i) priority.Update(false);
+    policy = sched_getscheduler(0);
+  }).join();
+  EXPECT_EQ(policy, SCHED_OTHER);
 }
 
 TEST_F(JournalWriterTest, JobsRunOnTheWriterThreadInOrder) {

@@ -1,0 +1,71 @@
+#include "daemon/storage/background_priority.h"
+
+#include <sched.h>
+#include <sys/resource.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+namespace cordon::storage {
+
+namespace {
+
+bool HasCapSysNice() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("CapEff:", 0) == 0) {
+      unsigned long long caps = std::stoull(line.substr(7), nullptr, 16);
+      return (caps >> 23) & 1;  // CAP_SYS_NICE
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool BackgroundPriority::Available() {
+  static const bool available = [] {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NICE, &limit) == 0 &&
+        (limit.rlim_cur == RLIM_INFINITY || limit.rlim_cur >= 20)) {
+      return true;  // may set nice 0 (20 - limit) again
+    }
+    return HasCapSysNice();
+  }();
+  return available;
+}
+
+BackgroundPriority::BackgroundPriority(bool enabled) : enabled_(enabled && Available()) {
+  if (enabled && !enabled_) {
+    spdlog::info("background priority for commits is off: it needs CAP_SYS_NICE or "
+                 "RLIMIT_NICE 20 (systemd LimitNICE=+0)");
+  }
+  if (enabled_) background_ = Set(true);
+}
+
+void BackgroundPriority::Update(bool behind) {
+  if (!enabled_) return;
+  if (behind) {
+    calm_ = 0;
+    if (background_ && Set(false)) background_ = false;
+    return;
+  }
+  if (!background_ && ++calm_ >= kCalmRounds && Set(true)) background_ = true;
+}
+
+bool BackgroundPriority::Set(bool background) {
+  sched_param param{};
+  // pid 0: the calling thread (Linux schedules threads, not processes).
+  if (sched_setscheduler(0, background ? SCHED_IDLE : SCHED_OTHER, &param) == 0) return true;
+  spdlog::warn("cannot move a thread to {} priority: {}", background ? "background" : "normal",
+               std::strerror(errno));
+  enabled_ = false;  // Available() said it could; stop trying
+  return false;
+}
+
+}  // namespace cordon::storage
