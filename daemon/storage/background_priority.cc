@@ -2,6 +2,9 @@
 
 #include <sched.h>
 #include <sys/resource.h>
+#include <time.h>
+
+#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -55,7 +58,28 @@ void BackgroundPriority::Update(bool behind) {
     if (background_ && Set(false)) background_ = false;
     return;
   }
-  if (!background_ && ++calm_ >= kCalmRounds && Set(true)) background_ = true;
+  if (background_) return;
+  auto now = std::chrono::steady_clock::now();
+  auto cpu = ThreadCpu();
+  if (calm_++ == 0) {
+    calm_since_ = now;
+    calm_cpu_ = cpu;
+    return;
+  }
+  if (calm_ < kCalmRounds) return;
+  // Keeping up while using most of a core (10,000 scans/s) is no reason to
+  // step back: in the background it would fall behind again at once, and
+  // each fall stalls the acks for hundreds of milliseconds.
+  const double load = std::chrono::duration<double>(cpu - calm_cpu_).count() /
+                      std::max(1e-9, std::chrono::duration<double>(now - calm_since_).count());
+  calm_ = 0;
+  if (load < kMaxBackgroundLoad && Set(true)) background_ = true;
+}
+
+std::chrono::nanoseconds BackgroundPriority::ThreadCpu() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return std::chrono::seconds(t.tv_sec) + std::chrono::nanoseconds(t.tv_nsec);
 }
 
 bool BackgroundPriority::Set(bool background) {

@@ -16,6 +16,7 @@
 // priority throughout: never stuck in the background.
 #pragma once
 
+#include <chrono>
 #include <cstddef>
 
 namespace cordon::storage {
@@ -30,18 +31,23 @@ class BackgroundPriority {
   explicit BackgroundPriority(bool enabled);
 
   // After each round of work: `behind` raises the thread to normal at once;
-  // `calm_rounds` rounds in a row that were not behind lower it again.
+  // kCalmRounds rounds in a row that were not behind lower it again, if the
+  // thread used less than kMaxBackgroundLoad of a core over them.
   void Update(bool behind);
 
   bool background() const { return background_; }
 
  private:
   bool Set(bool background);
+  static std::chrono::nanoseconds ThreadCpu();
 
   bool enabled_;
   bool background_ = false;
   size_t calm_ = 0;
+  std::chrono::steady_clock::time_point calm_since_;
+  std::chrono::nanoseconds calm_cpu_{0};
   static constexpr size_t kCalmRounds = 20;  // a second at the default 50 ms commit window
+  static constexpr double kMaxBackgroundLoad = 0.3;  // of a core
 };
 
 }  // namespace cordon::storage
