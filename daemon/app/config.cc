@@ -36,16 +36,6 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
       return absl::OkStatus();
     };
   };
-  auto boolean = [](bool& out) -> Setter {
-    return [&out](const YAML::Node& n, const std::string& where) {
-      bool v = false;
-      if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) {
-        return absl::InvalidArgumentError(where + ": must be true or false");
-      }
-      out = v;
-      return absl::OkStatus();
-    };
-  };
   auto uint = [](uint32_t& out, bool zero_allowed = false) -> Setter {
     return [&out, zero_allowed](const YAML::Node& n, const std::string& where) {
       try {
@@ -78,8 +68,7 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
                  {"max_messages_per_second", uint(next.gate_max_messages_per_second)},
                  {"message_burst", uint(next.gate_message_burst)}}},
       {"journal", {{"max_batch", uint(next.journal_max_batch)},
-                   {"commit_window_ms", uint(next.journal_commit_window_ms, true)},
-                   {"background_priority", boolean(next.journal_background_priority)}}},
+                   {"commit_window_ms", uint(next.journal_commit_window_ms, true)}}},
       {"queries", {{"threads", uint(next.query_threads)}}},
       {"presence", {{"max_stay_hours", uint(next.presence_max_stay_hours)}}},
       {"shutdown", {{"drain_timeout_ms", uint(next.drain_timeout_ms)}}},
@@ -174,8 +163,6 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
   check("journal.max_batch", running.journal_max_batch != reloaded.journal_max_batch);
   check("journal.commit_window_ms",
         running.journal_commit_window_ms != reloaded.journal_commit_window_ms);
-  check("journal.background_priority",
-        running.journal_background_priority != reloaded.journal_background_priority);
   check("gates.clock_skew_alert_ms", running.clock_skew_alert_ms != reloaded.clock_skew_alert_ms);
   check("gates.max_messages_per_second",
         running.gate_max_messages_per_second != reloaded.gate_max_messages_per_second ||

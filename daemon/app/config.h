@@ -24,9 +24,6 @@ struct DaemonConfig {
   // Group commit: how long the writer gathers events after the first before
   // committing. Acks come up to this much later; decisions never wait.
   uint32_t journal_commit_window_ms = 50;
-  // Commits and acks at background priority while they keep up, so that
-  // decisions get the CPU first (storage/background_priority.h).
-  bool journal_background_priority = true;
   uint32_t query_threads = 2;
   // A stay in a zone longer than this without an exit scan is cut here and
   // marked inferred (tracing); a zone's max_stay_hours in the policy wins.

@@ -97,8 +97,7 @@ absl::Status Daemon::Start() {
     metrics_.ObserveCommit(events, took);
   };
   jopts.on_commit_failure = [this] { metrics_.CountCommitFailure(); };
-  jopts.background_priority = config_.journal_background_priority;
-  acks_ = std::make_unique<rpc::AckSender>(ledger_, config_.journal_background_priority);
+  acks_ = std::make_unique<rpc::AckSender>(ledger_);
   journal_ = std::make_unique<storage::JournalWriter>(
       *store_, jopts, [this](std::span<const storage::RecordedEvent> batch) {
         acks_->Post(ledger_.OnCommitted(batch));

@@ -7,8 +7,6 @@
 #include <cstdlib>
 #include <string>
 
-#include "daemon/storage/background_priority.h"
-
 namespace cordon::rpc {
 
 grpc::ByteBuffer GateConnection::SerializeForGate(const v1::DaemonMessage& message) {
@@ -137,11 +135,10 @@ void GateLedger::SendAcks(std::span<const Key> keys) {
   }
 }
 
-AckSender::AckSender(GateLedger& ledger, bool background_priority) : ledger_(ledger) {
-  thread_ = std::thread([this, background_priority] {
+AckSender::AckSender(GateLedger& ledger) : ledger_(ledger) {
+  thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "cordon-acks");
-    storage::BackgroundPriority priority(background_priority);
-    Run(priority);
+    Run();
   });
 }
 
@@ -171,13 +168,11 @@ void AckSender::Stop() {
   thread_.join();
 }
 
-void AckSender::Run(storage::BackgroundPriority& priority) {
+void AckSender::Run() {
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [&] { return stop_ || sent_ < posted_; });
     if (stop_) return;
-    // Behind: more than one commit's acknowledgements coalesced.
-    priority.Update(posted_ - sent_ > 1);
     std::vector<GateLedger::Key> keys(pending_.begin(), pending_.end());
     pending_.clear();
     const uint64_t round = posted_;

@@ -34,10 +34,6 @@
 #include "core/time.h"
 #include "daemon/storage/records.h"
 
-namespace cordon::storage {
-class BackgroundPriority;
-}
-
 namespace cordon::rpc {
 
 // The ledger's view of a gate stream.
@@ -125,9 +121,7 @@ class GateLedger {
 // Incarnations posted while a round is being sent are coalesced.
 class AckSender {
  public:
-  // `background_priority`: send at background priority while keeping up
-  // (storage/background_priority.h); the daemon turns it on.
-  explicit AckSender(GateLedger& ledger, bool background_priority = false);
+  explicit AckSender(GateLedger& ledger);
   ~AckSender() { Stop(); }
   void Post(std::vector<GateLedger::Key> keys);
   // True once everything posted before the call has been sent (the drain
@@ -136,7 +130,7 @@ class AckSender {
   void Stop();
 
  private:
-  void Run(storage::BackgroundPriority& priority);
+  void Run();
 
   GateLedger& ledger_;
   std::mutex mu_;

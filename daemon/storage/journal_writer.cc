@@ -4,8 +4,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include "daemon/storage/background_priority.h"
-
 namespace cordon::storage {
 
 JournalWriter::JournalWriter(Store& store, Options options, CommitListener on_commit)
@@ -16,8 +14,7 @@ JournalWriter::~JournalWriter() { Stop(); }
 void JournalWriter::Start() {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "cordon-writer");  // for top -H and perf
-    BackgroundPriority priority(options_.background_priority);
-    Run(priority);
+    Run();
   });
 }
 
@@ -65,7 +62,7 @@ JournalWriter::Stats JournalWriter::stats() const {
   return s;
 }
 
-void JournalWriter::Run(BackgroundPriority& priority) {
+void JournalWriter::Run() {
   std::vector<RecordedEvent> batch;
   std::deque<Job> jobs;
   for (;;) {
@@ -80,11 +77,6 @@ void JournalWriter::Run(BackgroundPriority& priority) {
       }
       jobs.swap(jobs_);
       size_t n = std::min(events_.size(), options_.max_batch);
-      // Behind: a full batch, or the oldest event waited well past the
-      // window (the previous commit, or the CPU, held the writer up).
-      const auto waited = std::chrono::steady_clock::now() - first_queued_at_;
-      priority.Update(n == options_.max_batch ||
-                      (n > 0 && waited > 2 * options_.commit_window + std::chrono::milliseconds(20)));
       batch.assign(std::make_move_iterator(events_.begin()),
                    std::make_move_iterator(events_.begin() + static_cast<std::ptrdiff_t>(n)));
       events_.erase(events_.begin(), events_.begin() + static_cast<std::ptrdiff_t>(n));

@@ -21,8 +21,6 @@
 
 namespace cordon::storage {
 
-class BackgroundPriority;
-
 class JournalWriter {
  public:
   struct Options {
@@ -41,9 +39,6 @@ class JournalWriter {
     // and the time its successful attempt took; a failed attempt.
     std::function<void(size_t events, std::chrono::nanoseconds took)> on_commit_timing;
     std::function<void()> on_commit_failure;
-    // Commit at background priority while the writer keeps up
-    // (background_priority.h); the daemon turns it on.
-    bool background_priority = false;
   };
   // Runs on the writer thread after a batch is committed.
   using CommitListener = std::function<void(std::span<const RecordedEvent> batch)>;
@@ -75,7 +70,7 @@ class JournalWriter {
   Stats stats() const;
 
  private:
-  void Run(BackgroundPriority& priority);
+  void Run();
   void CommitWithRetry(std::vector<RecordedEvent>& batch);
 
   Store& store_;

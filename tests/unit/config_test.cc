@@ -67,16 +67,6 @@ TEST_F(ConfigTest, TheCommitWindowMayBeZeroButNotOverASecond) {
             std::string::npos) << st;
 }
 
-TEST_F(ConfigTest, BackgroundPriorityIsOnUnlessTurnedOffAndMustBeABoolean) {
-  DaemonConfig c;
-  EXPECT_TRUE(c.journal_background_priority);
-  ASSERT_TRUE(Load("journal:\n  background_priority: false\n", c).ok());
-  EXPECT_FALSE(c.journal_background_priority);
-  auto st = Load("journal:\n  background_priority: sometimes\n", c);
-  EXPECT_NE(std::string(st.message()).find(":2: journal.background_priority: must be true or false"),
-            std::string::npos) << st;
-}
-
 TEST(ConfigValidate, RejectsABadLevelOrAddress) {
   DaemonConfig c;
   c.insecure = true;

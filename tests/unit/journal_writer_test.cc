@@ -4,14 +4,9 @@
 
 #include <gtest/gtest.h>
 
-#include <sched.h>
-
 #include <atomic>
-#include <mutex>
-#include <thread>
 #include <filesystem>
 
-#include "daemon/storage/background_priority.h"
 #include "daemon/storage/sqlite_store.h"
 #include "tests/support/process.h"
 
@@ -245,86 +240,6 @@ TEST_F(JournalWriterTest, AShortCommitWindowCommitsOnItsOwn) {
   EXPECT_EQ(*store_->CountEvents(), 50);
   EXPECT_LE(batches.load(), 2u) << "events within one window share a commit";
   writer.Stop();
-}
-
-// Commits run in the background (SCHED_IDLE) while the writer keeps up, so
-// decisions get the CPU first, and at normal priority once it falls behind.
-TEST_F(JournalWriterTest, CommitsRunInTheBackgroundUntilTheWriterFallsBehind) {
-  if (!BackgroundPriority::Available()) {
-    GTEST_SKIP() << "needs CAP_SYS_NICE or RLIMIT_NICE 20 to return a thread to normal priority";
-  }
-  std::mutex mu;
-  std::vector<int> policies;  // the writer thread's, as each batch is committed
-  JournalWriter::Options opts;
-  opts.max_batch = 4;
-  // A short window: the writer idles between the single events below, as it
-  // does at a light load.
-  opts.commit_window = std::chrono::milliseconds(5);
-  opts.background_priority = true;
-  JournalWriter writer(*store_, opts, [&](auto) {
-    std::lock_guard lock(mu);
-    policies.push_back(sched_getscheduler(0));
-  });
-  // Eight queued before the writer starts: two full batches, behind.
-  for (uint64_t i = 1; i <= 8; ++i) writer.Submit(Event(i));
-  writer.Start();
-  ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(30))));
-  // Then one at a time, each committed before the next: keeping up, until
-  // the writer is lowered (20 calm commits; more if a slow machine made
-  // some of them late).
-  auto last_policy = [&] {
-    std::lock_guard lock(mu);
-    return policies.back();
-  };
-  for (uint64_t i = 9; last_policy() != SCHED_IDLE; ++i) {
-    ASSERT_LT(i, 1000u) << "never lowered";
-    writer.Submit(Event(i));
-    ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(30))));
-  }
-  writer.Stop();
-  std::lock_guard lock(mu);
-  ASSERT_GE(policies.size(), 22u);
-  EXPECT_EQ(policies[0], SCHED_OTHER);
-  EXPECT_EQ(policies[1], SCHED_OTHER);
-  EXPECT_EQ(policies[2], SCHED_OTHER) << "a calm commit alone does not lower it";
-}
-
-TEST(BackgroundPriorityTest, AThreadBusyMostOfTheTimeStaysAtNormalPriority) {
-  if (!BackgroundPriority::Available()) GTEST_SKIP() << "needs CAP_SYS_NICE or RLIMIT_NICE 20";
-  int busy_policy = -1, idle_policy = -1;
-  std::thread([&] {
-    BackgroundPriority priority(true);
-    priority.Update(true);  // behind: normal
-    auto spin = [] {        // a round of work that is all CPU
-      auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(2);
-      while (std::chrono::steady_clock::now() < until) {
-      }
-    };
-    for (int i = 0; i < 60; ++i) {
-      spin();
-      priority.Update(false);
-    }
-    busy_policy = sched_getscheduler(0);
-    for (int i = 0; i < 60 && priority.background() == false; ++i) {
-      // A light round: a little work, then idle until the next (as the
-      // writer waits out its commit window).
-      std::this_thread::sleep_for(std::chrono::milliseconds(2));
-      priority.Update(false);
-    }
-    idle_policy = sched_getscheduler(0);
-  }).join();
-  EXPECT_EQ(busy_policy, SCHED_OTHER) << "kept up, but with a whole core: not lowered";
-  EXPECT_EQ(idle_policy, SCHED_IDLE);
-}
-
-TEST(BackgroundPriorityTest, OffLeavesTheThreadAtNormalPriority) {
-  int policy = -1;
-  std::thread([&] {
-    BackgroundPriority priority(false);
-    for (int i = 0; i < 50; ++i) priority.Update(false);
-    policy = sched_getscheduler(0);
-  }).join();
-  EXPECT_EQ(policy, SCHED_OTHER);
 }
 
 TEST_F(JournalWriterTest, JobsRunOnTheWriterThreadInOrder) {
