@@ -203,6 +203,47 @@ TEST_F(Offline, AGateClockAnHourFastIsFlaggedAndItsOfflineEventsAreDatedByOurs) 
   EXPECT_LE(occurred, after_us + 2'000'000);
 }
 
+// A scan stored by a gate that then died, undecided: the restarted gate
+// sends it again and the daemon decides it, but nobody is waiting at the gate
+// for it, and the dead run may have shown that decision already (a decision
+// is shown before it is stored). Recorded and acknowledged, not shown.
+TEST_F(Offline, ADecisionForAScanFromTheGatesEarlierRunIsRecordedNotShown) {
+  daemon_->RegisterGate("north-1");
+  daemon_->AddPerson("S1", v1::PERSON_CATEGORY_STUDENT, "CARD-S1");
+  TcpProxy proxy(daemon_->port());
+  const std::string via_proxy = "127.0.0.1:" + std::to_string(proxy.port());
+  StartScannerGate(via_proxy);
+  Tail tail(out_);
+  std::string holds_policy =
+      "\"event\":\"policy\",\"gate\":\"north-1\",\"policy_version\":" + std::to_string(PolicyVersion());
+  ASSERT_TRUE(WaitFor([&] { return tail.Count(holds_policy) == 1; }, In(seconds(20))));
+
+  proxy.Stall();  // the link swallows the scan: stored, sent, never decided
+  gate_->Send("CARD-S1 in\n");
+  const std::string outbox = dir_ + "/north-1.outbox.db";
+  ASSERT_TRUE(WaitFor([&] { return CountRows(outbox, "outbox") == 1; }, In(seconds(20))));
+  gate_->process().Signal(SIGKILL);
+  ASSERT_EQ(gate_->process().Wait(In(seconds(10))), 128 + SIGKILL);
+  EXPECT_EQ(CountRows(daemon_->db_path(), "events"), 0);
+  proxy.Cut();
+  proxy.Restore();
+
+  gate_.reset();
+  fs::remove(dir_ + "/north-1.out");  // the new run's own output
+  fs::remove(dir_ + "/north-1.err");
+  StartScannerGate(via_proxy);  // the same outbox
+  ASSERT_TRUE(WaitFor([&] { return CountRows(daemon_->db_path(), "events") == 1; },
+                      In(seconds(20))));
+  // Acknowledged, so its decision has arrived (sent before the ack, on the
+  // same stream).
+  ASSERT_TRUE(WaitFor([&] { return CountRows(outbox, "outbox") == 0; }, In(seconds(20))));
+  EXPECT_TRUE(gate_->Decisions().empty()) << gate_->output();
+  auto events = ReadEvents(daemon_->db_path());
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_TRUE(events[0].allowed);
+  EXPECT_EQ(events[0].person, "S1");
+}
+
 TEST_F(Offline, AThousandLinkCutsNeverAdmitWhatThePolicyDeniesNorOpenOnALinkEvent) {
   daemon_->RegisterGate("north-1");
   for (int i = 0; i < 10; ++i) {

@@ -13,7 +13,8 @@ using asio::ip::tcp;
 
 class TcpProxy::Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket client, asio::io_context& io) : client_(std::move(client)), server_(io) {}
+  Session(tcp::socket client, asio::io_context& io, const std::atomic<bool>& stall)
+      : client_(std::move(client)), server_(io), stall_(stall) {}
 
   void Start(int target_port, std::set<std::shared_ptr<Session>>& sessions) {
     auto self = shared_from_this();
@@ -44,6 +45,10 @@ class TcpProxy::Session : public std::enable_shared_from_this<Session> {
         self->Close();
         return;
       }
+      if (self->stall_.load()) {  // swallowed
+        self->Relay(from, to, buf);
+        return;
+      }
       asio::async_write(to, asio::buffer(buf.data(), n),
                         [self, &from, &to, &buf](const boost::system::error_code& wec, size_t) {
                           if (wec) {
@@ -56,6 +61,7 @@ class TcpProxy::Session : public std::enable_shared_from_this<Session> {
   }
 
   tcp::socket client_, server_;
+  const std::atomic<bool>& stall_;
   std::array<char, 16384> up_{}, down_{};
 };
 
@@ -86,7 +92,7 @@ void TcpProxy::Accept() {
       boost::system::error_code ignored;
       socket.close(ignored);
     } else {
-      std::make_shared<Session>(std::move(socket), io_)->Start(target_port_, sessions_);
+      std::make_shared<Session>(std::move(socket), io_, stall_)->Start(target_port_, sessions_);
     }
     Accept();
   });
@@ -103,6 +109,9 @@ void TcpProxy::Cut() {
   done.get_future().wait();
 }
 
-void TcpProxy::Restore() { cut_.store(false); }
+void TcpProxy::Restore() {
+  stall_.store(false);
+  cut_.store(false);
+}
 
 }  // namespace cordon::testing

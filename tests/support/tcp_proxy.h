@@ -24,6 +24,9 @@ class TcpProxy {
   // Closes every relayed connection; new ones are closed on arrival until
   // Restore(). Returns once the connections are closed.
   void Cut();
+  // Keeps the connections open but drops whatever either side sends: a
+  // link that swallows data (a dead switch), until Cut() or Restore().
+  void Stall() { stall_.store(true); }
   void Restore();
   int accepted() const { return accepted_.load(); }
 
@@ -36,6 +39,7 @@ class TcpProxy {
   int target_port_;
   int port_ = 0;
   std::atomic<bool> cut_{false};
+  std::atomic<bool> stall_{false};
   std::atomic<int> accepted_{0};
   std::set<std::shared_ptr<Session>> sessions_;  // touched on the io thread only
   std::thread thread_;
