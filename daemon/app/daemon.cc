@@ -151,10 +151,15 @@ absl::Status Daemon::Start() {
     }
   }
   lifecycle_.Set(rpc::Lifecycle::Phase::kServing);
+  // The port file before the health status, so whoever sees SERVING finds
+  // it (Operations.HealthIsNotServingWhileStartingAndWhileDraining once saw
+  // SERVING first under ASan).
+  if (!config_.port_file.empty()) {
+    if (auto st = WritePortFile(config_.port_file, port_); !st.ok()) return st;
+  }
   server_->GetHealthCheckService()->SetServingStatus(true);
   spdlog::info("cordond {} serving on {} (port {}), data in {}", CORDON_VERSION, config_.listen,
                port_, config_.data_dir);
-  if (!config_.port_file.empty()) return WritePortFile(config_.port_file, port_);
   return absl::OkStatus();
 }
 
