@@ -29,8 +29,10 @@ class Store {
   // Presence from each person's latest allowed movement (its zone placed in
   // `policy`'s layout), pass and leave progress, and the latest disinfections.
   virtual absl::Status RestoreCampusState(const PolicySnapshot& policy, CampusState& state) = 0;
-  // Who is where, for the next start (writer thread, between commits; the
-  // marks may be ahead of the journal, never behind it).
+  // Who is where, for the next start (writer thread, between commits). The
+  // marks may be ahead of the journal by movements not yet committed,
+  // never behind it (docs/ARCHITECTURE.md, known limits: a crash in that
+  // window).
   virtual absl::Status SavePresenceSnapshot(std::span<const PresenceMark> marks) = 0;
   virtual absl::StatusOr<std::vector<IncarnationMark>> LoadIncarnations() = 0;
 
