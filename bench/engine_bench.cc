@@ -67,7 +67,7 @@ void BM_DecideCanteenUnderClosedManagement(benchmark::State& st) {
     auto parsed = policydoc::ParsePolicyDocument(text.str());
     if (!parsed.ok()) std::abort();
     c.policy.SetZones(parsed.policy);
-    for (auto& [id, p] : c.policy.people) {
+    for (auto& [id, p] : c.policy.people.Edit()) {
       p.cohort = id % 2 ? "dorm-a" : "dorm-b";
       p.cohorts = {p.cohort};
     }

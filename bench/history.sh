@@ -28,10 +28,13 @@ cleanup() { kill $DP $EP 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 now_ms() { date +%s%3N; }
 wait_file() { i=0; while [ ! -s "$1" ]; do i=$((i + 1)); [ $i -lt 3000 ] || exit 1; sleep 0.01; done; }
+# The store holds a year; the default retention (28 days) would purge 92% of
+# it in the first pass, 5 minutes after a start, in the middle of a step.
+printf 'retention:\n  days: 400\n' > "$WORK/cordond.yaml"
 start_daemon() {  # DATA_DIR
   rm -f "$WORK/port"
-  "$BIN/daemon/app/cordond" --insecure --listen 127.0.0.1:0 --data-dir "$1" --port-file "$WORK/port" \
-    2>> "$WORK/cordond.log" &
+  "$BIN/daemon/app/cordond" --config "$WORK/cordond.yaml" --insecure --listen 127.0.0.1:0 \
+    --data-dir "$1" --port-file "$WORK/port" 2>> "$WORK/cordond.log" &
   DP=$!
   wait_file "$WORK/port"
   D=127.0.0.1:$(cat "$WORK/port")
@@ -121,6 +124,8 @@ t3=$(now_ms)
 wait $LIVE
 replay=$((REPLAY * 1000 / (t3 - t2)))
 echo "  replayed to cordond: $replay events/s ($((t3 - t2)) ms, gate start to all acknowledged)"
+awk '/VmHWM/ { printf "  cordond peak RSS (start, replay and live load): %.0f MB\n", $2 / 1024 }' \
+  "/proc/$DP/status"
 echo "  live decisions meanwhile (20 s window from the replay's start):"
 grep -E 'decision latency|ack latency' "$WORK/live.txt"
 fi

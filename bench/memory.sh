@@ -20,6 +20,15 @@ rss() {  # LABEL
                  END { printf "  %-40s peak %4.0f MB, now %4.0f MB\n", l, h / 1024, r / 1024 }' \
     "/proc/$DP/status"
 }
+# cordond returns freed memory 2 s after the last policy change and logs
+# it; RSS once that has happened (at most 10 s).
+trimmed() {  # LABEL
+  n=$(grep -c "memory: freed heap returned" "$WORK/cordond.log" || true)
+  i=0
+  while [ "$(grep -c "memory: freed heap returned" "$WORK/cordond.log" || true)" -le "$n" ] &&
+        [ $i -lt 1000 ]; do i=$((i + 1)); sleep 0.01; done
+  rss "$1"
+}
 start() {
   rm -f "$WORK/port"
   "$BIN/daemon/app/cordond" --insecure --listen 127.0.0.1:0 --data-dir "$WORK/data" \
@@ -33,8 +42,16 @@ start
 rss "started, empty"
 "$BIN/bench/cordon-bench" setup --daemon "$D" --streams 200 --people "$PEOPLE" > /dev/null
 rss "$PEOPLE people imported, 200 gates"
+trimmed "  2 s later, freed memory returned"
 "$BIN/ctl/cordonctl" --insecure --daemon "$D" policy apply "$SRC/deploy/etc/campus-policy.yaml" > /dev/null
 rss "policy document applied"
+trimmed "  2 s later, freed memory returned"
+# Changes one after another: each copies the snapshot of every person.
+for i in $(seq 1 20); do
+  "$BIN/ctl/cordonctl" --insecure --daemon "$D" gate add "extra-$i" > /dev/null
+done
+rss "20 more gates, one change after another"
+trimmed "  2 s later, freed memory returned"
 "$BIN/bench/cordon-bench" run --daemon "$D" --streams 200 --rate 1000 --seconds 10 \
   --people "$PEOPLE" --pid "$DP" | grep -E 'policy copies|decision latency' | sed 's/^ */  /'
 rss "200 gates connected, 1,000 scans/s"

@@ -49,6 +49,7 @@ start_daemon
 t2=$(now_ms)
 $GATE --input "$WORK/empty.txt" --drain-timeout-s 0 > /dev/null 2>&1
 t3=$(now_ms)
+peak=$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$PID/status")
 stop_daemon
 
 replay=$(( N * 1000 / (t3 - t2) ))
@@ -58,4 +59,5 @@ echo "events            $N"
 echo "offline decide+store  $offline events/s  ($((t1 - t0)) ms)"
 echo "replay to cordond     $replay events/s  ($((t3 - t2)) ms, gate start to all acknowledged)"
 echo "plain SQLite          $plain events/s  (same run, batches of 4096)"
+echo "cordond peak RSS      $peak MB"
 awk -v r="$replay" -v p="$plain" 'BEGIN { printf "ratio                 %.2f x plain SQLite\n", r / p }'

@@ -5,7 +5,7 @@
 // A snapshot is immutable once published (the daemon holds it as
 // shared_ptr<const PolicySnapshot> and swaps the pointer). An administrative
 // change copies the current snapshot, edits the copy and publishes it with
-// the next version.
+// the next version; the tables it does not edit stay shared (SharedTable).
 #pragma once
 
 #include <cstdint>
@@ -23,18 +23,41 @@
 
 namespace cordon {
 
+// A table shared by consecutive snapshots until one of them changes it.
+// Copying a snapshot copies pointers; the first edit of a table copies that
+// table only. A gate registration no longer copies 100,000 people (50 MB,
+// tens of milliseconds on the writer thread).
+template <typename T>
+class SharedTable {
+ public:
+  SharedTable() : table_(std::make_shared<T>()) {}
+  const T& operator*() const { return *table_; }
+  const T* operator->() const { return table_.get(); }
+  // For the snapshot being built, on one thread. A count of 1 means no other
+  // snapshot holds the table; one about to let go of it costs a copy at most.
+  T& Edit() {
+    if (table_.use_count() != 1) table_ = std::make_shared<T>(*table_);
+    return *table_;
+  }
+  bool SharedWith(const SharedTable& other) const { return table_ == other.table_; }
+
+ private:
+  std::shared_ptr<T> table_;
+};
+
 struct PolicySnapshot {
   int64_t version = 0;
 
-  std::unordered_map<PersonId, Person> people;
-  std::unordered_map<std::string, PersonId> people_by_external_id;
-  std::unordered_map<CredentialHash, PersonId, CredentialHashHasher> people_by_credential;
-  std::unordered_map<PersonId, std::vector<CredentialHash>> credentials_of;
-  std::unordered_map<PersonId, std::vector<QuarantineOrder>> quarantines_of;
-  std::unordered_map<PersonId, std::vector<SingleVisitPass>> passes_of;
-  std::map<std::string, Gate, std::less<>> gates;  // by gate id
-  std::unordered_map<PersonId, HealthRecord> health_of;
-  std::unordered_map<PersonId, std::vector<LeaveApproval>> leaves_of;
+  SharedTable<std::unordered_map<PersonId, Person>> people;
+  SharedTable<std::unordered_map<std::string, PersonId>> people_by_external_id;
+  SharedTable<std::unordered_map<CredentialHash, PersonId, CredentialHashHasher>>
+      people_by_credential;
+  SharedTable<std::unordered_map<PersonId, std::vector<CredentialHash>>> credentials_of;
+  SharedTable<std::unordered_map<PersonId, std::vector<QuarantineOrder>>> quarantines_of;
+  SharedTable<std::unordered_map<PersonId, std::vector<SingleVisitPass>>> passes_of;
+  SharedTable<std::map<std::string, Gate, std::less<>>> gates;  // by gate id
+  SharedTable<std::unordered_map<PersonId, HealthRecord>> health_of;
+  SharedTable<std::unordered_map<PersonId, std::vector<LeaveApproval>>> leaves_of;
   std::shared_ptr<const ZonePolicy> zones = ZonePolicy::Default();
   int mode = 0;  // index into zones->modes
 

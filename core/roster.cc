@@ -24,14 +24,14 @@ RosterPlan PlanRosterImport(const PolicySnapshot& current, std::span<const Roste
   // current owners, minus the credentials of people whose set is replaced.
   std::unordered_map<CredentialHash, std::string, CredentialHashHasher> owner;
   std::unordered_map<CredentialHash, int, CredentialHashHasher> line_of_credential;
-  for (const auto& [hash, person_id] : current.people_by_credential) {
+  for (const auto& [hash, person_id] : *current.people_by_credential) {
     owner[hash] = current.FindPerson(person_id)->external_id;
   }
   for (const RosterRow& row : rows) {
     if (row.credentials.empty()) continue;
     if (const Person* existing = current.FindByExternalId(row.external_id)) {
-      auto it = current.credentials_of.find(existing->id);
-      if (it == current.credentials_of.end()) continue;
+      auto it = current.credentials_of->find(existing->id);
+      if (it == current.credentials_of->end()) continue;
       for (const auto& h : it->second) {
         if (auto o = owner.find(h); o != owner.end() && o->second == row.external_id) owner.erase(o);
       }

@@ -347,7 +347,7 @@ void Agent::HandlePolicy(const v1::PolicyUpdate& update) {
   // Pass use as the daemon knows it; who is inside stays as this gate saw it.
   for (const auto& [pass, progress] : local->pass_progress) local_state_.RestorePass(pass, progress);
   for (const auto& [leave, progress] : local->leave_progress) local_state_.RestoreLeave(leave, progress);
-  display_.PolicyStored(update.policy_version(), local->snapshot.people.size());
+  display_.PolicyStored(update.policy_version(), local->snapshot.people->size());
   policy_.emplace(std::move(*local));
   policy_confirmed_at_ = now;
   std::lock_guard lock(hello_mu_);

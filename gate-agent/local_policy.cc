@@ -49,7 +49,7 @@ absl::StatusOr<LocalPolicy> ToLocalPolicy(const v1::PolicyUpdate& update) {
     person.cohort = gp.cohorts();
     p.PutPerson(person);
     if (gp.health() >= v1::HEALTH_COLOUR_GREEN && gp.health() <= v1::HEALTH_COLOUR_RED) {
-      p.health_of[gp.id()] = HealthRecord{static_cast<HealthColour>(gp.health()), "daemon", {}};
+      p.health_of.Edit()[gp.id()] = HealthRecord{static_cast<HealthColour>(gp.health()), "daemon", {}};
     }
     for (const v1::GateLeave& gl : gp.leaves()) {
       p.PutLeave(LeaveApproval{gl.id(), gp.id(), FromUnixMicros(gl.exit_from_us()),

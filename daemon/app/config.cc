@@ -68,7 +68,8 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
                  {"max_messages_per_second", uint(next.gate_max_messages_per_second)},
                  {"message_burst", uint(next.gate_message_burst)}}},
       {"journal", {{"max_batch", uint(next.journal_max_batch)},
-                   {"commit_window_ms", uint(next.journal_commit_window_ms, true)}}},
+                   {"commit_window_ms", uint(next.journal_commit_window_ms, true)},
+                   {"max_uncommitted", uint(next.journal_max_uncommitted)}}},
       {"queries", {{"threads", uint(next.query_threads)}}},
       {"presence", {{"max_stay_hours", uint(next.presence_max_stay_hours)}}},
       {"shutdown", {{"drain_timeout_ms", uint(next.drain_timeout_ms)}}},
@@ -133,6 +134,10 @@ absl::Status ValidateConfig(const DaemonConfig& config) {
     return absl::InvalidArgumentError("journal.commit_window_ms must be at most 1000 (gates "
                                       "wait this long for their acknowledgements)");
   }
+  if (config.journal_max_uncommitted < 100) {
+    return absl::InvalidArgumentError("journal.max_uncommitted must be at least 100 (gate "
+                                      "streams pause above it)");
+  }
   if (config.retention_audit_days < 180) {
     return absl::InvalidArgumentError("retention.audit_days must be at least 180 (audit entries "
                                       "are kept at least half a year)");
@@ -163,6 +168,8 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
   check("journal.max_batch", running.journal_max_batch != reloaded.journal_max_batch);
   check("journal.commit_window_ms",
         running.journal_commit_window_ms != reloaded.journal_commit_window_ms);
+  check("journal.max_uncommitted",
+        running.journal_max_uncommitted != reloaded.journal_max_uncommitted);
   check("gates.clock_skew_alert_ms", running.clock_skew_alert_ms != reloaded.clock_skew_alert_ms);
   check("gates.max_messages_per_second",
         running.gate_max_messages_per_second != reloaded.gate_max_messages_per_second ||

@@ -24,6 +24,10 @@ struct DaemonConfig {
   // Group commit: how long the writer gathers events after the first before
   // committing. Acks come up to this much later; decisions never wait.
   uint32_t journal_commit_window_ms = 50;
+  // Events decided and not yet committed (about 0.5 KB each): beyond, a gate
+  // sending its backlog stops being read until the writer is down to half;
+  // beyond 4 times this, every gate (GateLedger::LimitBacklog).
+  uint32_t journal_max_uncommitted = 20000;
   uint32_t query_threads = 2;
   // A stay in a zone longer than this without an exit scan is cut here and
   // marked inferred (tracing); a zone's max_stay_hours in the policy wins.

@@ -77,7 +77,10 @@ absl::Status Daemon::Start() {
 
   // Until Restore() publishes the real policy, services refuse (lifecycle).
   policy_.emplace(std::make_shared<const PolicySnapshot>());
-  policy_->OnPublish([this](const PolicySnapshot& p) { policy_feed_->Publish(p); });
+  policy_->OnPublish([this](const PolicySnapshot& p) {
+    policy_feed_->Publish(p);
+    memory_trim_.Changed();
+  });
   // A zone's own maximum stay, else the configured one; the campus grounds
   // have none (residents live there for months).
   store_->SetMaxStay([this, fallback = std::chrono::hours(config_.presence_max_stay_hours)](
@@ -97,9 +100,12 @@ absl::Status Daemon::Start() {
     metrics_.ObserveCommit(events, took);
   };
   jopts.on_commit_failure = [this] { metrics_.CountCommitFailure(); };
+  jopts.after_commit = [this] { ledger_.ResumeIfRoom(); };
   acks_ = std::make_unique<rpc::AckSender>(ledger_);
   journal_ = std::make_unique<storage::JournalWriter>(
       *store_, jopts, [this](std::span<const storage::RecordedEvent> batch) {
+        Failpoint("COMMIT");  // tests: slow storage
+        presence_.Committed(batch);
         acks_->Post(ledger_.OnCommitted(batch));
         bool alert = false, timed = false;
         for (const auto& e : batch) {
@@ -110,6 +116,7 @@ absl::Status Daemon::Start() {
         events_.Publish(batch, *policy_->Get()->zones);
         if (timed && due_alerts_) due_alerts_->Reschedule();
       });
+  ledger_.LimitBacklog(config_.journal_max_uncommitted, [this] { return journal_->Uncommitted(); });
   audit_ = std::make_unique<audit::AuditLog>(audit::ChainKey(*secret), *journal_);
   if (auto st = audit_->Load(*store_); !st.ok()) return st;
   guard_ = std::make_unique<rpc::Guard>(lifecycle_, *audit_, clock_, config_.insecure);
@@ -151,6 +158,7 @@ absl::Status Daemon::Start() {
     }
   }
   lifecycle_.Set(rpc::Lifecycle::Phase::kServing);
+  memory_trim_.Changed();  // what loading the store and the policy left behind
   // The port file before the health status, so whoever sees SERVING finds
   // it (Operations.HealthIsNotServingWhileStartingAndWhileDraining once saw
   // SERVING first under ASan).
@@ -235,7 +243,7 @@ absl::Status Daemon::Restore() {
   auto started = std::chrono::steady_clock::now();
   auto policy = store_->LoadPolicy();
   if (!policy.ok()) return policy.status();
-  size_t people = policy->people.size();
+  size_t people = policy->people->size();
   int64_t version = policy->version;
   auto document = store_->GetPolicyDocument(0);  // the one in force
   if (!document.ok()) return document.status();
@@ -268,6 +276,10 @@ void Daemon::AddGauges() {
   exporter_.AddCallbackGauge("cordon_ingest_queue_depth",
                              "Events decided and waiting for the journal writer",
                              [this] { return static_cast<double>(journal_->stats().queue_depth); });
+  exporter_.AddCallbackGauge(
+      "cordon_gate_streams_paused",
+      "Gate streams not reading until the journal writer catches up (journal.max_uncommitted)",
+      [this] { return static_cast<double>(ledger_.PausedCount()); });
   exporter_.AddCallbackGauge("cordon_gates_connected", "Gates with a live stream", [this] {
     return static_cast<double>(ledger_.ConnectedCount());
   });
@@ -278,7 +290,7 @@ void Daemon::AddGauges() {
     return static_cast<double>(policy_->Get()->version);
   });
   exporter_.AddCallbackGauge("cordon_policy_people", "People in the policy in force", [this] {
-    return static_cast<double>(policy_->Get()->people.size());
+    return static_cast<double>(policy_->Get()->people->size());
   });
   exporter_.AddCallbackGauge("cordon_serving", "1 while serving, 0 while starting or draining",
                              [this] { return lifecycle_.serving() ? 1.0 : 0.0; });
@@ -348,6 +360,7 @@ void Daemon::Shutdown() {
     alerts_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
     events_.CloseAll(grpc::Status(grpc::StatusCode::UNAVAILABLE, "cordond is shutting down"));
     if (due_alerts_) due_alerts_->Stop();
+    memory_trim_.Stop();
     snapshot_stopped_ = true;
     boost::asio::post(snapshot_strand_, [this] {
       if (snapshot_timer_) snapshot_timer_->cancel();

@@ -25,6 +25,7 @@
 #include "daemon/rpc/audit_service.h"
 #include "daemon/rpc/guard.h"
 #include "daemon/schedule/due_alerts.h"
+#include "daemon/schedule/memory_trim.h"
 #include "daemon/schedule/retention.h"
 #include "daemon/rpc/gate_ledger.h"
 #include "daemon/rpc/gate_policy.h"
@@ -102,6 +103,8 @@ class Daemon {
   std::optional<boost::asio::steady_timer> snapshot_timer_;
   std::atomic<bool> snapshot_stopped_{false};
   std::unique_ptr<schedule::Retention> retention_;   // likewise
+  // Freed memory back to the system after start-up and policy changes.
+  schedule::MemoryTrim memory_trim_{queries_, std::chrono::seconds(2)};
 
   std::unique_ptr<rpc::GateService> gate_service_;
   std::unique_ptr<rpc::AdminService> admin_service_;

@@ -48,6 +48,12 @@ DaemonMetrics::DaemonMetrics(prometheus::Registry& registry) {
                           .Help("Batch commits that failed and were retried")
                           .Register(registry)
                           .Add({});
+  stream_pauses_ = &BuildCounter()
+                        .Name("cordon_gate_stream_pauses_total")
+                        .Help("Times a gate stream stopped reading because more than "
+                              "journal.max_uncommitted events waited to be committed")
+                        .Register(registry)
+                        .Add({});
   commit_batch_ = &BuildHistogram()
                        .Name("cordon_commit_batch_events")
                        .Help("Events per committed transaction (group commit)")

@@ -31,6 +31,8 @@ class DaemonMetrics {
   void CountAlert(AlertKind kind);
   void ObserveCommit(size_t events, std::chrono::nanoseconds took);
   void CountCommitFailure() { commit_failures_->Increment(); }
+  // A gate stream stopped reading until the journal writer caught up.
+  void CountStreamPause() { stream_pauses_->Increment(); }
   // A gate stream ended with this gRPC status code name ("OK", "INVALID_ARGUMENT"...).
   void CountStreamEnd(const std::string& code);
 
@@ -43,6 +45,7 @@ class DaemonMetrics {
   std::array<prometheus::Counter*, 256> alerts_{};
   prometheus::Counter* events_committed_;
   prometheus::Counter* commit_failures_;
+  prometheus::Counter* stream_pauses_;
   prometheus::Histogram* commit_batch_;
   prometheus::Histogram* commit_latency_;
   prometheus::Family<prometheus::Counter>* stream_ends_;

@@ -14,21 +14,36 @@ absl::Status CampusPresence::SaveSnapshot(storage::Store& store) const {
   // Copied under the lock, written without it: decisions take this lock, and
   // writing 100,000 rows takes the disk hundreds of milliseconds.
   std::vector<storage::PresenceMark> marks;
+  std::vector<PersonId> unsettled;
   {
     std::lock_guard lock(mu_);
     marks.reserve(state_.AllPresence().size());
     for (const auto& [person, p] : state_.AllPresence()) {
+      if (uncommitted_.contains(person)) continue;
       marks.push_back({person, p.since, p.gate, p.path.empty() ? std::string() : p.path.back()});
     }
+    for (const auto& [person, count] : uncommitted_) unsettled.push_back(person);
   }
-  return store.SavePresenceSnapshot(marks);
+  return store.SavePresenceSnapshot(marks, unsettled);
+}
+
+void CampusPresence::Committed(std::span<const storage::RecordedEvent> batch) {
+  std::lock_guard lock(mu_);
+  for (const storage::RecordedEvent& e : batch) {
+    if (!e.allowed || e.person == 0) continue;  // applied nothing
+    auto it = uncommitted_.find(e.person);
+    if (it != uncommitted_.end() && --it->second == 0) uncommitted_.erase(it);
+  }
 }
 
 Decision CampusPresence::DecideAndApply(const PolicySnapshot& policy, const ScanInput& scan,
                                         TimePoint now, GateRowId gate) {
   std::lock_guard lock(mu_);
   Decision d = Decide(policy, state_, scan, now);
-  if (d.allowed) state_.Apply(MovementOf(d, scan.direction, now, gate));
+  if (d.allowed) {
+    state_.Apply(MovementOf(d, scan.direction, now, gate));
+    ++uncommitted_[d.person];
+  }
   return d;
 }
 
@@ -44,6 +59,7 @@ Movement CampusPresence::ApplyDecided(const PolicySnapshot& policy, PersonId per
   std::lock_guard lock(mu_);
   Movement m = HeldMovement(policy, state_, person, direction, reason, gate_id, at, gate);
   state_.Apply(m);
+  ++uncommitted_[person];
   return m;
 }
 

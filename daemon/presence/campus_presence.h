@@ -8,6 +8,8 @@
 
 #include <mutex>
 #include <optional>
+#include <span>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -21,8 +23,12 @@ namespace cordon::presence {
 class CampusPresence {
  public:
   absl::Status Restore(storage::Store& store, const PolicySnapshot& policy);
-  // Writes who is where (journal writer thread, between commits).
+  // Writes who is where (journal writer thread, between commits). People
+  // with a movement applied here but not yet committed are left to the
+  // journal: if cordond dies before the commit, it never happened.
   absl::Status SaveSnapshot(storage::Store& store) const;
+  // The journal writer committed these events (its thread, after the commit).
+  void Committed(std::span<const storage::RecordedEvent> batch);
 
   // Decides against `policy` at `now` and applies the movement if allowed.
   Decision DecideAndApply(const PolicySnapshot& policy, const ScanInput& scan, TimePoint now,
@@ -48,6 +54,8 @@ class CampusPresence {
  private:
   mutable std::mutex mu_;
   CampusState state_;  // guarded by mu_
+  // Movements applied to state_ and not yet committed, by person.
+  std::unordered_map<PersonId, int> uncommitted_;  // guarded by mu_
 };
 
 }  // namespace cordon::presence

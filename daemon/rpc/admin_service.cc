@@ -268,7 +268,7 @@ grpc::ServerUnaryReactor* AdminService::ListGates(grpc::CallbackServerContext* c
     return FinishNow(ctx, st);
   }
   auto policy = deps_.policy.Get();  // dozens of gates: cheap enough to answer inline
-  for (const auto& [id, gate] : policy->gates) FillGate(gate, deps_.ledger, resp->add_gates());
+  for (const auto& [id, gate] : *policy->gates) FillGate(gate, deps_.ledger, resp->add_gates());
   return FinishNow(ctx, Status::OK);
 }
 
@@ -390,7 +390,7 @@ grpc::ServerUnaryReactor* AdminService::ListPeople(grpc::CallbackServerContext* 
   deps_.run_query([this, reactor, req, resp, category, limit = *page_size] {
     auto policy = deps_.policy.Get();
     std::vector<const Person*> matching;
-    for (const auto& [id, person] : policy->people) {
+    for (const auto& [id, person] : *policy->people) {
       if (category && person.category != *category) continue;
       if (!req->cohort().empty() && person.cohort != req->cohort()) continue;
       matching.push_back(&person);
@@ -691,7 +691,7 @@ grpc::ServerUnaryReactor* AdminService::SimulatePolicy(grpc::CallbackServerConte
     auto rows = deps_.store.ScansBetween(from, to);
     if (!rows.ok()) return reactor->Finish(ToGrpc(rows.status()));
     std::map<GateRowId, std::string> gate_ids;
-    for (const auto& [id, gate] : candidate.gates) gate_ids[gate.id] = id;
+    for (const auto& [id, gate] : *candidate.gates) gate_ids[gate.id] = id;
     std::vector<simulate::RecordedScan> scans;
     scans.reserve(rows->size());
     for (const auto& r : *rows) {
@@ -863,8 +863,9 @@ grpc::ServerUnaryReactor* AdminService::SetHealth(grpc::CallbackServerContext* c
     if (record.at > now + std::chrono::minutes(5)) return InvalidArgument("at: in the future");
     if (auto st = store.RecordHealth(person->id, record, version); !st.ok()) return ToGrpc(st);
     auto next = NextSnapshot(current, version);
-    auto it = next->health_of.find(person->id);
-    if (it == next->health_of.end() || it->second.at <= record.at) next->health_of[person->id] = record;
+    auto& health = next->health_of.Edit();
+    auto it = health.find(person->id);
+    if (it == health.end() || it->second.at <= record.at) health[person->id] = record;
     deps_.policy.Publish(std::move(next));
     resp->set_policy_version(version);
     spdlog::info("admin: health code of {} is {} ({}; policy v{})", person->external_id,

@@ -5,6 +5,8 @@
 #include <pthread.h>
 
 #include <cstdlib>
+
+#include <spdlog/spdlog.h>
 #include <string>
 
 namespace cordon::rpc {
@@ -53,6 +55,7 @@ absl::StatusOr<uint64_t> GateLedger::Connect(GateRowId gate, uint64_t incarnatio
 
 void GateLedger::Disconnect(GateRowId gate, GateConnection* conn) {
   std::lock_guard lock(mu_);
+  paused_.erase(conn);
   auto it = gates_.find(gate);
   if (it != gates_.end() && it->second.conn == conn) it->second.conn = nullptr;
 }
@@ -184,6 +187,46 @@ void AckSender::Run() {
   }
 }
 
+void GateLedger::LimitBacklog(size_t high, std::function<size_t()> uncommitted) {
+  std::lock_guard lock(mu_);
+  backlog_high_ = high;
+  uncommitted_ = std::move(uncommitted);
+}
+
+bool GateLedger::PauseIfBacklogged(GateConnection* conn, bool bulk) {
+  // Live gates send one scan at a time and keep flowing while a replay waits.
+  // The limit is set before serving; the common case reads on without mu_.
+  const size_t limit = bulk ? backlog_high_ : 4 * backlog_high_;
+  if (backlog_high_ == 0 || uncommitted_() < limit) return false;
+  std::lock_guard lock(mu_);
+  if (uncommitted_() < limit) return false;  // again under mu_: see ResumeIfRoom
+  if (paused_.empty()) paused_since_ = std::chrono::steady_clock::now();
+  paused_.insert(conn);
+  return true;
+}
+
+void GateLedger::ResumeIfRoom() {
+  std::lock_guard lock(mu_);
+  if (paused_.empty()) return;
+  const size_t waiting = uncommitted_();
+  if (waiting > backlog_high_ / 2) return;
+  auto paused_for = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - paused_since_);
+  // A replay pauses for a moment many times; only a long pause is news.
+  if (paused_for >= std::chrono::seconds(1)) {
+    spdlog::info("ingest: {} gate streams read again after {} ms paused: more than {} events "
+                 "were waiting to be committed, {} now",
+                 paused_.size(), paused_for.count(), backlog_high_, waiting);
+  }
+  for (GateConnection* conn : paused_) conn->ResumeReading();
+  paused_.clear();
+}
+
+size_t GateLedger::PausedCount() const {
+  std::lock_guard lock(mu_);
+  return paused_.size();
+}
+
 void GateLedger::CloseAll(const grpc::Status& status) {
   std::lock_guard lock(mu_);
   for (auto& [gate, entry] : gates_) {
@@ -195,7 +238,8 @@ GateLedger::GateStatus GateLedger::StatusOf(GateRowId gate) const {
   std::lock_guard lock(mu_);
   auto it = gates_.find(gate);
   if (it == gates_.end()) return {};
-  return GateStatus{it->second.conn != nullptr, it->second.last_seen};
+  GateConnection* conn = it->second.conn;
+  return GateStatus{conn != nullptr, it->second.last_seen, conn != nullptr && paused_.contains(conn)};
 }
 
 size_t GateLedger::ConnectedCount() const {

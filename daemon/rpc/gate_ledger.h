@@ -15,7 +15,9 @@
 #include <grpcpp/support/byte_buffer.h>
 #include <grpcpp/support/status.h>
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -45,6 +47,8 @@ class GateConnection {
   virtual void Send(const grpc::ByteBuffer& message) = 0;
   void Send(const v1::DaemonMessage& message) { Send(SerializeForGate(message)); }
   virtual void Close(grpc::Status status) = 0;
+  // Reads the next message (after PauseIfBacklogged held the stream).
+  virtual void ResumeReading() = 0;
 
   static grpc::ByteBuffer SerializeForGate(const v1::DaemonMessage& message);
 };
@@ -91,9 +95,27 @@ class GateLedger {
   // Shutdown: closes every live stream (after its queued messages).
   void CloseAll(const grpc::Status& status);
 
+  // Bounds the events decided but not yet committed (set before serving).
+  // Past `high`, a stream that has handled a batch (a gate sending its
+  // backlog) stops reading: gRPC flow control then holds the gate's sends.
+  // Past 4 x `high` (storage stalled) every stream stops, and a gate waiting
+  // for a decision decides offline and keeps the scan in its outbox.
+  // Streams read again once the writer is down to half of `high`. Without it
+  // a replay of 1,000,000 buffered scans queued faster than they committed
+  // (341 MB), and a disk that refuses writes grew the queue without end.
+  void LimitBacklog(size_t high, std::function<size_t()> uncommitted);
+  // A stream that has handled a message (`bulk`: a batch of scans): true if
+  // it must wait (ResumeReading is called once there is room), false to
+  // read on.
+  bool PauseIfBacklogged(GateConnection* conn, bool bulk);
+  // Journal writer thread, after each commit.
+  void ResumeIfRoom();
+  size_t PausedCount() const;
+
   struct GateStatus {
     bool connected = false;
     std::optional<TimePoint> last_seen;
+    bool paused = false;  // not being read (PauseIfBacklogged): its silence is ours
   };
   GateStatus StatusOf(GateRowId gate) const;
   size_t ConnectedCount() const;
@@ -113,6 +135,13 @@ class GateLedger {
 
   mutable std::mutex mu_;
   std::unordered_map<GateRowId, GateEntry> gates_;  // guarded by mu_
+  // Backlog: a pause is decided, and the writer's resume checked, under mu_,
+  // so a stream that pauses always sees a later commit resume it. Set
+  // before serving, then only read.
+  size_t backlog_high_ = 0;                  // 0: no limit
+  std::function<size_t()> uncommitted_;
+  std::set<GateConnection*> paused_;         // guarded by mu_
+  std::chrono::steady_clock::time_point paused_since_;  // guarded by mu_
 };
 
 // Sends PersistAcks from a thread of its own ("cordon-acks"). A gRPC write

@@ -20,7 +20,7 @@ void FillGatePerson(const PolicySnapshot& policy, const presence::CampusPresence
   p->set_active(person.active);
   if (person.valid_until) p->set_valid_until_us(ToUnixMicros(*person.valid_until));
   p->set_display_name(MaskName(person.name));
-  if (auto it = policy.credentials_of.find(id); it != policy.credentials_of.end()) {
+  if (auto it = policy.credentials_of->find(id); it != policy.credentials_of->end()) {
     for (const auto& h : it->second) p->add_lookups(std::string(h.AsBytes()));
   }
   for (const QuarantineOrder& q : policy.QuarantinesOf(id)) {
@@ -41,7 +41,7 @@ void FillGatePerson(const PolicySnapshot& policy, const presence::CampusPresence
     if (progress.exited_at) gp->set_exited_us(ToUnixMicros(*progress.exited_at));
   }
   p->set_cohorts(person.cohort);
-  if (auto h = policy.health_of.find(id); h != policy.health_of.end()) {
+  if (auto h = policy.health_of->find(id); h != policy.health_of->end()) {
     p->set_health(static_cast<v1::HealthColour>(h->second.colour));
   }
   for (const LeaveApproval& leave : policy.LeavesOf(id)) {
@@ -76,7 +76,7 @@ grpc::ByteBuffer SerializeGatePolicyUpdate(const PolicySnapshot& policy,
     google::protobuf::io::StringOutputStream sink(&update);
     google::protobuf::io::CodedOutputStream out(&sink);
     v1::GatePerson p;
-    for (const auto& [id, person] : policy.people) {
+    for (const auto& [id, person] : *policy.people) {
       p.Clear();
       FillGatePerson(policy, presence, id, person, now, &p);
       wire::WireFormatLite::WriteTag(v1::PolicyUpdate::kPeopleFieldNumber,
@@ -109,7 +109,7 @@ void GatePolicyFeed::Publish(const PolicySnapshot& policy) {
   }
   ledger_.Broadcast(update->bytes);
   spdlog::debug("policy v{} for gates: {} people, {} bytes", policy.version,
-                policy.people.size(), update->bytes.Length());
+                policy.people->size(), update->bytes.Length());
 }
 
 std::shared_ptr<const GatePolicyCopy> GatePolicyFeed::Current() const {

@@ -69,6 +69,11 @@ class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
     Pump();
   }
 
+  void ResumeReading() override {
+    std::lock_guard lock(mu_);
+    if (!close_status_) StartRead(&in_bytes_);
+  }
+
  private:
   void OnReadDone(bool ok) override {
     if (!ok) {  // the gate finished sending, or the stream broke
@@ -145,6 +150,12 @@ class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
     }
     // Draining: stop reading; the drain closes the stream after the acks.
     if (deps_.lifecycle.phase() == Lifecycle::Phase::kDraining) return;
+    // Too much decided and not yet committed: wait for the writer.
+    const bool bulk = in_.kind_case() == v1::GateMessage::kScanBatch;
+    if (hello_done_ && deps_.ledger.PauseIfBacklogged(this, bulk)) {
+      deps_.metrics.CountStreamPause();
+      return;
+    }
     // Under mu_ so that a Finish from another thread cannot slip in between
     // the check and the read.
     std::lock_guard lock(mu_);

@@ -71,7 +71,7 @@ grpc::ServerUnaryReactor* SecurityService::ListMovements(grpc::CallbackServerCon
     // The zone's gates: those opening onto it or onto a zone inside it.
     ZoneIndex want = policy->zones->FindZone(filter.zone);
     std::vector<GateRowId> gates;
-    for (const auto& [gate_id, gate] : policy->gates) {
+    for (const auto& [gate_id, gate] : *policy->gates) {
       GateZones z = policy->zones->ZonesOfGate(gate_id);
       bool touches = policy->zones->Within(z.inner, want) ||
                      (z.outer != kOutside && policy->zones->Within(z.outer, want));

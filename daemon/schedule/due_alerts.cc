@@ -78,10 +78,11 @@ void DueAlerts::CheckGates() {
   auto interval = std::chrono::milliseconds(deps_.heartbeat_interval_ms.load());
   TimePoint now = deps_.clock.Now();
   auto policy = deps_.policy.Get();
-  for (const auto& [id, gate] : policy->gates) {
+  for (const auto& [id, gate] : *policy->gates) {
     rpc::GateLedger::GateStatus st = deps_.ledger.StatusOf(gate.id);
-    // Silent: connected, but nothing for three heartbeat intervals.
-    bool silent = st.connected && st.last_seen && now - *st.last_seen > 3 * interval;
+    // Silent: connected, but nothing for three heartbeat intervals (not
+    // while cordond itself has stopped reading it).
+    bool silent = st.connected && !st.paused && st.last_seen && now - *st.last_seen > 3 * interval;
     if (!silent) {
       silent_since_.erase(gate.id);
       continue;

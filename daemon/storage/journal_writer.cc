@@ -36,6 +36,7 @@ void JournalWriter::Submit(RecordedEvent event) {
     if (events_.empty()) first_queued_at_ = std::chrono::steady_clock::now();
     events_.push_back(std::move(event));
     ++submitted_;
+    uncommitted_.store(static_cast<size_t>(submitted_ - done_), std::memory_order_release);
     wake = events_.size() == 1 || events_.size() == options_.max_batch;
   }
   if (wake) wake_.notify_one();
@@ -113,6 +114,7 @@ void JournalWriter::CommitWithRetry(std::vector<RecordedEvent>& batch) {
         spdlog::error("journal: giving up on {} uncommitted events at shutdown: {}", batch.size(),
                       st.ToString());
         done_ += batch.size();
+        uncommitted_.store(static_cast<size_t>(submitted_ - done_), std::memory_order_release);
         committed_.notify_all();
         return;
       }
@@ -128,8 +130,10 @@ void JournalWriter::CommitWithRetry(std::vector<RecordedEvent>& batch) {
     stats_.events_committed += batch.size();
     ++stats_.batches_committed;
     done_ += batch.size();
+    uncommitted_.store(static_cast<size_t>(submitted_ - done_), std::memory_order_release);
   }
   committed_.notify_all();
+  if (options_.after_commit) options_.after_commit();
 }
 
 }  // namespace cordon::storage

@@ -6,6 +6,7 @@
 // the database has exactly one writer.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -39,6 +40,8 @@ class JournalWriter {
     // and the time its successful attempt took; a failed attempt.
     std::function<void(size_t events, std::chrono::nanoseconds took)> on_commit_timing;
     std::function<void()> on_commit_failure;
+    // After the commit listener, once Uncommitted() no longer counts the batch.
+    std::function<void()> after_commit;
   };
   // Runs on the writer thread after a batch is committed.
   using CommitListener = std::function<void(std::span<const RecordedEvent> batch)>;
@@ -67,6 +70,9 @@ class JournalWriter {
   // Waits until every event submitted before the call is committed; false on
   // timeout.
   bool WaitUntilCommitted(std::chrono::steady_clock::time_point deadline);
+  // Events submitted and not yet committed (queued or in the batch being
+  // committed). Lock-free.
+  size_t Uncommitted() const { return uncommitted_.load(std::memory_order_acquire); }
   Stats stats() const;
 
  private:
@@ -85,6 +91,8 @@ class JournalWriter {
   std::deque<Job> jobs_;               // guarded by mu_
   uint64_t submitted_ = 0;             // guarded by mu_
   uint64_t done_ = 0;                  // committed or abandoned; guarded by mu_
+  // submitted_ - done_, readable without mu_: every gate message asks.
+  std::atomic<size_t> uncommitted_{0};
   bool stopping_ = false;              // guarded by mu_
   Stats stats_;                        // guarded by mu_
   std::thread thread_;

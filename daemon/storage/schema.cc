@@ -271,7 +271,17 @@ constexpr std::string_view kV8 = R"sql(
 DROP INDEX events_by_gate;
 )sql";
 
-constexpr std::array<Migration, 8> kMigrations{{
+// v9: the people left out of the presence snapshot because their latest
+// movement was decided but not yet committed when it was taken. The
+// snapshot holds committed movements only; a start seeks these few in the
+// journal (a crash before that commit means it never happened).
+constexpr std::string_view kV9 = R"sql(
+CREATE TABLE presence_snapshot_unsettled (
+  person_id INTEGER PRIMARY KEY
+);
+)sql";
+
+constexpr std::array<Migration, 9> kMigrations{{
     {1, "initial schema", kV1},
     {2, "backups log", kV2},
     {3, "zones, policy documents, health codes, leaves, disinfections", kV3},
@@ -280,6 +290,7 @@ constexpr std::array<Migration, 8> kMigrations{{
     {6, "hash-chained audit log", kV6},
     {7, "presence snapshot", kV7},
     {8, "no index of events by gate", kV8},
+    {9, "people the presence snapshot leaves to the journal", kV9},
 }};
 
 }  // namespace

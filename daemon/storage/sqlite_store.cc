@@ -3,6 +3,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <unordered_set>
 #include <utility>
 
 #include "core/status_macros.h"
@@ -188,7 +189,7 @@ absl::StatusOr<PolicySnapshot> SqliteStore::LoadPolicy() {
     for (;;) {
       CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
       if (!row) break;
-      p.health_of[s.Int(0)] =
+      p.health_of.Edit()[s.Int(0)] =
           HealthRecord{static_cast<HealthColour>(s.Int(1)), s.Text(2), FromUnixMicros(s.Int(3))};
     }
   }
@@ -225,15 +226,20 @@ absl::Status SqliteStore::RestoreCampusState(const PolicySnapshot& policy, Campu
   return RestoreState(writer_, policy, state, std::nullopt);
 }
 
-absl::Status SqliteStore::SavePresenceSnapshot(std::span<const PresenceMark> marks) {
+absl::Status SqliteStore::SavePresenceSnapshot(std::span<const PresenceMark> marks,
+                                               std::span<const PersonId> unsettled) {
   CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
   CORDON_RETURN_IF_ERROR(writer_.Exec("DELETE FROM presence_snapshot"));
+  CORDON_RETURN_IF_ERROR(writer_.Exec("DELETE FROM presence_snapshot_unsettled"));
   CORDON_ASSIGN_OR_RETURN(Statement put, writer_.Prepare(
       "INSERT INTO presence_snapshot(person_id, at, gate_id, zone) VALUES (?1, ?2, ?3, ?4)"));
   for (const PresenceMark& m : marks) {
     CORDON_RETURN_IF_ERROR(
         put.Bind(1, m.person).Bind(2, Us(m.at)).Bind(3, m.gate).Bind(4, m.zone).Run());
   }
+  CORDON_ASSIGN_OR_RETURN(Statement later, writer_.Prepare(
+      "INSERT OR IGNORE INTO presence_snapshot_unsettled(person_id) VALUES (?1)"));
+  for (PersonId person : unsettled) CORDON_RETURN_IF_ERROR(later.Bind(1, person).Run());
   CORDON_RETURN_IF_ERROR(writer_.Exec(
       "UPDATE meta SET value = (SELECT coalesce(max(id), 0) FROM events) "
       "WHERE key = 'presence_snapshot_event'"));
@@ -282,6 +288,22 @@ absl::Status SqliteStore::RestoreState(Database& db, const PolicySnapshot& polic
     if (const Person* p = policy.FindPerson(person)) m.cohorts = p->cohorts;
     state.Apply(m);
   };
+  // One person's latest allowed movement before `until`: one index seek
+  // (events_by_person).
+  CORDON_ASSIGN_OR_RETURN(Statement last, db.Prepare(
+      "SELECT direction, occurred_at, gate_id, zone FROM events "
+      "WHERE person_id = ?1 AND allowed = 1 AND occurred_at < ?2 "
+      "ORDER BY occurred_at DESC, id DESC LIMIT 1"));
+  auto seek = [&](PersonId person) -> absl::Status {
+    last.Bind(1, person).Bind(2, until);
+    CORDON_ASSIGN_OR_RETURN(bool found, last.Step());
+    if (found) {
+      apply(person, static_cast<Direction>(last.Int(0)), FromUnixMicros(last.Int(1)),
+            last.Int(2), last, 3);
+    }
+    last.Reset();
+    return absl::OkStatus();
+  };
   // Now: the latest snapshot, then the events committed after it.
   int64_t snapshot_event = 0;
   if (!as_of) {
@@ -300,6 +322,18 @@ absl::Status SqliteStore::RestoreState(Database& db, const PolicySnapshot& polic
       apply(rows.Int(0), rows.Text(3).empty() ? Direction::kOut : Direction::kIn,
             FromUnixMicros(rows.Int(1)), rows.Int(2), rows, 3);
     }
+    // Those whose latest movement was not committed when the snapshot was
+    // taken: the journal alone knows whether it ever was. The seek also
+    // finds their events after the snapshot, so the tail skips them.
+    std::unordered_set<PersonId> unsettled;
+    CORDON_ASSIGN_OR_RETURN(Statement people, db.Prepare(
+        "SELECT person_id FROM presence_snapshot_unsettled"));
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, people.Step());
+      if (!row) break;
+      unsettled.insert(people.Int(0));
+      CORDON_RETURN_IF_ERROR(seek(people.Int(0)));
+    }
     // In commit order; Apply keeps each person's latest movement by time.
     CORDON_ASSIGN_OR_RETURN(Statement tail, db.Prepare(
         "SELECT person_id, direction, occurred_at, gate_id, zone FROM events "
@@ -308,28 +342,18 @@ absl::Status SqliteStore::RestoreState(Database& db, const PolicySnapshot& polic
     for (;;) {
       CORDON_ASSIGN_OR_RETURN(bool row, tail.Step());
       if (!row) break;
+      if (unsettled.contains(tail.Int(0))) continue;
       apply(tail.Int(0), static_cast<Direction>(tail.Int(1)), FromUnixMicros(tail.Int(2)),
             tail.Int(3), tail, 4);
     }
   } else {
-    // One index seek per person (events_by_person) rather than a scan of
-    // the whole journal: start-up time grows with people, not events.
+    // One index seek per person rather than a scan of the whole journal:
+    // start-up time grows with people, not events.
     CORDON_ASSIGN_OR_RETURN(Statement people, db.Prepare("SELECT id FROM people"));
-    CORDON_ASSIGN_OR_RETURN(Statement last, db.Prepare(
-        "SELECT direction, occurred_at, gate_id, zone FROM events "
-        "WHERE person_id = ?1 AND allowed = 1 AND occurred_at < ?2 "
-        "ORDER BY occurred_at DESC, id DESC LIMIT 1"));
     for (;;) {
       CORDON_ASSIGN_OR_RETURN(bool row, people.Step());
       if (!row) break;
-      PersonId person = people.Int(0);
-      last.Bind(1, person).Bind(2, until);
-      CORDON_ASSIGN_OR_RETURN(bool found, last.Step());
-      if (found) {
-        apply(person, static_cast<Direction>(last.Int(0)), FromUnixMicros(last.Int(1)),
-              last.Int(2), last, 3);
-      }
-      last.Reset();
+      CORDON_RETURN_IF_ERROR(seek(people.Int(0)));
     }
   }
   {

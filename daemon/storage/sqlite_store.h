@@ -31,7 +31,8 @@ class SqliteStore final : public Store {
 
   absl::StatusOr<PolicySnapshot> LoadPolicy() override;
   absl::Status RestoreCampusState(const PolicySnapshot& policy, CampusState& state) override;
-  absl::Status SavePresenceSnapshot(std::span<const PresenceMark> marks) override;
+  absl::Status SavePresenceSnapshot(std::span<const PresenceMark> marks,
+                                    std::span<const PersonId> unsettled) override;
   absl::Status CampusStateAsOf(const PolicySnapshot& policy, TimePoint t,
                                CampusState& state) override;
   absl::StatusOr<std::vector<ReplayRow>> ScansBetween(TimePoint from, TimePoint to) override;

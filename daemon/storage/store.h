@@ -29,11 +29,13 @@ class Store {
   // Presence from each person's latest allowed movement (its zone placed in
   // `policy`'s layout), pass and leave progress, and the latest disinfections.
   virtual absl::Status RestoreCampusState(const PolicySnapshot& policy, CampusState& state) = 0;
-  // Who is where, for the next start (writer thread, between commits). The
-  // marks may be ahead of the journal by movements not yet committed,
-  // never behind it (docs/ARCHITECTURE.md, known limits: a crash in that
-  // window).
-  virtual absl::Status SavePresenceSnapshot(std::span<const PresenceMark> marks) = 0;
+  // Who is where, for the next start (writer thread, between commits): the
+  // marks hold committed movements only. `unsettled` are the people whose
+  // latest movement was decided but not yet committed; their mark is left
+  // out and a start seeks them in the journal, because if cordond dies
+  // before that commit the movement never happened.
+  virtual absl::Status SavePresenceSnapshot(std::span<const PresenceMark> marks,
+                                            std::span<const PersonId> unsettled) = 0;
   virtual absl::StatusOr<std::vector<IncarnationMark>> LoadIncarnations() = 0;
 
   // ---- writer thread

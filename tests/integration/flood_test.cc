@@ -9,6 +9,8 @@
 #include <grpcpp/grpcpp.h>
 
 #include <algorithm>
+#include <csignal>
+#include <cstdlib>
 #include <atomic>
 #include <cstdio>
 #include <fstream>
@@ -16,6 +18,7 @@
 
 #include "cordon/v1/gate.grpc.pb.h"
 #include "tests/support/campus.h"
+#include "tests/support/ops.h"
 
 namespace cordon::testing {
 namespace {
@@ -166,6 +169,60 @@ TEST(Flood, AFloodingGateIsThrottledAndTheOthersAreServedInFull) {
 #endif
   EXPECT_LT(rss_after - rss_before, kBoundKb) << rss_before << " kB -> " << rss_after << " kB";
   EXPECT_NE(daemon.log().find("throttled"), std::string::npos);
+}
+
+
+// Storage slower than the gates (each commit held 50 ms, injected) and at
+// most 100 events decided but not yet committed: a gate replaying 3,000
+// buffered scans is held back by flow control again and again, instead of
+// piling them up in cordond's memory, and every scan is recorded once and
+// acknowledged.
+TEST(Flood, SlowStorageHoldsAReplayingGateBackAndLosesNothing) {
+  const std::string dir = MakeTempDir("slow-storage");
+  const std::string config = dir + "/cordond.yaml";
+  WriteLines(config, {"journal:", "  max_uncommitted: 100"});
+  DaemonUnderTest daemon(dir);
+  daemon.Start({"--config", config});
+  daemon.RegisterGate("north-1");
+  daemon.ImportStudents(20);
+  const std::vector<std::string> offline = {"--offline-limits", "student=none"};
+  {  // online once: the gate receives its policy copy
+    WriteLines(dir + "/warm.txt", {"CARD-S0 in"});
+    GateUnderTest warm(dir, "north-1");
+    warm.Start(daemon.address(), dir + "/warm.txt", offline);
+    ASSERT_EQ(warm.Wait(In(seconds(30))), 0) << warm.errors();
+  }
+  daemon.Signal(SIGTERM);
+  ASSERT_EQ(daemon.Wait(In(seconds(30))), 0);
+
+  std::vector<std::string> day;
+  for (int i = 0; i < 3000; ++i) {
+    day.push_back("CARD-S" + std::to_string(i % 20) + ((i / 20) % 2 ? " out" : " in"));
+  }
+  WriteLines(dir + "/day.txt", day);
+  {
+    GateUnderTest alone(dir, "north-1");
+    std::vector<std::string> args = offline;
+    args.insert(args.end(), {"--drain-timeout-s", "1"});
+    alone.Start(daemon.address(), dir + "/day.txt", args);
+    ASSERT_EQ(alone.Wait(In(seconds(60))), 3) << "all stored, none acknowledged\n" << alone.errors();
+  }
+
+  const std::string metrics_port_file = dir + "/metrics.port";
+  setenv("CORDON_FAILPOINT_COMMIT_DELAY_MS", "50", 1);
+  daemon.Start({"--config", config, "--metrics-listen", "127.0.0.1:0", "--metrics-port-file",
+                metrics_port_file});
+  unsetenv("CORDON_FAILPOINT_COMMIT_DELAY_MS");
+  WriteLines(dir + "/none.txt", {});
+  GateUnderTest replay(dir, "north-1");
+  std::vector<std::string> args = offline;
+  args.insert(args.end(), {"--drain-timeout-s", "0"});
+  replay.Start(daemon.address(), dir + "/none.txt", args);
+  ASSERT_EQ(replay.Wait(In(seconds(120))), 0) << replay.errors();
+  EXPECT_EQ(CountRows(daemon.db_path(), "events"), 3001);
+  std::string metrics = HttpGet(WaitForPortFile(metrics_port_file, In(seconds(10))), "/metrics");
+  EXPECT_GT(MetricValue(metrics, "cordon_gate_stream_pauses_total").value_or(0), 0) << metrics;
+  EXPECT_EQ(MetricValue(metrics, "cordon_gate_streams_paused"), 0.0);
 }
 
 }  // namespace

@@ -99,6 +99,10 @@ TEST_F(Lifecycle, PresenceAndPassUseSurviveARestart) {
 
   daemon_->Signal(SIGTERM);
   ASSERT_EQ(daemon_->Wait(In(std::chrono::seconds(30))), 0);
+  // The clean stop wrote who is where; everything was committed, so nobody
+  // is left for the start to seek in the journal.
+  EXPECT_EQ(CountRows(daemon_->db_path(), "presence_snapshot"), 2);
+  EXPECT_EQ(CountRows(daemon_->db_path(), "presence_snapshot_unsettled"), 0);
   daemon_->Start();
   EXPECT_NE(daemon_->log().find("1 on campus"), std::string::npos) << daemon_->log();
 

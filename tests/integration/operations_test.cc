@@ -126,6 +126,32 @@ TEST_F(Operations, JsonLogsAreOneObjectPerLine) {
   EXPECT_NE(daemon_->log().find("gate north-1 registered"), std::string::npos);
 }
 
+// ---------------------------------------------------------------- memory
+
+// A roster import builds a new policy snapshot and frees the old one; glibc
+// would keep the freed pages. cordond gives them back once changes stop and
+// logs what it returned (bench/memory.sh measures how much).
+TEST_F(Operations, FreedMemoryIsReturnedOnceAPolicyChangeIsOver) {
+  daemon_->Start();
+  auto trims = [&] {
+    static const std::regex line(R"(memory: freed heap returned to the system after a policy )"
+                                 R"(change: RSS (\d+) MB -> (\d+) MB)");
+    std::string log = daemon_->log();
+    std::vector<std::pair<int, int>> found;
+    for (std::sregex_iterator it(log.begin(), log.end(), line), end; it != end; ++it) {
+      found.emplace_back(std::stoi((*it)[1]), std::stoi((*it)[2]));
+    }
+    return found;
+  };
+  ASSERT_TRUE(WaitFor([&] { return trims().size() == 1; }, In(std::chrono::seconds(20))))
+      << "once after start-up\n" << daemon_->log();
+  daemon_->ImportStudents(20000);
+  ASSERT_TRUE(WaitFor([&] { return trims().size() == 2; }, In(std::chrono::seconds(20))))
+      << "once after the import\n" << daemon_->log();
+  auto [before, after] = trims().back();
+  EXPECT_LE(after, before);
+}
+
 // ---------------------------------------------------------------- metrics
 
 TEST_F(Operations, MetricsCountWhatTheGatesDid) {

@@ -67,6 +67,22 @@ TEST_F(ConfigTest, TheCommitWindowMayBeZeroButNotOverASecond) {
             std::string::npos) << st;
 }
 
+TEST_F(ConfigTest, TheBacklogLimitIsAtLeastAHundredEvents) {
+  DaemonConfig c;
+  c.insecure = true;
+  EXPECT_EQ(c.journal_max_uncommitted, 20000u);
+  ASSERT_TRUE(Load("journal:\n  max_uncommitted: 500\n", c).ok());
+  EXPECT_EQ(c.journal_max_uncommitted, 500u);
+  EXPECT_TRUE(ValidateConfig(c).ok());
+  auto st = Load("journal:\n  max_uncommitted: lots\n", c);
+  EXPECT_NE(std::string(st.message()).find(":2: journal.max_uncommitted: must be a positive integer"),
+            std::string::npos) << st;
+  ASSERT_TRUE(Load("journal:\n  max_uncommitted: 10\n", c).ok());
+  st = ValidateConfig(c);
+  EXPECT_NE(std::string(st.message()).find("journal.max_uncommitted must be at least 100"),
+            std::string::npos) << st;
+}
+
 TEST(ConfigValidate, RejectsABadLevelOrAddress) {
   DaemonConfig c;
   c.insecure = true;

@@ -3,6 +3,7 @@
 
 #include "core/campus_state.h"
 #include "core/identifiers.h"
+#include "core/policy_snapshot.h"
 #include "core/roster.h"
 
 namespace cordon {
@@ -89,6 +90,31 @@ TEST(CampusState, LeaveProgressIsRecordedOnce) {
   s.Apply(out);
   EXPECT_EQ(*s.ProgressOfLeave(4).exited_at, kT0);
   EXPECT_EQ(*s.ProgressOfLeave(4).returned_at, kT0 + minutes(60));
+}
+
+// The next snapshot shares what it does not change: a gate registration
+// copies the gates, not the roster, and the published snapshot never moves.
+TEST(PolicySnapshot, ANextSnapshotCopiesOnlyTheTablesItEdits) {
+  PolicySnapshot current;
+  current.PutPerson(Person{1, "S1", "Li Na", PersonCategory::kStudent});
+  current.PutGate(Gate{1, "north-1", "", kT0});
+  PolicySnapshot next = current;
+  next.PutGate(Gate{2, "south-1", "", kT0});
+  EXPECT_TRUE(next.people.SharedWith(current.people));
+  EXPECT_TRUE(next.people_by_external_id.SharedWith(current.people_by_external_id));
+  EXPECT_FALSE(next.gates.SharedWith(current.gates));
+  EXPECT_EQ(current.gates->size(), 1u);
+  EXPECT_EQ(next.gates->size(), 2u);
+
+  next.PutPerson(Person{1, "S1", "Li Na", PersonCategory::kStudent, "", {}, false});
+  EXPECT_FALSE(next.people.SharedWith(current.people));
+  EXPECT_TRUE(current.FindPerson(1)->active) << "the published snapshot is untouched";
+  EXPECT_FALSE(next.FindPerson(1)->active);
+  PolicySnapshot after = next;
+  after.PutQuarantine(QuarantineOrder{1, 1, kT0, kT0 + minutes(60), "contact", kT0});
+  EXPECT_TRUE(next.QuarantinesOf(1).empty());
+  EXPECT_EQ(after.QuarantinesOf(1).size(), 1u);
+  EXPECT_TRUE(after.people.SharedWith(next.people));
 }
 
 TEST(Identifiers, CredentialMustBePrintableWithoutSpaces) {

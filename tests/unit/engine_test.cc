@@ -35,7 +35,7 @@ class Campus {
     policy_.SetCredentials(p.id, {Credential(p.id)});
     return p.id;
   }
-  Person& Edit(PersonId id) { return policy_.people.at(id); }
+  Person& Edit(PersonId id) { return policy_.people.Edit().at(id); }
   void Quarantine(PersonId id, TimePoint from, TimePoint until,
                   std::optional<TimePoint> cleared = std::nullopt) {
     policy_.PutQuarantine(QuarantineOrder{next_id_++, id, from, until, "", from, cleared});

@@ -80,5 +80,44 @@ TEST(GateLedger, CommitsOfOneBatchAdvanceEachIncarnation) {
   EXPECT_EQ(ledger.Admit(2, 4, 2, kT0)->kind, Kind::kPending);
 }
 
+// A stream that stopped reading because too much waited to be committed
+// reads again once the writer is down to half, not before; one that went
+// away is forgotten.
+struct CountingConnection : GateConnection {
+  void Send(const grpc::ByteBuffer&) override {}
+  void Close(grpc::Status) override {}
+  void ResumeReading() override { ++resumed; }
+  int resumed = 0;
+};
+
+TEST(GateLedger, StreamsPausedAboveTheBacklogLimitResumeAtHalf) {
+  GateLedger ledger;
+  CountingConnection a, b;
+  EXPECT_FALSE(ledger.PauseIfBacklogged(&a, true)) << "no limit set";
+  size_t uncommitted = 99;
+  ledger.LimitBacklog(100, [&] { return uncommitted; });
+  ASSERT_TRUE(ledger.Connect(1, 9, 0, &a, kT0).ok());
+  ASSERT_TRUE(ledger.Connect(2, 9, 0, &b, kT0).ok());
+  EXPECT_FALSE(ledger.PauseIfBacklogged(&a, true));
+  uncommitted = 100;
+  EXPECT_TRUE(ledger.PauseIfBacklogged(&a, true)) << "a batch: a backlog being sent";
+  EXPECT_FALSE(ledger.PauseIfBacklogged(&b, false)) << "a live scan goes on";
+  uncommitted = 400;
+  EXPECT_TRUE(ledger.PauseIfBacklogged(&b, false)) << "storage stalled: everyone waits";
+  EXPECT_EQ(ledger.PausedCount(), 2u);
+  EXPECT_TRUE(ledger.StatusOf(1).paused) << "its silence is not the gate's";
+  uncommitted = 51;
+  ledger.ResumeIfRoom();
+  EXPECT_EQ(a.resumed + b.resumed, 0) << "still more than half";
+  ledger.Disconnect(2, &b);
+  uncommitted = 50;
+  ledger.ResumeIfRoom();
+  EXPECT_EQ(a.resumed, 1);
+  EXPECT_EQ(b.resumed, 0) << "gone: never called again";
+  EXPECT_EQ(ledger.PausedCount(), 0u);
+  ledger.ResumeIfRoom();
+  EXPECT_EQ(a.resumed, 1) << "resumed once";
+}
+
 }  // namespace
 }  // namespace cordon::rpc

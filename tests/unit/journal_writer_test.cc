@@ -36,8 +36,9 @@ class FailingStore final : public Store {
   absl::Status RestoreCampusState(const PolicySnapshot& p, CampusState& s) override {
     return real_.RestoreCampusState(p, s);
   }
-  absl::Status SavePresenceSnapshot(std::span<const PresenceMark> m) override {
-    return real_.SavePresenceSnapshot(m);
+  absl::Status SavePresenceSnapshot(std::span<const PresenceMark> m,
+                                    std::span<const PersonId> u) override {
+    return real_.SavePresenceSnapshot(m, u);
   }
   absl::Status SavePolicyDocument(const PolicyDocumentRecord& d) override {
     return real_.SavePolicyDocument(d);

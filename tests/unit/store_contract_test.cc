@@ -144,7 +144,7 @@ TEST_P(StoreContract, APresenceSnapshotAndTheEventsAfterItComeBackAtAStart) {
   // Both outside; the journal says the student is inside.
   const std::vector<PresenceMark> doctored = {{student_, kT0 + minutes(5), gate_, ""},
                                               {visitor_, kT0 + minutes(20), gate_, ""}};
-  ASSERT_TRUE(store_->SavePresenceSnapshot(doctored).ok());
+  ASSERT_TRUE(store_->SavePresenceSnapshot(doctored, {}).ok());
   auto restored = [&] {
     CampusState state;
     EXPECT_TRUE(store_->RestoreCampusState(PolicySnapshot{}, state).ok());
@@ -166,6 +166,35 @@ TEST_P(StoreContract, APresenceSnapshotAndTheEventsAfterItComeBackAtAStart) {
     ASSERT_TRUE(db->Exec("DELETE FROM events WHERE seq = 1").ok());
   }
   EXPECT_EQ(restored(), std::pair(true, true));
+}
+
+// A person whose latest movement was decided but not committed when the
+// snapshot was taken has no mark in it; a start asks the journal. The
+// visitor's doctored mark shows the snapshot itself is read.
+TEST_P(StoreContract, PeopleLeftOutOfThePresenceSnapshotComeBackFromTheJournal) {
+  std::vector<RecordedEvent> in = {Event(1, student_, Direction::kIn, true, kT0),
+                                   Event(2, visitor_, Direction::kIn, true, kT0)};
+  ASSERT_TRUE(store_->CommitEvents(in).ok());
+  const std::vector<PresenceMark> marks = {{visitor_, kT0 + minutes(20), gate_, ""}};
+  const std::vector<PersonId> unsettled = {student_};
+  ASSERT_TRUE(store_->SavePresenceSnapshot(marks, unsettled).ok());
+  auto restored = [&] {
+    CampusState state;
+    EXPECT_TRUE(store_->RestoreCampusState(PolicySnapshot{}, state).ok());
+    return std::pair{state.IsOnCampus(student_), state.IsOnCampus(visitor_)};
+  };
+  EXPECT_EQ(restored(), std::pair(true, false)) << "the student from the journal";
+
+  std::vector<RecordedEvent> out = {Event(3, student_, Direction::kOut, true, kT0 + minutes(30))};
+  ASSERT_TRUE(store_->CommitEvents(out).ok());
+  EXPECT_EQ(restored(), std::pair(false, false)) << "and their movements since";
+
+  // The journal says the student came back; a snapshot that (doctored)
+  // neither marks nor leaves them out is believed.
+  std::vector<RecordedEvent> back = {Event(4, student_, Direction::kIn, true, kT0 + minutes(40))};
+  ASSERT_TRUE(store_->CommitEvents(back).ok());
+  ASSERT_TRUE(store_->SavePresenceSnapshot({}, {}).ok());
+  EXPECT_EQ(restored(), std::pair(false, false)) << "the next snapshot replaces who was left out";
 }
 
 // The writer remembers each person's latest interval; a commit that fails

@@ -97,7 +97,7 @@ class ZoneRules : public ::testing::Test {
     return p.id;
   }
   void Mode(const std::string& id) { policy_.mode = policy_.zones->FindMode(id); }
-  void Health(PersonId id, HealthColour c) { policy_.health_of[id] = HealthRecord{c, "test", kMonday}; }
+  void Health(PersonId id, HealthColour c) { policy_.health_of.Edit()[id] = HealthRecord{c, "test", kMonday}; }
   LeaveId Leave(PersonId id, TimePoint from, TimePoint until, TimePoint back) {
     LeaveId leave = next_id_++;
     policy_.PutLeave(LeaveApproval{leave, id, from, until, back, "family", "counsellor"});
