@@ -61,6 +61,45 @@ bool DaemonLink::Pause(std::chrono::milliseconds delay) {
   return !stop_cv_.wait_for(lock, delay, [&] { return stopping_; });
 }
 
+bool DaemonLink::Handshake(grpc::ClientContext& context,
+                           grpc::ClientReaderWriter<v1::GateMessage, v1::DaemonMessage>& stream,
+                           v1::DaemonMessage& reply, std::optional<grpc::Status>& failure) {
+  // The Hello and the Welcome are blocking calls with no deadline of their
+  // own (the stream lives for days); a watchdog cancels them in time.
+  bool over = false, timed_out = false;  // guarded by mu_
+  // Stop() ends a handshake at once too.
+  std::thread watchdog([&] {
+    std::unique_lock lock(mu_);
+    stop_cv_.wait_for(lock, backoff_.welcome_timeout, [&] { return over || stopping_; });
+    if (over) return;
+    timed_out = !stopping_;
+    lock.unlock();
+    context.TryCancel();
+  });
+  v1::GateMessage hello;
+  *hello.mutable_hello() = handlers_.make_hello();
+  bool read = stream.Write(hello) && stream.Read(&reply);
+  {
+    std::lock_guard lock(mu_);
+    over = true;
+  }
+  stop_cv_.notify_all();
+  watchdog.join();
+  if (read && reply.has_welcome()) return true;
+  if (timed_out) {
+    failure = grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED,
+                           "no welcome from the daemon within " +
+                               std::to_string(backoff_.welcome_timeout.count()) + " ms");
+  } else if (read) {
+    // The daemon still holds the stream open: end it, or Finish would wait
+    // for ever.
+    context.TryCancel();
+    failure = grpc::Status(grpc::StatusCode::INTERNAL,
+                           "the daemon's first message was not a welcome");
+  }
+  return false;
+}
+
 void DaemonLink::Run() {
   struct ExitSignal {  // tells Stop() that Run() is over, on every return path
     DaemonLink* link;
@@ -80,10 +119,9 @@ void DaemonLink::Run() {
     }
     auto stub = v1::GateService::NewStub(channels_());
     auto stream = stub->Connect(&context);
-    v1::GateMessage hello;
-    *hello.mutable_hello() = handlers_.make_hello();
     v1::DaemonMessage reply;
-    bool up = stream->Write(hello) && stream->Read(&reply) && reply.has_welcome();
+    std::optional<grpc::Status> failure;
+    bool up = Handshake(context, *stream, reply, failure);
     uint64_t generation = 0;
     if (up) {
       failures = 0;
@@ -104,6 +142,7 @@ void DaemonLink::Run() {
     // TryCancel here: it would replace the daemon's status with CANCELLED.
     { std::lock_guard wait_for_writer(write_mu_); }
     grpc::Status status = stream->Finish();
+    if (failure) status = *failure;  // ours is clearer than CANCELLED
     bool stopping;
     {
       std::lock_guard lock(mu_);

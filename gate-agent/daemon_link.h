@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -24,6 +25,9 @@ namespace cordon::gate {
 struct Backoff {
   std::chrono::milliseconds initial{200};
   std::chrono::milliseconds max{10000};
+  // A daemon that takes the stream but sends no Welcome (stuck, or not
+  // cordond) is given up on after this; keepalive alone would never notice.
+  std::chrono::milliseconds welcome_timeout{10000};
 };
 
 class DaemonLink {
@@ -63,6 +67,12 @@ class DaemonLink {
   void Run();
   // Waits `delay` or until Stop(); false if stopping.
   bool Pause(std::chrono::milliseconds delay);
+  // Sends the Hello and reads the Welcome into `reply`. On failure the call
+  // is over (cancelled if need be, so that Finish returns) and `failure`
+  // says why when the transport does not.
+  bool Handshake(grpc::ClientContext& context,
+                 grpc::ClientReaderWriter<v1::GateMessage, v1::DaemonMessage>& stream,
+                 v1::DaemonMessage& reply, std::optional<grpc::Status>& failure);
 
   ChannelFactory channels_;
   const Backoff backoff_;

@@ -29,7 +29,7 @@ int main(int argc, char** argv) {
   bool json = false;
   double rate = 0;
   int64_t decision_timeout_ms = 3000, drain_timeout_s = 0, initial_backoff_ms = 200,
-          max_backoff_ms = 10000;
+          max_backoff_ms = 10000, welcome_timeout_ms = 10000;
   CLI::App cli{"cordon-gate: the gate agent. Reads 'CREDENTIAL in|out' lines, stores each scan "
                "in a local outbox, streams it to cordond and shows the decision."};
   cli.add_option("-g,--gate-id", gate_id, "this gate's registered id, e.g. north-1")->required();
@@ -52,6 +52,9 @@ int main(int argc, char** argv) {
                  "when the input ends: seconds to wait for the last acks (0: forever)");
   cli.add_option("--initial-backoff-ms", initial_backoff_ms, "first reconnect delay");
   cli.add_option("--max-backoff-ms", max_backoff_ms, "longest reconnect delay");
+  cli.add_option("--welcome-timeout-ms", welcome_timeout_ms,
+                 "give up on a connection the daemon has not welcomed within this")
+      ->check(CLI::PositiveNumber);
   std::string offline_limits;
   cli.add_option("--offline-limits", offline_limits,
                  "offline: how old the policy copy may be to admit each category, e.g. "
@@ -185,7 +188,8 @@ int main(int argc, char** argv) {
   };
   DaemonLink link(channels,
                   Backoff{std::chrono::milliseconds(initial_backoff_ms),
-                          std::chrono::milliseconds(max_backoff_ms)},
+                          std::chrono::milliseconds(max_backoff_ms),
+                          std::chrono::milliseconds(welcome_timeout_ms)},
                   DaemonLink::Handlers{
                       [&] { return agent.MakeHello(); },
                       [&](const cordon::v1::Welcome& w, uint64_t generation) {

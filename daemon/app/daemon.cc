@@ -17,6 +17,7 @@
 
 #include "daemon/app/campus_secret.h"
 #include "daemon/app/logging.h"
+#include "daemon/fault/failpoint.h"
 #include "tls/client_credentials.h"
 
 namespace cordon::app {
@@ -35,16 +36,6 @@ absl::Status WritePortFile(const std::string& path, int port) {
   fs::rename(tmp, path, ec);  // atomic: a reader never sees a half-written port
   if (ec) return absl::InternalError("cannot rename port file to " + path + ": " + ec.message());
   return absl::OkStatus();
-}
-
-// Fault injection for tests: CORDON_FAILPOINT_<NAME>_DELAY_MS holds the
-// daemon at a named point, so a test can observe what clients see there.
-void Failpoint(const char* name) {
-  std::string var = std::string("CORDON_FAILPOINT_") + name + "_DELAY_MS";
-  if (const char* ms = std::getenv(var.c_str())) {
-    spdlog::warn("failpoint {}: holding for {} ms", name, ms);
-    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoll(ms)));
-  }
 }
 
 }  // namespace
@@ -104,7 +95,7 @@ absl::Status Daemon::Start() {
   acks_ = std::make_unique<rpc::AckSender>(ledger_);
   journal_ = std::make_unique<storage::JournalWriter>(
       *store_, jopts, [this](std::span<const storage::RecordedEvent> batch) {
-        Failpoint("COMMIT");  // tests: slow storage
+        fault::Failpoint("COMMIT");  // tests: slow storage
         presence_.Committed(batch);
         acks_->Post(ledger_.OnCommitted(batch));
         bool alert = false, timed = false;
@@ -132,7 +123,7 @@ absl::Status Daemon::Start() {
   }
 
   if (auto st = StartServer(); !st.ok()) return st;
-  Failpoint("START");
+  fault::Failpoint("START");
   if (auto st = Restore(); !st.ok()) return st;
 
   due_alerts_->Start();
@@ -342,7 +333,7 @@ void Daemon::Shutdown() {
     spdlog::info("draining: refusing new gates, committing what was received");
     lifecycle_.Set(rpc::Lifecycle::Phase::kDraining);
     server_->GetHealthCheckService()->SetServingStatus(false);
-    Failpoint("DRAIN");
+    fault::Failpoint("DRAIN");
     auto deadline =
         std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.drain_timeout_ms);
     if (!lifecycle_.WaitForReactions(deadline)) {

@@ -29,9 +29,9 @@ void GateLedger::Restore(std::span<const storage::IncarnationMark> marks) {
   }
 }
 
-absl::StatusOr<uint64_t> GateLedger::Connect(GateRowId gate, uint64_t incarnation,
-                                             uint64_t last_assigned_seq, GateConnection* conn,
-                                             TimePoint now) {
+absl::Status GateLedger::Connect(GateRowId gate, uint64_t incarnation, uint64_t last_assigned_seq,
+                                 GateConnection* conn, TimePoint now,
+                                 const std::function<void(uint64_t committed)>& greet) {
   std::lock_guard lock(mu_);
   GateEntry& entry = gates_[gate];
   Incarnation& inc = entry.incarnations[incarnation];
@@ -47,10 +47,11 @@ absl::StatusOr<uint64_t> GateLedger::Connect(GateRowId gate, uint64_t incarnatio
     entry.conn->Close(grpc::Status(grpc::StatusCode::ABORTED,
                                    "superseded by a newer connection from the same gate"));
   }
+  greet(inc.committed);
   entry.conn = conn;
   entry.conn_incarnation = incarnation;
   entry.last_seen = now;
-  return inc.committed;
+  return absl::OkStatus();
 }
 
 void GateLedger::Disconnect(GateRowId gate, GateConnection* conn) {

@@ -57,11 +57,15 @@ class GateLedger {
  public:
   void Restore(std::span<const storage::IncarnationMark> marks);
 
-  // Hello: makes `conn` the gate's live stream (closing a previous one) and
-  // returns the highest committed sequence of this incarnation. Refuses an
-  // outbox older than what was already received (restored from a copy).
-  absl::StatusOr<uint64_t> Connect(GateRowId gate, uint64_t incarnation, uint64_t last_assigned_seq,
-                                   GateConnection* conn, TimePoint now);
+  // Hello: makes `conn` the gate's live stream (closing a previous one).
+  // `greet` gets the highest committed sequence of this incarnation and
+  // sends the Welcome; it runs under mu_ before `conn` is published, so no
+  // ack, policy update or answer can reach the gate ahead of its Welcome (a
+  // gate waits for the Welcome as its first message). Refuses an outbox older
+  // than what was already received (restored from a copy).
+  absl::Status Connect(GateRowId gate, uint64_t incarnation, uint64_t last_assigned_seq,
+                       GateConnection* conn, TimePoint now,
+                       const std::function<void(uint64_t committed)>& greet);
   void Disconnect(GateRowId gate, GateConnection* conn);
 
   struct Admission {

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "core/identifiers.h"
+#include "daemon/fault/failpoint.h"
 #include "daemon/rpc/convert.h"
 
 namespace cordon::rpc {
@@ -248,29 +249,35 @@ class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
                               " messages a second; reconnect after a pause (scans stay in the "
                               "outbox)");
     }
-    auto committed =
-        deps_.ledger.Connect(gate->id, hello.incarnation(), hello.last_assigned_seq(), this, now);
-    if (!committed.ok()) return ToGrpc(committed.status());
+    // The Welcome goes out before the ledger lets anything else reach this
+    // stream: a gate reads it as the first message.
+    uint64_t committed = 0;
+    auto connected = deps_.ledger.Connect(
+        gate->id, hello.incarnation(), hello.last_assigned_seq(), this, now,
+        [&](uint64_t committed_up_to) {
+          fault::Failpoint("WELCOME");  // tests: a slow welcome
+          committed = committed_up_to;
+          v1::DaemonMessage msg;
+          v1::Welcome* welcome = msg.mutable_welcome();
+          welcome->set_daemon_version(CORDON_VERSION);
+          welcome->set_policy_version(policy->version);
+          ToProto(now, welcome->mutable_daemon_time());
+          welcome->set_committed_up_to_seq(committed_up_to);
+          welcome->set_heartbeat_interval_ms(deps_.heartbeat_interval_ms.load());
+          Send(std::move(msg));
+        });
+    if (!connected.ok()) return ToGrpc(connected);
     hello_done_ = true;
     gate_ = gate->id;
     gate_id_ = gate->gate_id;
     incarnation_ = hello.incarnation();
-
-    v1::DaemonMessage msg;
-    v1::Welcome* welcome = msg.mutable_welcome();
-    welcome->set_daemon_version(CORDON_VERSION);
-    welcome->set_policy_version(policy->version);
-    ToProto(now, welcome->mutable_daemon_time());
-    welcome->set_committed_up_to_seq(*committed);
-    welcome->set_heartbeat_interval_ms(deps_.heartbeat_interval_ms.load());
-    Send(std::move(msg));
     if (auto update = deps_.policy_feed.Current();
         update && update->version != hello.policy_version()) {
       Send(update->bytes);
     }
     MeasureClock(hello, now);
     spdlog::info("gate {} connected from {} (agent {}, incarnation {:016x}, committed up to {})",
-                 gate_id_, peer_, hello.agent_version(), incarnation_, *committed);
+                 gate_id_, peer_, hello.agent_version(), incarnation_, committed);
     return grpc::Status::OK;
   }
 

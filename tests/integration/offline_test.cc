@@ -284,7 +284,9 @@ TEST_F(Offline, AThousandLinkCutsNeverAdmitWhatThePolicyDeniesNorOpenOnALinkEven
     proxy.Restore();
     ASSERT_TRUE(WaitFor([&] { return tail.Count(kNowOnline) >= i + 2; },
                         In(seconds(20))))
-        << "cycle " << i;
+        << "cycle " << i << ", proxy accepted " << proxy.accepted() << "\ngate output:\n"
+        << LastLines(gate_->output(), 30) << "gate errors:\n" << LastLines(gate_->errors(), 30)
+        << "cordond log:\n" << LastLines(daemon_->log(), 30);
     scan(2 * i + 1);
   }
   ASSERT_TRUE(WaitFor([&] { return CountRows(daemon_->db_path(), "events") == sent; },

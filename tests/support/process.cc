@@ -94,6 +94,18 @@ std::string ReadFile(const std::string& path) {
   return ss.str();
 }
 
+std::string LastLines(const std::string& text, size_t n) {
+  size_t at = text.size();
+  // Skip a final newline, then walk back n line breaks.
+  if (at > 0 && text[at - 1] == '\n') --at;
+  while (n > 0 && at > 0) {
+    at = text.rfind('\n', at - 1);
+    if (at == std::string::npos) return text;
+    --n;
+  }
+  return n > 0 ? text : text.substr(at + 1);
+}
+
 void WriteFile(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;

@@ -49,6 +49,8 @@ struct RunResult {
 RunResult Run(const std::vector<std::string>& argv, const std::string& scratch_dir);
 
 std::string ReadFile(const std::string& path);
+// The last `n` lines of `text`, for failure messages.
+std::string LastLines(const std::string& text, size_t n);
 void WriteFile(const std::string& path, const std::string& text);
 // A fresh directory under the test temp dir, removed by the caller if wanted.
 std::string MakeTempDir(const std::string& prefix);

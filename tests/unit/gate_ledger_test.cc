@@ -59,13 +59,14 @@ TEST(GateLedger, AnOutboxOlderThanWhatWasReceivedIsRefused) {
   GateLedger ledger;
   std::vector<storage::IncarnationMark> marks = {{1, 9, 100}};
   ledger.Restore(marks);
-  auto stale = ledger.Connect(1, 9, 60, nullptr, kT0);
-  EXPECT_TRUE(absl::IsFailedPrecondition(stale.status()));
-  EXPECT_NE(std::string(stale.status().message()).find("restored from an older copy"),
-            std::string::npos);
-  auto fine = ledger.Connect(1, 9, 100, nullptr, kT0);
-  ASSERT_TRUE(fine.ok());
-  EXPECT_EQ(*fine, 100u);
+  std::optional<uint64_t> greeted;
+  auto greet = [&](uint64_t committed) { greeted = committed; };
+  auto stale = ledger.Connect(1, 9, 60, nullptr, kT0, greet);
+  EXPECT_TRUE(absl::IsFailedPrecondition(stale));
+  EXPECT_NE(std::string(stale.message()).find("restored from an older copy"), std::string::npos);
+  EXPECT_FALSE(greeted) << "a refused gate is not welcomed";
+  ASSERT_TRUE(ledger.Connect(1, 9, 100, nullptr, kT0, greet).ok());
+  EXPECT_EQ(greeted, 100u) << "the welcome says what is committed";
 }
 
 TEST(GateLedger, CommitsOfOneBatchAdvanceEachIncarnation) {
@@ -96,8 +97,8 @@ TEST(GateLedger, StreamsPausedAboveTheBacklogLimitResumeAtHalf) {
   EXPECT_FALSE(ledger.PauseIfBacklogged(&a, true)) << "no limit set";
   size_t uncommitted = 99;
   ledger.LimitBacklog(100, [&] { return uncommitted; });
-  ASSERT_TRUE(ledger.Connect(1, 9, 0, &a, kT0).ok());
-  ASSERT_TRUE(ledger.Connect(2, 9, 0, &b, kT0).ok());
+  ASSERT_TRUE(ledger.Connect(1, 9, 0, &a, kT0, [](uint64_t) {}).ok());
+  ASSERT_TRUE(ledger.Connect(2, 9, 0, &b, kT0, [](uint64_t) {}).ok());
   EXPECT_FALSE(ledger.PauseIfBacklogged(&a, true));
   uncommitted = 100;
   EXPECT_TRUE(ledger.PauseIfBacklogged(&a, true)) << "a batch: a backlog being sent";
