@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
   cli.add_option("--max-backoff-ms", max_backoff_ms, "longest reconnect delay");
   cli.add_option("--welcome-timeout-ms", welcome_timeout_ms,
                  "give up on a connection the daemon has not welcomed within this")
-      ->check(CLI::PositiveNumber);
+      ->check(CLI::Range(int64_t{1}, int64_t{3600000}));
   std::string offline_limits;
   cli.add_option("--offline-limits", offline_limits,
                  "offline: how old the policy copy may be to admit each category, e.g. "

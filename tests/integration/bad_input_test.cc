@@ -240,5 +240,23 @@ TEST_F(BadInput, AnUnregisteredGateAgentExitsWithAClearMessageAndKeepsItsScans) 
   EXPECT_EQ(CountRows(daemon_->db_path(), "events"), 0);
 }
 
+// A welcome timeout of zero would give up on every connection at once.
+TEST_F(BadInput, AGateAgentRefusesAWelcomeTimeoutOutOfRangeNamingTheFlag) {
+  for (std::string value : {"0", "abc"}) {
+    Process gate({CordonGatePath(), "--gate-id", "north-1", "--outbox", dir_ + "/w.outbox.db",
+                  "--daemon", daemon_->address(), "--welcome-timeout-ms", value},
+                 dir_ + "/w.out", dir_ + "/w.err");
+    auto code = gate.Wait(In(std::chrono::seconds(30)));
+    ASSERT_TRUE(code.has_value());
+    EXPECT_NE(*code, 0) << value;
+    std::string err = ReadFile(dir_ + "/w.err");
+    EXPECT_NE(err.find("--welcome-timeout-ms: Value " + value + " not in range 1 to 3600000"),
+              std::string::npos)
+        << err;
+    std::filesystem::remove(dir_ + "/w.err");
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/w.outbox.db")) << "nothing started";
+}
+
 }  // namespace
 }  // namespace cordon::testing
