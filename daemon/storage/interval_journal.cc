@@ -1,6 +1,9 @@
 #include "daemon/storage/interval_journal.h"
 
+#include <algorithm>
+
 #include "core/status_macros.h"
+#include "daemon/storage/person_days.h"
 
 namespace cordon::storage {
 
@@ -11,7 +14,8 @@ absl::StatusOr<std::unique_ptr<IntervalJournal>> IntervalJournal::Prepare(sqlite
   std::unique_ptr<IntervalJournal> j(new IntervalJournal(writer));
   CORDON_ASSIGN_OR_RETURN(j->latest_, writer.Prepare(R"sql(
       SELECT id, zone, entered_at, exited_at FROM presence_intervals
-      WHERE person_id = ?1 ORDER BY entered_at DESC, id DESC LIMIT 1)sql"));
+      WHERE entered_at / 86400000000 = ?2 AND person_id = ?1
+      ORDER BY entered_at DESC, id DESC LIMIT 1)sql"));
   CORDON_ASSIGN_OR_RETURN(j->insert_, writer.Prepare(R"sql(
       INSERT INTO presence_intervals(person_id, zone, entered_at, span_class, enter_event)
       VALUES (?1, ?2, ?3, 63, ?4))sql"));
@@ -25,12 +29,46 @@ absl::StatusOr<std::unique_ptr<IntervalJournal>> IntervalJournal::Prepare(sqlite
 }
 
 absl::Status IntervalJournal::Reload() {
-  latest_of_.clear();
   CORDON_ASSIGN_OR_RETURN(Statement get, db_.Prepare(
       "SELECT value FROM meta WHERE key = 'span_classes'"));
   CORDON_ASSIGN_OR_RETURN(bool row, get.Step());
   stored_classes_ = row ? static_cast<uint64_t>(get.Int(0)) : 0;
   span_classes_.fetch_or(stored_classes_ | (uint64_t{1} << kOpenSpanClass));
+  return LoadOpenIntervals();
+}
+
+absl::Status IntervalJournal::LoadOpenIntervals() {
+  latest_of_.clear();
+  settled_until_ = INT64_MAX;  // until loaded: every first sight is looked up
+  // An interval's times are its events' (an inferred exit lies before the
+  // event that showed it): none is later than the latest event.
+  CORDON_ASSIGN_OR_RETURN(Statement latest_event, db_.Prepare("SELECT max(occurred_at) FROM events"));
+  CORDON_ASSIGN_OR_RETURN(bool row, latest_event.Step());
+  int64_t settled = row && !latest_event.IsNull(0) ? latest_event.Int(0) : INT64_MIN;
+  // The zones held (a loose scan of intervals_by_zone, a seek each), then
+  // each zone's open intervals: people on campus, not the history.
+  CORDON_ASSIGN_OR_RETURN(Statement zones, db_.Prepare(R"sql(
+      WITH RECURSIVE z(zone) AS (
+        SELECT min(zone) FROM presence_intervals
+        UNION ALL
+        SELECT (SELECT min(zone) FROM presence_intervals WHERE zone > z.zone) FROM z
+        WHERE z.zone IS NOT NULL)
+      SELECT zone FROM z WHERE zone IS NOT NULL)sql"));
+  CORDON_ASSIGN_OR_RETURN(Statement open, db_.Prepare(
+      "SELECT id, person_id, entered_at FROM presence_intervals WHERE zone = ?1 AND span_class = 63"));
+  for (;;) {
+    CORDON_ASSIGN_OR_RETURN(bool zone_row, zones.Step());
+    if (!zone_row) break;
+    std::string zone = zones.Text(0);
+    open.Bind(1, zone);
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool open_row, open.Step());
+      if (!open_row) break;
+      latest_of_[open.Int(1)] = Latest{open.Int(0), zone, FromUnixMicros(open.Int(2)), std::nullopt};
+    }
+    open.Reset();
+  }
+  settled_until_ = settled;
   return absl::OkStatus();
 }
 
@@ -59,9 +97,7 @@ absl::Status IntervalJournal::Apply(int64_t person,
                                .Bind(4, int64_t{step.close->inferred})
                                .Bind(5, step.close->event_id)
                                .Run());
-    if (auto known = latest_of_.find(person); known != latest_of_.end()) {
-      known->second = Latest{open->first, open->second.zone, open->second.since, step.close->at};
-    }
+    latest_of_[person] = Latest{open->first, open->second.zone, open->second.since, step.close->at};
     open.reset();
   }
   if (step.open) {
@@ -71,33 +107,51 @@ absl::Status IntervalJournal::Apply(int64_t person,
                                .Bind(4, s.event_id)
                                .Run());
     open.emplace(db_.LastInsertRowId(), *step.open);
-    if (auto known = latest_of_.find(person); known != latest_of_.end()) {
-      known->second = Latest{open->first, step.open->zone, step.open->since, std::nullopt};
-    }
+    latest_of_[person] = Latest{open->first, step.open->zone, step.open->since, std::nullopt};
   }
   return absl::OkStatus();
 }
 
-absl::Status IntervalJournal::Record(int64_t person, const Sighting& s, const MaxStayFn& max_stay) {
-  auto known = latest_of_.find(person);
-  if (known == latest_of_.end()) {
-    Statement& latest = *latest_;
-    latest.Bind(1, person);
+absl::StatusOr<std::optional<IntervalJournal::Latest>> IntervalJournal::LookUpLatest(
+    int64_t person) {
+  // Day by day from the newest: people who come and go are found in the
+  // first days; someone never seen costs a seek per day held.
+  CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> days, IntervalDays(db_));
+  if (!days) return std::nullopt;
+  Statement& latest = *latest_;
+  for (int64_t day = days->last; day >= days->first; --day) {
+    latest.Bind(1, person).Bind(2, day);
     CORDON_ASSIGN_OR_RETURN(bool row, latest.Step());
-    std::optional<Latest> found;
     if (row) {
       auto exited = latest.OptInt(3);
-      found = Latest{latest.Int(0), latest.Text(1), FromUnixMicros(latest.Int(2)),
-                     exited ? std::optional(FromUnixMicros(*exited)) : std::nullopt};
+      Latest found{latest.Int(0), latest.Text(1), FromUnixMicros(latest.Int(2)),
+                   exited ? std::optional(FromUnixMicros(*exited)) : std::nullopt};
+      latest.Reset();
+      return found;
     }
     latest.Reset();
+  }
+  return std::nullopt;
+}
+
+absl::Status IntervalJournal::Record(int64_t person, const Sighting& s, const MaxStayFn& max_stay) {
+  std::optional<std::pair<int64_t, OpenInterval>> open;
+  auto known = latest_of_.find(person);
+  if (known == latest_of_.end()) {
+    // Nothing open, and nothing that ended after settled_until_.
+    if (ToUnixMicros(s.at) >= settled_until_) return Apply(person, open, s, max_stay);
+    CORDON_ASSIGN_OR_RETURN(std::optional<Latest> found, LookUpLatest(person));
     known = latest_of_.emplace(person, std::move(found)).first;
   }
-  std::optional<std::pair<int64_t, OpenInterval>> open;
   if (const std::optional<Latest>& l = known->second) {
     if (s.at < l->entered || (l->exited && s.at < *l->exited)) {
-      latest_of_.erase(known);  // rebuilt below: looked up again next time
-      return Rebuild(person, s.at, max_stay);
+      latest_of_.erase(known);
+      CORDON_RETURN_IF_ERROR(Rebuild(person, s.at, max_stay));
+      if (!latest_of_.contains(person)) {  // the rebuild opened and closed nothing
+        CORDON_ASSIGN_OR_RETURN(std::optional<Latest> found, LookUpLatest(person));
+        latest_of_.emplace(person, std::move(found));
+      }
+      return absl::OkStatus();
     }
     if (!l->exited) open.emplace(l->id, OpenInterval{l->zone, l->entered});
   }
@@ -108,22 +162,37 @@ absl::Status IntervalJournal::Rebuild(int64_t person, TimePoint from, const MaxS
   // Start at the interval the late event falls in (or the beginning): what
   // came before it stands, since the events that closed it were earlier.
   int64_t start = INT64_MIN;
-  {
+  CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> interval_days, IntervalDays(db_));
+  if (interval_days) {
     CORDON_ASSIGN_OR_RETURN(Statement s, db_.Prepare(
-        "SELECT max(entered_at) FROM presence_intervals WHERE person_id = ?1 AND entered_at <= ?2"));
-    s.Bind(1, person).Bind(2, ToUnixMicros(from));
-    CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
-    if (row && !s.IsNull(0)) start = s.Int(0);
+        "SELECT max(entered_at) FROM presence_intervals "
+        "WHERE entered_at / 86400000000 = ?3 AND person_id = ?1 AND entered_at <= ?2"));
+    for (int64_t day = std::min(interval_days->last, IndexDay(ToUnixMicros(from)));
+         day >= interval_days->first && start == INT64_MIN; --day) {
+      s.Bind(1, person).Bind(2, ToUnixMicros(from)).Bind(3, day);
+      CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
+      if (row && !s.IsNull(0)) start = s.Int(0);
+      s.Reset();
+    }
+    CORDON_ASSIGN_OR_RETURN(Statement del, db_.Prepare(
+        std::string("DELETE FROM presence_intervals WHERE id IN (") + kDaysCte +
+        "SELECT p.id FROM days CROSS JOIN presence_intervals p "
+        "ON p.entered_at / 86400000000 = days.d AND p.person_id = ?3 WHERE p.entered_at >= ?4)"));
+    int64_t lo = std::max(interval_days->first, IndexDay(start));
+    CORDON_RETURN_IF_ERROR(
+        del.Bind(1, lo).Bind(2, interval_days->last).Bind(3, person).Bind(4, start).Run());
   }
-  {
-    CORDON_ASSIGN_OR_RETURN(Statement s, db_.Prepare(
-        "DELETE FROM presence_intervals WHERE person_id = ?1 AND entered_at >= ?2"));
-    CORDON_RETURN_IF_ERROR(s.Bind(1, person).Bind(2, start).Run());
-  }
-  CORDON_ASSIGN_OR_RETURN(Statement events, db_.Prepare(R"sql(
-      SELECT id, occurred_at, allowed, zone, at_zone FROM events
-      WHERE person_id = ?1 AND occurred_at >= ?2 ORDER BY occurred_at, id)sql"));
-  events.Bind(1, person).Bind(2, start);
+  CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> event_days, EventDays(db_));
+  if (!event_days) return absl::OkStatus();
+  CORDON_ASSIGN_OR_RETURN(Statement events, db_.Prepare(
+      std::string(kDaysCte) +
+      "SELECT e.id, e.occurred_at, e.allowed, e.zone, e.at_zone FROM days CROSS JOIN events e "
+      "ON e.occurred_at / 86400000000 = days.d AND e.person_id = ?3 WHERE e.occurred_at >= ?4 "
+      "ORDER BY e.occurred_at, e.id"));
+  events.Bind(1, std::max(event_days->first, IndexDay(start)))
+      .Bind(2, event_days->last)
+      .Bind(3, person)
+      .Bind(4, start);
   std::optional<std::pair<int64_t, OpenInterval>> open;
   for (;;) {
     CORDON_ASSIGN_OR_RETURN(bool row, events.Step());

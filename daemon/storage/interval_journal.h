@@ -3,11 +3,14 @@
 // it opens or closes commit together.
 //
 // In time order (the usual case) one event costs at most one update and one
-// insert; the person's latest interval is remembered after its first lookup
-// (a seek on a random person's index page per event was a large part of
-// the writer's time on a store with a year of history). An event older than
-// the person's latest interval (a gate replaying its offline outbox) rebuilds
-// that person's intervals from the one it falls in.
+// insert, and no lookup. The journal loads every open interval when it
+// starts and remembers each person's latest interval from then on; anyone
+// else has no open interval, and whatever they did ended by the latest
+// event then stored (`settled_until_`), so a live event needs no lookup. A
+// lookup (person_days.h: a seek per day back) is left for an event older
+// than that. An event older than the person's latest interval (a gate
+// replaying its offline outbox) rebuilds that person's intervals from the
+// one it falls in.
 #pragma once
 
 #include <atomic>
@@ -35,11 +38,9 @@ class IntervalJournal {
   absl::Status BuildAll(const MaxStayFn& max_stay,
                         const std::function<void(int64_t done, int64_t total)>& progress);
   absl::Status NeedsBuild(bool& needed);
-  // After a rolled-back transaction: what meta really holds, and forget
-  // the latest intervals remembered.
+  // After a rolled-back transaction, or intervals deleted outside this
+  // journal (retention): what meta and the open intervals really are.
   absl::Status Reload();
-  // Intervals were deleted outside this journal (retention).
-  void Forget() { latest_of_.clear(); }
   // Duration classes some interval may have (a superset is harmless).
   uint64_t span_classes() const { return span_classes_.load(std::memory_order_acquire); }
 
@@ -56,10 +57,15 @@ class IntervalJournal {
     TimePoint entered;
     std::optional<TimePoint> exited;
   };
+  absl::StatusOr<std::optional<Latest>> LookUpLatest(int64_t person);
+  absl::Status LoadOpenIntervals();
 
   sqlite::Database& db_;
-  // Each person's latest interval as stored (nullopt: none), once looked up.
+  // Each person's latest interval as stored (nullopt: none): the open ones
+  // and those looked up or written since. Nobody else has an open interval
+  // or one that ended after settled_until_ (µs).
   std::unordered_map<int64_t, std::optional<Latest>> latest_of_;
+  int64_t settled_until_ = INT64_MAX;
   std::optional<sqlite::Statement> latest_;
   std::optional<sqlite::Statement> insert_;
   std::optional<sqlite::Statement> close_;

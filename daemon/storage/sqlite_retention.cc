@@ -2,11 +2,72 @@
 // configured period are deleted with secure_delete on (their bytes are
 // zeroed, not just unlinked), the file is rewritten (stale copies in pages
 // reorganised earlier), then the WAL is checkpointed and truncated.
+#include <optional>
+#include <vector>
+
 #include "core/status_macros.h"
+#include "daemon/storage/person_days.h"
 #include "daemon/storage/sqlite_store.h"
 #include "daemon/storage/sqlite_values.h"
 
 namespace cordon::storage {
+
+namespace {
+
+// Every event before `cutoff`, oldest first, up to `max_rows`, but a
+// person's latest allowed event when it is an entry: restoring who is on
+// campus (and anti-passback) needs it. Whether a later one exists is sought
+// day by day forward (person_days.h); most people have one within days.
+// Those kept are few (one per person at most): candidates are read a page
+// at a time, past them.
+absl::StatusOr<int64_t> PurgeEvents(Database& db, int64_t cutoff, int64_t max_rows) {
+  CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> days, EventDays(db));
+  if (!days) return 0;
+  CORDON_ASSIGN_OR_RETURN(Statement * page, db.Cached(R"sql(
+      SELECT id, occurred_at, person_id, allowed = 1 AND direction = 1 AND person_id IS NOT NULL
+      FROM events WHERE occurred_at < ?1 AND occurred_at >= ?2 AND (occurred_at, id) > (?2, ?3)
+      ORDER BY occurred_at, id LIMIT ?4)sql"));
+  CORDON_ASSIGN_OR_RETURN(Statement * later, db.Cached(R"sql(
+      SELECT 1 FROM events WHERE occurred_at / 86400000000 = ?4 AND person_id = ?1
+        AND allowed = 1 AND occurred_at >= ?2 AND (occurred_at > ?2 OR id > ?3) LIMIT 1)sql"));
+  CORDON_ASSIGN_OR_RETURN(Statement * del, db.Cached("DELETE FROM events WHERE id = ?1"));
+  struct Candidate {
+    int64_t id, at, person;
+    bool entry;
+  };
+  std::vector<Candidate> candidates;
+  int64_t deleted = 0;
+  Candidate after{INT64_MIN, INT64_MIN, 0, false};
+  while (deleted < max_rows) {
+    candidates.clear();
+    page->Bind(1, cutoff).Bind(2, after.at).Bind(3, after.id).Bind(4, max_rows - deleted);
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, page->Step());
+      if (!row) break;
+      candidates.push_back(Candidate{page->Int(0), page->Int(1), page->OptInt(2).value_or(0),
+                                     page->Int(3) != 0});
+    }
+    page->Reset();
+    if (candidates.empty()) break;
+    for (const Candidate& c : candidates) {
+      bool keep = c.entry;
+      for (int64_t day = IndexDay(c.at); keep && day <= days->last; ++day) {
+        later->Bind(1, c.person).Bind(2, c.at).Bind(3, c.id).Bind(4, day);
+        CORDON_ASSIGN_OR_RETURN(bool found, later->Step());
+        later->Reset();
+        if (found) keep = false;
+      }
+      if (!keep) {
+        CORDON_RETURN_IF_ERROR(del->Bind(1, c.id).Run());
+        ++deleted;
+      }
+    }
+    after = candidates.back();
+  }
+  return deleted;
+}
+
+}  // namespace
 
 absl::StatusOr<PurgeReport> SqliteStore::PurgeBefore(TimePoint personal, TimePoint audit,
                                                      int64_t max_rows) {
@@ -19,23 +80,16 @@ absl::StatusOr<PurgeReport> SqliteStore::PurgeBefore(TimePoint personal, TimePoi
     r.more = r.more || count == max_rows;
     return absl::OkStatus();
   };
-  // Every event before the cutoff but a person's latest allowed one when it
-  // is an entry: restoring who is on campus (and anti-passback) needs it.
-  CORDON_RETURN_IF_ERROR(purge(r.events, R"sql(
-      DELETE FROM events WHERE id IN (
-        SELECT e.id FROM events e WHERE e.occurred_at < ?1
-          AND NOT (e.allowed = 1 AND e.direction = 1 AND e.person_id IS NOT NULL
-                   AND NOT EXISTS (SELECT 1 FROM events l WHERE l.person_id = e.person_id
-                                     AND l.allowed = 1 AND l.occurred_at >= e.occurred_at
-                                     AND l.id != e.id
-                                     AND (l.occurred_at > e.occurred_at OR l.id > e.id)))
-        ORDER BY e.occurred_at LIMIT ?2))sql", personal));
+  CORDON_ASSIGN_OR_RETURN(r.events, PurgeEvents(writer_, Us(personal), max_rows));
+  r.more = r.more || r.events == max_rows;
   // Closed stays; an open one is someone still there.
   CORDON_RETURN_IF_ERROR(purge(r.intervals, R"sql(
       DELETE FROM presence_intervals WHERE id IN (
         SELECT id FROM presence_intervals WHERE exited_at IS NOT NULL AND exited_at < ?1
         LIMIT ?2))sql", personal));
-  if (r.intervals > 0) intervals_->Forget();  // it may remember one of them
+  // The interval journal may remember one of them as someone's latest: a
+  // closed one, which only makes an event before its exit rebuild from the
+  // store, as it would anyway.
   CORDON_RETURN_IF_ERROR(purge(r.alerts, R"sql(
       DELETE FROM alerts WHERE id IN (
         SELECT id FROM alerts WHERE raised_at < ?1 LIMIT ?2))sql", personal));

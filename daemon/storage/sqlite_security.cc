@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/status_macros.h"
+#include "daemon/storage/person_days.h"
 #include "daemon/storage/sqlite_store.h"
 #include "daemon/storage/sqlite_values.h"
 
@@ -10,9 +11,17 @@ namespace cordon::storage {
 
 absl::StatusOr<std::vector<MovementRow>> SqliteStore::ListMovements(const MovementQuery& q) {
   CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
-  // The filter picks the index: the person's, the gates', or time alone.
-  std::string where = "occurred_at >= ?1 AND occurred_at < ?2 AND (occurred_at, id) > (?3, ?4)";
-  if (q.person != 0) where += " AND person_id = ?5";
+  // The filter picks the index: the person's (one seek per day of the
+  // window, person_days.h), or time alone.
+  std::string where = "occurred_at >= ?3 AND occurred_at < ?4 AND (occurred_at, id) > (?5, ?6)";
+  std::string from = "events";
+  std::optional<DayRange> days;
+  if (q.person != 0) {
+    CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> held, EventDays(reader.db()));
+    if (held) days = held->Clamp(Us(q.from), Us(q.to));
+    if (!days) return std::vector<MovementRow>{};
+    from = "days CROSS JOIN events ON occurred_at / 86400000000 = days.d AND person_id = ?7";
+  }
   if (!q.gates.empty()) {
     where += " AND gate_id IN (";
     for (size_t i = 0; i < q.gates.size(); ++i) {
@@ -22,14 +31,15 @@ absl::StatusOr<std::vector<MovementRow>> SqliteStore::ListMovements(const Moveme
   }
   if (q.allowed) where += *q.allowed ? " AND allowed = 1" : " AND allowed = 0";
   CORDON_ASSIGN_OR_RETURN(Statement* cached, reader.db().Cached(
+      std::string(days ? kDaysCte : "") +
       "SELECT id, person_id, gate_id, seq, direction, allowed, reason, occurred_at, gate_time, "
-      "policy_version, source, zone, at_zone, rule FROM events WHERE " + where +
-      " ORDER BY occurred_at, id LIMIT ?6"));
+      "policy_version, source, zone, at_zone, rule FROM " + from + " WHERE " + where +
+      " ORDER BY occurred_at, id LIMIT ?8"));
   Statement& s = *cached;
-  s.Bind(1, Us(q.from)).Bind(2, Us(q.to));
-  s.Bind(3, q.after ? Us(q.after->first) : INT64_MIN).Bind(4, q.after ? q.after->second : 0);
-  if (q.person != 0) s.Bind(5, q.person);
-  s.Bind(6, int64_t{q.limit});
+  if (days) s.Bind(1, days->first).Bind(2, days->last).Bind(7, q.person);
+  s.Bind(3, Us(q.from)).Bind(4, Us(q.to));
+  s.Bind(5, q.after ? Us(q.after->first) : INT64_MIN).Bind(6, q.after ? q.after->second : 0);
+  s.Bind(8, int64_t{q.limit});
   std::vector<MovementRow> out;
   for (;;) {
     CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
@@ -79,17 +89,33 @@ Stay SqliteStore::StayFromRow(const Statement& s, TimePoint now) const {
 absl::StatusOr<std::vector<Stay>> SqliteStore::StaysOf(PersonId person, TimePoint from,
                                                        TimePoint to, TimePoint now) {
   CORDON_ASSIGN_OR_RETURN(Reader reader, BorrowReader());
+  std::vector<Stay> out;
+  CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> held, IntervalDays(reader.db()));
+  if (!held) return out;
   // A person's intervals do not overlap: those in [from, to) are the last one
-  // entered at or before `from` and every one entered after it.
-  CORDON_ASSIGN_OR_RETURN(Statement* cached, reader.db().Cached(R"sql(
-      SELECT id, person_id, zone, entered_at, exited_at, inferred FROM presence_intervals
-      WHERE person_id = ?1 AND entered_at < ?3 AND entered_at >= coalesce(
-        (SELECT max(entered_at) FROM presence_intervals WHERE person_id = ?1 AND entered_at <= ?2),
-        -9223372036854775808)
+  // entered at or before `from` and every one entered after it. That last
+  // one is sought day by day back from `from` (person_days.h).
+  int64_t start = INT64_MIN;
+  CORDON_ASSIGN_OR_RETURN(Statement* last, reader.db().Cached(
+      "SELECT max(entered_at) FROM presence_intervals "
+      "WHERE entered_at / 86400000000 = ?3 AND person_id = ?1 AND entered_at <= ?2"));
+  for (int64_t day = std::min(held->last, IndexDay(Us(from)));
+       day >= held->first && start == INT64_MIN; --day) {
+    last->Bind(1, person).Bind(2, Us(from)).Bind(3, day);
+    CORDON_ASSIGN_OR_RETURN(bool row, last->Step());
+    if (row && !last->IsNull(0)) start = last->Int(0);
+    last->Reset();
+  }
+  std::optional<DayRange> days = held->Clamp(start, Us(to));
+  if (!days) return out;
+  CORDON_ASSIGN_OR_RETURN(Statement* cached, reader.db().Cached(std::string(kDaysCte) + R"sql(
+      SELECT id, person_id, zone, entered_at, exited_at, inferred
+      FROM days CROSS JOIN presence_intervals
+        ON entered_at / 86400000000 = days.d AND person_id = ?3
+      WHERE entered_at >= ?4 AND entered_at < ?5
       ORDER BY entered_at, id)sql"));
   Statement& s = *cached;
-  s.Bind(1, person).Bind(2, Us(from)).Bind(3, Us(to));
-  std::vector<Stay> out;
+  s.Bind(1, days->first).Bind(2, days->last).Bind(3, person).Bind(4, start).Bind(5, Us(to));
   for (;;) {
     CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;

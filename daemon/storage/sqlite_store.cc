@@ -8,6 +8,7 @@
 
 #include "core/status_macros.h"
 #include "spdlog/spdlog.h"
+#include "daemon/storage/person_days.h"
 #include "daemon/storage/schema.h"
 #include "daemon/storage/sqlite_values.h"
 
@@ -288,20 +289,27 @@ absl::Status SqliteStore::RestoreState(Database& db, const PolicySnapshot& polic
     if (const Person* p = policy.FindPerson(person)) m.cohorts = p->cohorts;
     state.Apply(m);
   };
-  // One person's latest allowed movement before `until`: one index seek
-  // (events_by_person).
+  // One person's latest allowed movement before `until`: an index seek per
+  // day, back from `until` until found (events_by_person, person_days.h).
   CORDON_ASSIGN_OR_RETURN(Statement last, db.Prepare(
       "SELECT direction, occurred_at, gate_id, zone FROM events "
-      "WHERE person_id = ?1 AND allowed = 1 AND occurred_at < ?2 "
-      "ORDER BY occurred_at DESC, id DESC LIMIT 1"));
+      "WHERE occurred_at / 86400000000 = ?3 AND person_id = ?1 AND allowed = 1 "
+      "AND occurred_at < ?2 ORDER BY occurred_at DESC, id DESC LIMIT 1"));
+  CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> held, EventDays(db));
+  std::optional<DayRange> days;
+  if (held) days = held->Clamp(INT64_MIN, until);
   auto seek = [&](PersonId person) -> absl::Status {
-    last.Bind(1, person).Bind(2, until);
-    CORDON_ASSIGN_OR_RETURN(bool found, last.Step());
-    if (found) {
-      apply(person, static_cast<Direction>(last.Int(0)), FromUnixMicros(last.Int(1)),
-            last.Int(2), last, 3);
+    for (int64_t day = days ? days->last : 0; days && day >= days->first; --day) {
+      last.Bind(1, person).Bind(2, until).Bind(3, day);
+      CORDON_ASSIGN_OR_RETURN(bool found, last.Step());
+      if (found) {
+        apply(person, static_cast<Direction>(last.Int(0)), FromUnixMicros(last.Int(1)),
+              last.Int(2), last, 3);
+        last.Reset();
+        break;
+      }
+      last.Reset();
     }
-    last.Reset();
     return absl::OkStatus();
   };
   // Now: the latest snapshot, then the events committed after it.
@@ -347,8 +355,9 @@ absl::Status SqliteStore::RestoreState(Database& db, const PolicySnapshot& polic
             tail.Int(3), tail, 4);
     }
   } else {
-    // One index seek per person rather than a scan of the whole journal:
-    // start-up time grows with people, not events.
+    // Index seeks per person rather than a scan of the whole journal:
+    // start-up time grows with people (and the days back to each one's
+    // latest movement), not events.
     CORDON_ASSIGN_OR_RETURN(Statement people, db.Prepare("SELECT id FROM people"));
     for (;;) {
       CORDON_ASSIGN_OR_RETURN(bool row, people.Step());

@@ -344,6 +344,99 @@ TEST_P(StoreContract, MovementsArePagedInTimeOrder) {
   for (size_t i = 1; i < all.size(); ++i) EXPECT_LT(all[i - 1].occurred_at, all[i].occurred_at);
 }
 
+// The per-person indexes are keyed by day (schema v10): what a person did
+// days apart must still be found, by every reader of those indexes.
+TEST_P(StoreContract, APersonsRecordsAreFoundAcrossDays) {
+  auto day = [](int n) { return kT0 + std::chrono::hours(24 * n); };
+  auto in = [&](uint64_t seq, PersonId p, int d) { return Event(seq, p, Direction::kIn, true, day(d)); };
+  auto out = [&](uint64_t seq, PersonId p, int d) {
+    RecordedEvent e = Event(seq, p, Direction::kOut, true, day(d));
+    e.at_zone = "campus";
+    return e;
+  };
+  std::vector<RecordedEvent> batch = {in(1, student_, 0), out(3, student_, 3), in(4, student_, 10),
+                                      in(2, visitor_, 20)};
+  ASSERT_TRUE(store_->CommitEvents(batch).ok());
+  // A new store forgets each person's latest stay: the exit 30 days on must
+  // find the stay it closes, entered 10 days before the latest one held.
+  store_ = GetParam().open(dir_);
+  ASSERT_NE(store_, nullptr);
+  std::vector<RecordedEvent> exit = {out(5, student_, 40)};
+  ASSERT_TRUE(store_->CommitEvents(exit).ok());
+
+  auto stays = store_->StaysOf(student_, day(2), day(12), day(50));
+  ASSERT_TRUE(stays.ok()) << stays.status();
+  ASSERT_EQ(stays->size(), 2u) << "the stay entered 2 days before the window, and the next";
+  EXPECT_EQ((*stays)[0].begin, day(0));
+  EXPECT_EQ((*stays)[0].end, day(3));
+  EXPECT_EQ((*stays)[1].begin, day(10));
+  EXPECT_EQ((*stays)[1].end, day(40)) << "closed by the exit, not inferred";
+  EXPECT_FALSE((*stays)[1].inferred);
+
+  MovementQuery q;
+  q.person = student_;
+  q.from = day(-1);
+  q.to = day(60);
+  auto moves = store_->ListMovements(q);
+  ASSERT_TRUE(moves.ok()) << moves.status();
+  ASSERT_EQ(moves->size(), 4u);
+  EXPECT_EQ(moves->front().occurred_at, day(0));
+  EXPECT_EQ(moves->back().occurred_at, day(40));
+
+  CampusState state;  // no presence snapshot: each person's latest movement is sought
+  ASSERT_TRUE(store_->RestoreCampusState(PolicySnapshot{}, state).ok());
+  EXPECT_FALSE(state.IsOnCampus(student_));
+  EXPECT_TRUE(state.IsOnCampus(visitor_)) << "entered 20 days before the latest event";
+
+  // Before day 30: the student's three go (each has a later movement); the
+  // visitor's entry is their latest and stays.
+  auto purged = store_->PurgeBefore(day(30), FromUnixMicros(0), 1000);
+  ASSERT_TRUE(purged.ok()) << purged.status();
+  EXPECT_EQ(purged->events, 3);
+  EXPECT_EQ(*store_->CountEvents(), 2);
+}
+
+// An event older than the person's latest stay, days before it (a gate
+// replaying its outbox), rebuilds their stays from the one it falls in.
+TEST_P(StoreContract, ALateMovementDaysOldRebuildsThePersonsStays) {
+  auto day = [](int n) { return kT0 + std::chrono::hours(24 * n); };
+  std::vector<RecordedEvent> seen = {Event(1, student_, Direction::kIn, true, day(0)),
+                                     Event(2, student_, Direction::kIn, true, day(10))};
+  seen[1].at_zone = "";  // seen outside: the first stay's exit was missed
+  ASSERT_TRUE(store_->CommitEvents(seen).ok());
+  RecordedEvent late = Event(3, student_, Direction::kOut, true, day(5));
+  late.at_zone = "campus";
+  std::vector<RecordedEvent> replayed = {late};
+  ASSERT_TRUE(store_->CommitEvents(replayed).ok());
+  auto stays = store_->StaysOf(student_, day(-1), day(11), day(11));
+  ASSERT_TRUE(stays.ok()) << stays.status();
+  ASSERT_EQ(stays->size(), 2u);
+  EXPECT_EQ((*stays)[0].end, day(5)) << "the replayed exit closes the first stay";
+  EXPECT_FALSE((*stays)[0].inferred);
+  EXPECT_EQ((*stays)[1].begin, day(10));
+}
+
+// After a start the writer knows the open stays only. A late event for
+// someone with none is checked against their latest stay, sought days back.
+TEST_P(StoreContract, ALateMovementAfterAStartFindsTheLatestStayDaysBack) {
+  auto day = [](int n) { return kT0 + std::chrono::hours(24 * n); };
+  RecordedEvent out = Event(2, student_, Direction::kOut, true, day(3));
+  out.at_zone = "campus";
+  std::vector<RecordedEvent> seen = {Event(1, student_, Direction::kIn, true, day(0)), out,
+                                     Event(3, visitor_, Direction::kIn, true, day(20))};
+  ASSERT_TRUE(store_->CommitEvents(seen).ok());
+  store_ = GetParam().open(dir_);
+  ASSERT_NE(store_, nullptr);
+  RecordedEvent late = Event(4, student_, Direction::kOut, true, day(2));
+  late.at_zone = "campus";
+  std::vector<RecordedEvent> replayed = {late};
+  ASSERT_TRUE(store_->CommitEvents(replayed).ok());
+  auto stays = store_->StaysOf(student_, day(-1), day(21), day(21));
+  ASSERT_TRUE(stays.ok()) << stays.status();
+  ASSERT_EQ(stays->size(), 1u);
+  EXPECT_EQ(stays->front().end, day(2)) << "the earlier exit ends the stay";
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreContract, ::testing::ValuesIn(kBackends),
                          [](const auto& param_info) { return param_info.param.name; });
 
