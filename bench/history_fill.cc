@@ -251,11 +251,17 @@ int main(int argc, char** argv) {
     const size_t batch = argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 4096;
     const bool sequential = argc > 5 && std::string(argv[5]) == "sequential";
     std::vector<storage::RecordedEvent> events;
-    // Today's visits, from an incarnation of its own (the history's is 1).
+    // Rounds of a day's visits each (07:00 to at most 22:00 after the
+    // round's start), from incarnations of their own (the history's is 1),
+    // an hour apart: times only go forward, as live. They end before now: a
+    // daemon started afterwards would otherwise take every live scan as
+    // older than the person's latest stay, and rebuild their stays.
+    const long long per_round = 2 * static_cast<long long>(reg.people.size());
+    const long long rounds = (n + per_round - 1) / per_round;
+    const TimePoint first_round = SystemClock().Now() - std::chrono::hours(23 + rounds);
     for (uint64_t inc = reg.next_incarnation; static_cast<long long>(events.size()) < n; ++inc) {
       std::fill(seq.begin(), seq.end(), 0);
-      // Each round an hour after the last: times only go forward, as live.
-      auto more = Day(reg, day_start(0) + std::chrono::hours(inc - reg.next_incarnation),
+      auto more = Day(reg, first_round + std::chrono::hours(inc - reg.next_incarnation),
                       (n - static_cast<long long>(events.size()) + 1) / 2, inc, seq, rng,
                       sequential);
       events.insert(events.end(), std::make_move_iterator(more.begin()),

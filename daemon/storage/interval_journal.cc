@@ -164,31 +164,32 @@ absl::Status IntervalJournal::Rebuild(int64_t person, TimePoint from, const MaxS
   int64_t start = INT64_MIN;
   CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> interval_days, IntervalDays(db_));
   if (interval_days) {
-    CORDON_ASSIGN_OR_RETURN(Statement s, db_.Prepare(
+    CORDON_ASSIGN_OR_RETURN(Statement * s, db_.Cached(
         "SELECT max(entered_at) FROM presence_intervals "
         "WHERE entered_at / 86400000000 = ?3 AND person_id = ?1 AND entered_at <= ?2"));
     for (int64_t day = std::min(interval_days->last, IndexDay(ToUnixMicros(from)));
          day >= interval_days->first && start == INT64_MIN; --day) {
-      s.Bind(1, person).Bind(2, ToUnixMicros(from)).Bind(3, day);
-      CORDON_ASSIGN_OR_RETURN(bool row, s.Step());
-      if (row && !s.IsNull(0)) start = s.Int(0);
-      s.Reset();
+      s->Bind(1, person).Bind(2, ToUnixMicros(from)).Bind(3, day);
+      CORDON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (row && !s->IsNull(0)) start = s->Int(0);
+      s->Reset();
     }
-    CORDON_ASSIGN_OR_RETURN(Statement del, db_.Prepare(
+    CORDON_ASSIGN_OR_RETURN(Statement * del, db_.Cached(
         std::string("DELETE FROM presence_intervals WHERE id IN (") + kDaysCte +
         "SELECT p.id FROM days CROSS JOIN presence_intervals p "
         "ON p.entered_at / 86400000000 = days.d AND p.person_id = ?3 WHERE p.entered_at >= ?4)"));
     int64_t lo = std::max(interval_days->first, IndexDay(start));
     CORDON_RETURN_IF_ERROR(
-        del.Bind(1, lo).Bind(2, interval_days->last).Bind(3, person).Bind(4, start).Run());
+        del->Bind(1, lo).Bind(2, interval_days->last).Bind(3, person).Bind(4, start).Run());
   }
   CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> event_days, EventDays(db_));
   if (!event_days) return absl::OkStatus();
-  CORDON_ASSIGN_OR_RETURN(Statement events, db_.Prepare(
+  CORDON_ASSIGN_OR_RETURN(Statement * cached_events, db_.Cached(
       std::string(kDaysCte) +
       "SELECT e.id, e.occurred_at, e.allowed, e.zone, e.at_zone FROM days CROSS JOIN events e "
       "ON e.occurred_at / 86400000000 = days.d AND e.person_id = ?3 WHERE e.occurred_at >= ?4 "
       "ORDER BY e.occurred_at, e.id"));
+  Statement& events = *cached_events;
   events.Bind(1, std::max(event_days->first, IndexDay(start)))
       .Bind(2, event_days->last)
       .Bind(3, person)
@@ -207,6 +208,7 @@ absl::Status IntervalJournal::Rebuild(int64_t person, TimePoint from, const MaxS
     s.at_zone = events.IsNull(4) ? (open ? open->second.zone : std::string()) : events.Text(4);
     CORDON_RETURN_IF_ERROR(Apply(person, open, s, max_stay));
   }
+  events.Reset();
   return absl::OkStatus();
 }
 
