@@ -164,16 +164,8 @@ absl::Status IntervalJournal::Rebuild(int64_t person, TimePoint from, const MaxS
   int64_t start = INT64_MIN;
   CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> interval_days, IntervalDays(db_));
   if (interval_days) {
-    CORDON_ASSIGN_OR_RETURN(Statement * s, db_.Cached(
-        "SELECT max(entered_at) FROM presence_intervals "
-        "WHERE entered_at / 86400000000 = ?3 AND person_id = ?1 AND entered_at <= ?2"));
-    for (int64_t day = std::min(interval_days->last, IndexDay(ToUnixMicros(from)));
-         day >= interval_days->first && start == INT64_MIN; --day) {
-      s->Bind(1, person).Bind(2, ToUnixMicros(from)).Bind(3, day);
-      CORDON_ASSIGN_OR_RETURN(bool row, s->Step());
-      if (row && !s->IsNull(0)) start = s->Int(0);
-      s->Reset();
-    }
+    CORDON_ASSIGN_OR_RETURN(start,
+                            LatestEntryAtOrBefore(db_, *interval_days, person, ToUnixMicros(from)));
     CORDON_ASSIGN_OR_RETURN(Statement * del, db_.Cached(
         std::string("DELETE FROM presence_intervals WHERE id IN (") + kDaysCte +
         "SELECT p.id FROM days CROSS JOIN presence_intervals p "

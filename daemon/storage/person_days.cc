@@ -40,4 +40,19 @@ absl::StatusOr<std::optional<DayRange>> IntervalDays(sqlite::Database& db) {
               "SELECT max(entered_at / 86400000000) FROM presence_intervals");
 }
 
+absl::StatusOr<int64_t> LatestEntryAtOrBefore(sqlite::Database& db, const DayRange& days,
+                                              int64_t person, int64_t at_us) {
+  CORDON_ASSIGN_OR_RETURN(sqlite::Statement * s, db.Cached(
+      "SELECT max(entered_at) FROM presence_intervals "
+      "WHERE entered_at / 86400000000 = ?3 AND person_id = ?1 AND entered_at <= ?2"));
+  for (int64_t day = std::min(days.last, IndexDay(at_us)); day >= days.first; --day) {
+    s->Bind(1, person).Bind(2, at_us).Bind(3, day);
+    CORDON_ASSIGN_OR_RETURN(bool row, s->Step());
+    std::optional<int64_t> entered = row ? s->OptInt(0) : std::nullopt;
+    s->Reset();
+    if (entered) return *entered;
+  }
+  return INT64_MIN;
+}
+
 }  // namespace cordon::storage

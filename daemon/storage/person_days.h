@@ -35,6 +35,12 @@ absl::StatusOr<std::optional<DayRange>> EventDays(sqlite::Database& db);
 // The same for intervals_by_person.
 absl::StatusOr<std::optional<DayRange>> IntervalDays(sqlite::Database& db);
 
+// When the latest of `person`'s intervals entered at or before `at_us` was
+// entered (INT64_MIN: none), sought a day at a time back from `at_us`
+// within `days` (IntervalDays).
+absl::StatusOr<int64_t> LatestEntryAtOrBefore(sqlite::Database& db, const DayRange& days,
+                                              int64_t person, int64_t at_us);
+
 // `d` from `lo` to `hi`: joined (CROSS JOIN, so that it is the outer loop)
 // with a per-person index, it makes one seek per day. Binds ?1 and ?2.
 inline constexpr const char* kDaysCte =

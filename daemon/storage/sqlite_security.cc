@@ -95,17 +95,8 @@ absl::StatusOr<std::vector<Stay>> SqliteStore::StaysOf(PersonId person, TimePoin
   // A person's intervals do not overlap: those in [from, to) are the last one
   // entered at or before `from` and every one entered after it. That last
   // one is sought day by day back from `from` (person_days.h).
-  int64_t start = INT64_MIN;
-  CORDON_ASSIGN_OR_RETURN(Statement* last, reader.db().Cached(
-      "SELECT max(entered_at) FROM presence_intervals "
-      "WHERE entered_at / 86400000000 = ?3 AND person_id = ?1 AND entered_at <= ?2"));
-  for (int64_t day = std::min(held->last, IndexDay(Us(from)));
-       day >= held->first && start == INT64_MIN; --day) {
-    last->Bind(1, person).Bind(2, Us(from)).Bind(3, day);
-    CORDON_ASSIGN_OR_RETURN(bool row, last->Step());
-    if (row && !last->IsNull(0)) start = last->Int(0);
-    last->Reset();
-  }
+  CORDON_ASSIGN_OR_RETURN(int64_t start,
+                          LatestEntryAtOrBefore(reader.db(), *held, person, Us(from)));
   std::optional<DayRange> days = held->Clamp(start, Us(to));
   if (!days) return out;
   CORDON_ASSIGN_OR_RETURN(Statement* cached, reader.db().Cached(std::string(kDaysCte) + R"sql(

@@ -299,7 +299,8 @@ absl::Status SqliteStore::RestoreState(Database& db, const PolicySnapshot& polic
   std::optional<DayRange> days;
   if (held) days = held->Clamp(INT64_MIN, until);
   auto seek = [&](PersonId person) -> absl::Status {
-    for (int64_t day = days ? days->last : 0; days && day >= days->first; --day) {
+    if (!days) return absl::OkStatus();  // no event before `until`
+    for (int64_t day = days->last; day >= days->first; --day) {
       last.Bind(1, person).Bind(2, until).Bind(3, day);
       CORDON_ASSIGN_OR_RETURN(bool found, last.Step());
       if (found) {
