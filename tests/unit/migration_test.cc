@@ -3,6 +3,9 @@
 // than the binary is refused.
 #include <gtest/gtest.h>
 
+#include <spdlog/sinks/ringbuffer_sink.h>
+#include <spdlog/spdlog.h>
+
 #include <filesystem>
 
 #include "daemon/storage/schema.h"
@@ -52,12 +55,23 @@ TEST_P(Migrations, AnEarlierSchemaOpensAtTheLatestWithItsData) {
     ASSERT_EQ(*SchemaVersion(*db), from);
     FillAtVersion(*db, from);
   }
+  auto log = std::make_shared<spdlog::sinks::ringbuffer_sink_mt>(16);
+  spdlog::default_logger()->sinks().push_back(log);
   auto store = SqliteStore::Open(path);
+  spdlog::default_logger()->sinks().pop_back();
   ASSERT_TRUE(store.ok()) << store.status();
   {
     auto db = Database::Open(path, Database::Mode::kReadOnly);
     EXPECT_EQ(*SchemaVersion(*db), LatestSchemaVersion());
   }
+  // An upgrade is announced before it starts (it may take a while).
+  const std::string upgrading = "upgrading the store from schema v" + std::to_string(from) +
+                                " to v" + std::to_string(LatestSchemaVersion());
+  bool announced = false;
+  for (const std::string& line : log->last_formatted()) {
+    announced = announced || line.find(upgrading) != std::string::npos;
+  }
+  EXPECT_EQ(announced, from > 0) << "a new file (v0) is created, not upgraded";
   auto policy = (*store)->LoadPolicy();
   ASSERT_TRUE(policy.ok()) << policy.status();
   if (from >= 1) {
