@@ -1,7 +1,13 @@
-// Campus state, identifier checks, name masking and roster planning.
+// Campus state, identifier checks, credential hashing, name masking and roster planning.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <string>
+#include <thread>
+#include <vector>
+
 #include "core/campus_state.h"
+#include "core/credential.h"
 #include "core/identifiers.h"
 #include "core/policy_snapshot.h"
 #include "core/roster.h"
@@ -115,6 +121,40 @@ TEST(PolicySnapshot, ANextSnapshotCopiesOnlyTheTablesItEdits) {
   EXPECT_TRUE(next.QuarantinesOf(1).empty());
   EXPECT_EQ(after.QuarantinesOf(1).size(), 1u);
   EXPECT_TRUE(after.people.SharedWith(next.people));
+}
+
+// RFC 4231's HMAC-SHA256 vectors, truncated to the 16 bytes kept: the
+// prepared states must give exactly what a one-shot HMAC gives, including for
+// a key longer than a SHA-256 block (hashed first).
+TEST(CredentialHasher, MatchesRfc4231TestVectors) {
+  CredentialHasher twenty_bytes(std::string(20, '\x0b'));
+  EXPECT_EQ(twenty_bytes.Hash("Hi There").Hex(), "b0344c61d8db38535ca8afceaf0bf12b");
+  CredentialHasher long_key(std::string(131, '\xaa'));
+  EXPECT_EQ(long_key.Hash("Test Using Larger Than Block-Size Key - Hash Key First").Hex(),
+            "60e431591ee0b67f0d8a26aacbf5b77f");
+  EXPECT_EQ(long_key.Hash("").Hex(), CredentialHasher(std::string(131, '\xaa')).Hash("").Hex());
+}
+
+TEST(CredentialHasher, GivesTheSameHashOnEveryThreadAndCopy) {
+  const CredentialHasher hasher(std::string(32, 'k'));
+  const CredentialHasher copy = hasher;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 200; ++i) expected.push_back(hasher.Hash("CARD-" + std::to_string(i)).Hex());
+  std::vector<std::thread> threads;
+  std::atomic<int> mismatches{0};
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      const CredentialHasher& h = t % 2 ? copy : hasher;
+      for (int round = 0; round < 50; ++round) {
+        for (int i = 0; i < 200; ++i) {
+          if (h.Hash("CARD-" + std::to_string(i)).Hex() != expected[static_cast<size_t>(i)]) ++mismatches;
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(mismatches.load(), 0);
+  EXPECT_NE(hasher.Hash("CARD-1"), hasher.Hash("CARD-2"));
 }
 
 TEST(Identifiers, CredentialMustBePrintableWithoutSpaces) {
