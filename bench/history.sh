@@ -143,6 +143,9 @@ plain=$(field SQLite < "$WORK/plain.txt")
 echo "  the replayed day's rows in its order (one gate; everybody in, then out):"
 "$BIN/bench/history_fill" "$WORK/data/cordon.db" --plain "$REPLAY" 4096 sequential | tee "$WORK/plain-replay.txt"
 plain_replay=$(field SQLite < "$WORK/plain-replay.txt")
+echo "  the same rows through cordond's writer path alone (no gRPC, no deciding threads):"
+"$BIN/bench/history_fill" "$WORK/data/cordon.db" --store "$REPLAY" 4096 sequential | tee "$WORK/store-replay.txt"
+store_replay=$(field path < "$WORK/store-replay.txt")
 
 step l && step x || exit 0
 echo
@@ -161,4 +164,4 @@ done
 cmax=$(grep 'durable ingest' "$WORK/cordond-0.txt" | field ingest)
 emax=$(grep 'durable ingest' "$WORK/echo-0.txt" | field ingest)
 echo "  durable ingest $cmax/s = $(ratio "$cmax" "$plain") x plain SQLite ($plain/s), $(ratio "$cmax" "$emax") x echo ($emax/s)"
-echo "  replay $replay/s = $(ratio "$replay" "$plain_replay") x plain SQLite ($plain_replay/s, same rows and order)"
+echo "  replay $replay/s = $(ratio "$replay" "$plain_replay") x plain SQLite ($plain_replay/s, same rows and order); the writer path alone $store_replay/s = $(ratio "$store_replay" "$plain_replay") x plain"

@@ -15,8 +15,12 @@
 // batched transactions (WAL, synchronous=FULL, as cordond), into the same
 // tables and indexes, timed:
 //   history_fill DB --plain N [batch=4096] [random|sequential]
+// and the same rows through cordond's writer path alone (no gRPC, no
+// deciding threads), timed the same way:
+//   history_fill DB --store N [batch=4096] [random|sequential]
 // "sequential" writes what bench/history.sh replays: one gate, everybody in,
-// in roster order, then everybody out; "random" (the default) scatters
+// in roster order, then everybody out, after the latest event stored (a
+// gate's buffered scans are the newest); "random" (the default) scatters
 // people and gates, as the load generator does.
 #include <sys/resource.h>
 
@@ -25,6 +29,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <unordered_map>
@@ -44,6 +49,7 @@ struct Registered {
   std::vector<GateRowId> gates;
   std::vector<uint64_t> history_seq;  // per gate: the highest seq of incarnation 1 stored
   uint64_t next_incarnation = 2;      // one no stored event uses
+  std::optional<TimePoint> latest;    // the latest event stored
 };
 
 Registered Load(const std::string& path) {
@@ -79,7 +85,42 @@ Registered Load(const std::string& path) {
       r.history_seq[static_cast<size_t>(g - r.gates.begin())] = static_cast<uint64_t>(marks->Int(2));
     }
   }
+  auto newest = db->Prepare("SELECT max(occurred_at) FROM events");
+  if (*newest->Step() && !newest->IsNull(0)) r.latest = FromUnixMicros(newest->Int(0));
   return r;
+}
+
+double CpuSeconds() {
+  rusage used{};
+  getrusage(RUSAGE_SELF, &used);
+  return static_cast<double>(used.ru_utime.tv_sec + used.ru_stime.tv_sec) +
+         static_cast<double>(used.ru_utime.tv_usec + used.ru_stime.tv_usec) / 1e6;
+}
+
+// The same rows through cordond's writer path (SqliteStore::CommitEvents:
+// events, intervals found and closed by the interval journal), without gRPC
+// or the deciding threads: what the writer costs alone, beside PlainInsert.
+int StoreInsert(const std::string& path, const std::vector<storage::RecordedEvent>& events,
+                size_t batch) {
+  auto opened = storage::SqliteStore::Open(path);
+  if (!opened.ok()) {
+    std::fprintf(stderr, "history_fill: %s\n", opened.status().ToString().c_str());
+    return 1;
+  }
+  const double cpu_before = CpuSeconds();
+  auto started = Steady::now();
+  for (size_t i = 0; i < events.size(); i += batch) {
+    std::span<const storage::RecordedEvent> part(events.data() + i, std::min(batch, events.size() - i));
+    if (auto st = (*opened)->CommitEvents(part); !st.ok()) {
+      std::fprintf(stderr, "history_fill: commit: %s\n", st.ToString().c_str());
+      return 1;
+    }
+  }
+  double secs = std::chrono::duration<double>(Steady::now() - started).count();
+  std::printf("writer path %.0f events/s (%zu events, batches of %zu, %.2f s), CPU %.1f µs per event\n",
+              static_cast<double>(events.size()) / secs, events.size(), batch, secs,
+              (CpuSeconds() - cpu_before) * 1e6 / static_cast<double>(events.size()));
+  return 0;
 }
 
 // Plain SQLite: each event row, and for an entry a new interval row, for an
@@ -111,10 +152,7 @@ int PlainInsert(const std::string& path, const std::vector<storage::RecordedEven
     return 1;
   }
   std::unordered_map<PersonId, int64_t> open_interval;
-  rusage before{};
-  getrusage(RUSAGE_SELF, &before);
-  const double cpu_before = static_cast<double>(before.ru_utime.tv_sec + before.ru_stime.tv_sec) +
-                            static_cast<double>(before.ru_utime.tv_usec + before.ru_stime.tv_usec) / 1e6;
+  const double cpu_before = CpuSeconds();
   auto started = Steady::now();
   for (size_t i = 0; i < events.size(); i += batch) {
     if (!db->Exec("BEGIN IMMEDIATE").ok()) return 1;
@@ -158,10 +196,7 @@ int PlainInsert(const std::string& path, const std::vector<storage::RecordedEven
     if (!db->Exec("COMMIT").ok()) return 1;
   }
   double secs = std::chrono::duration<double>(Steady::now() - started).count();
-  rusage used{};
-  getrusage(RUSAGE_SELF, &used);
-  auto cpu = [](const timeval& t) { return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_usec) / 1e6; };
-  double cpu_us = (cpu(used.ru_utime) + cpu(used.ru_stime) - cpu_before) * 1e6;
+  double cpu_us = (CpuSeconds() - cpu_before) * 1e6;
   std::printf("plain SQLite %.0f events/s (%zu events and their intervals, batches of %zu, %.2f s), "
               "CPU %.1f µs per event\n",
               static_cast<double>(events.size()) / secs, events.size(), batch, secs,
@@ -228,11 +263,13 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: history_fill DB [events=10000000] [days=365]\n"
-                 "       history_fill DB --plain N [batch=4096] [random|sequential]\n");
+                 "       history_fill DB --plain N [batch=4096] [random|sequential]\n"
+                 "       history_fill DB --store N [batch=4096] [random|sequential]\n");
     return 2;
   }
   const std::string path = argv[1];
-  const bool plain = argc > 2 && std::string(argv[2]) == "--plain";
+  const bool through_store = argc > 2 && std::string(argv[2]) == "--store";
+  const bool plain = through_store || (argc > 2 && std::string(argv[2]) == "--plain");
   Registered reg = Load(path);
   if (reg.people.empty() || reg.gates.empty()) {
     std::fprintf(stderr, "history_fill: register people with credentials and gates first\n");
@@ -258,7 +295,11 @@ int main(int argc, char** argv) {
     // older than the person's latest stay, and rebuild their stays.
     const long long per_round = 2 * static_cast<long long>(reg.people.size());
     const long long rounds = (n + per_round - 1) / per_round;
-    const TimePoint first_round = SystemClock().Now() - std::chrono::hours(23 + rounds);
+    TimePoint first_round = SystemClock().Now() - std::chrono::hours(23 + rounds);
+    // A replay's rows come after everything stored, as a gate's buffered
+    // scans do (the writer path would otherwise take them as late and
+    // rebuild stays).
+    if (sequential && reg.latest) first_round = *reg.latest + std::chrono::milliseconds(1) - std::chrono::hours(7);
     for (uint64_t inc = reg.next_incarnation; static_cast<long long>(events.size()) < n; ++inc) {
       std::fill(seq.begin(), seq.end(), 0);
       auto more = Day(reg, first_round + std::chrono::hours(inc - reg.next_incarnation),
@@ -267,7 +308,7 @@ int main(int argc, char** argv) {
       events.insert(events.end(), std::make_move_iterator(more.begin()),
                     std::make_move_iterator(more.end()));
     }
-    return PlainInsert(path, events, batch);
+    return through_store ? StoreInsert(path, events, batch) : PlainInsert(path, events, batch);
   }
 
   const long long events = argc > 2 ? std::atoll(argv[2]) : 10'000'000;
