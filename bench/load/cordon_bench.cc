@@ -7,7 +7,8 @@
 //       N gate streams, open loop at RATE scans/s in all (0: as fast as the
 //       streams take them). Reports decision latency (scan sent -> decision
 //       received, from the intended send time, so a stalled server is not
-//       hidden), ack latency (scan sent -> PersistAck covering it), durable
+//       hidden; also split at the decision's decided_at: sent to decided,
+//       decided to received), ack latency (scan sent -> PersistAck covering it), durable
 //       ingest (acknowledged scans/s), and the server's CPU and peak RSS.
 //   cordon-bench echo --listen HOST:PORT [--port-file F]
 //       the limit: a GateService that answers each scan with a decision and
@@ -53,9 +54,19 @@ google::protobuf::Timestamp Now() {
 
 // ---------------------------------------------------------------- the load
 
+// A steady-clock instant on the wall clock, to compare with the server's
+// timestamps (same host).
+std::chrono::system_clock::time_point SystemAt(Clock::time_point t) {
+  return std::chrono::system_clock::now() -
+         std::chrono::duration_cast<std::chrono::system_clock::duration>(Clock::now() - t);
+}
+
 struct Samples {
   std::mutex mu;
   std::vector<double> decision_us, ack_us;
+  // Each decision latency split at the server's decided_at (one host, one
+  // clock): scan sent to decided, and decided to decision received.
+  std::vector<double> to_decided_us, from_decided_us;
   // (intended send time, decision latency), for the per-second timeline.
   std::vector<std::pair<Clock::time_point, double>> decisions_at;
   // Scans meant to be sent before this are the warm-up: not counted.
@@ -86,6 +97,7 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
       std::lock_guard lock(mu_);
       seq = ++seq_;
       sent_at_.push_back(at);
+      sent_at_wall_.push_back(SystemAt(at));
     }
     s->set_seq(seq);
     int person = static_cast<int>((seq * 7919 + std::hash<std::string>{}(gate_id_)) % people_);
@@ -201,6 +213,13 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
         if (sent_at_[seq - 1] < samples_.from) return StartRead(&in_);
         samples_.decision_us.push_back(us);
         samples_.decisions_at.emplace_back(sent_at_[seq - 1], us);
+        const auto& at = in_.decision().decided_at();
+        auto decided = std::chrono::system_clock::time_point(
+            std::chrono::microseconds(at.seconds() * 1'000'000 + at.nanos() / 1000));
+        samples_.to_decided_us.push_back(
+            std::chrono::duration<double, std::micro>(decided - sent_at_wall_[seq - 1]).count());
+        samples_.from_decided_us.push_back(
+            std::chrono::duration<double, std::micro>(SystemAt(now) - decided).count());
       }
     } else if (in_.has_policy_update()) {
       // Freed here, before the run: freeing a copy of 10,000 people when the
@@ -243,6 +262,7 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
   bool ended_by_server_ = false;
   uint64_t seq_ = 0, acked_ = 0;
   std::vector<Clock::time_point> sent_at_;
+  std::vector<std::chrono::system_clock::time_point> sent_at_wall_;
   std::atomic<bool> welcomed_{false};
   std::atomic<size_t> policy_bytes_{0};
   grpc::Status status_;
@@ -474,12 +494,16 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, dou
   if (json) {
     std::printf("{\"streams\":%d,\"rate\":%.0f,\"sent\":%llu,\"acked\":%llu,\"ingest_per_s\":%.0f,"
                 "\"decision_us\":{\"p50\":%.0f,\"p99\":%.0f,\"p999\":%.0f},"
+                "\"to_decided_us\":{\"p50\":%.0f,\"p99\":%.0f},"
+                "\"from_decided_us\":{\"p50\":%.0f,\"p99\":%.0f},"
                 "\"ack_us\":{\"p50\":%.0f,\"p99\":%.0f},\"server_cpu_s\":%.2f,"
                 "\"server_cpu_per_event_us\":%.1f,\"storage_thread_core_share\":%.3f,"
                 "\"server_peak_rss_mb\":%.1f}\n",
                 streams, rate, static_cast<unsigned long long>(sent),
                 static_cast<unsigned long long>(acked), static_cast<double>(acked) / wall, d50, d99,
-                d999, a50, a99, cpu, cpu_per_event_us, writer_cores,
+                d999, Percentile(samples.to_decided_us, 0.50), Percentile(samples.to_decided_us, 0.99),
+                Percentile(samples.from_decided_us, 0.50), Percentile(samples.from_decided_us, 0.99),
+                a50, a99, cpu, cpu_per_event_us, writer_cores,
                 static_cast<double>(after.peak_rss_kb) / 1024);
   } else {
     std::printf("streams %d, target %s scans/s, %.1f s measured after %.1f s of warm-up\n",
@@ -489,6 +513,9 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, dou
                 static_cast<unsigned long long>(sent), static_cast<unsigned long long>(acked),
                 static_cast<double>(acked) / wall);
     std::printf("  decision latency  p50 %8.0f µs  p99 %8.0f µs  p99.9 %8.0f µs\n", d50, d99, d999);
+    std::printf("    sent to decided p50 %6.0f µs  p99 %8.0f µs; decided to received p50 %6.0f µs  p99 %8.0f µs\n",
+                Percentile(samples.to_decided_us, 0.50), Percentile(samples.to_decided_us, 0.99),
+                Percentile(samples.from_decided_us, 0.50), Percentile(samples.from_decided_us, 0.99));
     std::printf("  ack latency       p50 %8.0f µs  p99 %8.0f µs\n", a50, a99);
     if (pid > 0) {
       std::printf("  server CPU %.2f s (%.1f µs per acknowledged scan), peak RSS %.1f MB\n", cpu,
