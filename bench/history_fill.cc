@@ -269,7 +269,8 @@ int main(int argc, char** argv) {
   }
   const std::string path = argv[1];
   const bool through_store = argc > 2 && std::string(argv[2]) == "--store";
-  const bool plain = through_store || (argc > 2 && std::string(argv[2]) == "--plain");
+  // --plain and --store time N more rows; otherwise the history is filled.
+  const bool timed_rows = through_store || (argc > 2 && std::string(argv[2]) == "--plain");
   Registered reg = Load(path);
   if (reg.people.empty() || reg.gates.empty()) {
     std::fprintf(stderr, "history_fill: register people with credentials and gates first\n");
@@ -282,10 +283,14 @@ int main(int argc, char** argv) {
                               (today - days(days_ago)).time_since_epoch()).count());
   };
   std::mt19937_64 rng(42);
-  if (plain) {
+  if (timed_rows) {
     std::vector<uint64_t> seq(reg.gates.size(), 0);
     const long long n = argc > 3 ? std::atoll(argv[3]) : 200'000;
     const size_t batch = argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 4096;
+    if (n < 1 || batch < 1) {
+      std::fprintf(stderr, "history_fill: N and batch must be positive numbers\n");
+      return 2;
+    }
     const bool sequential = argc > 5 && std::string(argv[5]) == "sequential";
     std::vector<storage::RecordedEvent> events;
     // Rounds of a day's visits each (07:00 to at most 22:00 after the
