@@ -76,11 +76,15 @@ struct Samples {
 // One gate stream. Writes are queued, one in flight; reads record latencies.
 class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::DaemonMessage> {
  public:
-  GateStream(v1::GateService::Stub* stub, std::string gate_id, int people, Samples& samples)
+  // `held_policy`: the policy version the gate says it holds (0: none), as
+  // in cordon-gate's Hello; cordond sends a copy only when it is not current.
+  GateStream(v1::GateService::Stub* stub, std::string gate_id, int people, Samples& samples,
+             int64_t held_policy = 0)
       : gate_id_(std::move(gate_id)), people_(people), samples_(samples) {
     stub->async()->Connect(&ctx_, this);
     v1::GateMessage hello;
     hello.mutable_hello()->set_gate_id(gate_id_);
+    hello.mutable_hello()->set_policy_version(held_policy);
     hello.mutable_hello()->set_incarnation(std::random_device{}() | 1ULL << 40);
     Enqueue(std::move(hello));
     StartRead(&in_);
@@ -131,6 +135,7 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
     return acked_;
   }
   bool welcomed() const { return welcomed_.load(); }
+  int64_t welcome_policy() const { return welcome_policy_.load(); }
   size_t policy_bytes() const { return policy_bytes_.load(); }
   grpc::Status status() {
     std::lock_guard lock(mu_);
@@ -203,6 +208,7 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
     if (in_.has_welcome()) {
       std::lock_guard lock(mu_);
       acked_ = in_.welcome().committed_up_to_seq();
+      welcome_policy_.store(in_.welcome().policy_version());
       welcomed_.store(true);
     } else if (in_.has_decision()) {
       uint64_t seq = in_.decision().seq();
@@ -264,6 +270,7 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
   std::vector<Clock::time_point> sent_at_;
   std::vector<std::chrono::system_clock::time_point> sent_at_wall_;
   std::atomic<bool> welcomed_{false};
+  std::atomic<int64_t> welcome_policy_{0};
   std::atomic<size_t> policy_bytes_{0};
   grpc::Status status_;
 };
@@ -349,8 +356,28 @@ bool AllAlive(std::vector<std::unique_ptr<GateStream>>& gates, const char* when)
   return true;
 }
 
+// Waits up to 30 s for every stream's Welcome; false (streams cancelled,
+// reason printed) if one did not come.
+bool AllWelcomed(std::vector<std::unique_ptr<GateStream>>& gates) {
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  for (auto& g : gates) {
+    while (!g->welcomed() && !g->ended_early() && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (!g->welcomed()) {
+      std::cerr << "cordon-bench: a stream was not welcomed: "
+                << g->ended_early().value_or(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no welcome in 30 s")).error_message()
+                << " (did you run `cordon-bench setup`?)\n";
+      for (auto& other : gates) other->Cancel();
+      for (auto& other : gates) other->Wait();
+      return false;
+    }
+  }
+  return true;
+}
+
 int Run(const std::string& daemon, int streams, double rate, double seconds, double warmup,
-        int people, int pid, bool json, bool timeline) {
+        int people, int pid, bool json, bool timeline, bool held_policy) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   // As cordon-gate: the policy copy for a large campus is several megabytes.
@@ -365,25 +392,26 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, dou
         grpc::CreateCustomChannel(daemon, grpc::InsecureChannelCredentials(), args)));
   }
   Samples samples;
+  // Gates that have connected before hold the current policy, and cordond
+  // sends them no copy: learn its version from one stream's Welcome.
+  int64_t held = 0;
+  if (held_policy) {
+    std::vector<std::unique_ptr<GateStream>> probe;
+    probe.push_back(std::make_unique<GateStream>(stubs[0].get(), "bench-0", people, samples));
+    if (!AllWelcomed(probe)) return 1;
+    held = probe[0]->welcome_policy();
+    probe[0]->Cancel();
+    probe[0]->Wait();
+    if (!json) std::printf("streams say they hold policy v%lld (cordond sends no copies)\n",
+                           static_cast<long long>(held));
+  }
   std::vector<std::unique_ptr<GateStream>> gates;
   for (int i = 0; i < streams; ++i) {
     gates.push_back(std::make_unique<GateStream>(stubs[static_cast<size_t>(i % kChannels)].get(),
-                                                 "bench-" + std::to_string(i), people, samples));
+                                                 "bench-" + std::to_string(i), people, samples,
+                                                 held));
   }
-  auto deadline = Clock::now() + std::chrono::seconds(30);
-  for (auto& g : gates) {
-    while (!g->welcomed() && !g->ended_early() && Clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    if (!g->welcomed()) {
-      std::cerr << "cordon-bench: a stream was not welcomed: "
-                << g->ended_early().value_or(grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "no welcome in 30 s")).error_message()
-                << " (did you run `cordon-bench setup`?)\n";
-      for (auto& other : gates) other->Cancel();
-      for (auto& other : gates) other->Wait();
-      return 1;
-    }
-  }
+  if (!AllWelcomed(gates)) return 1;
   // cordond sends each gate its policy copy after Welcome; measure from when
   // they are delivered (the echo server sends none).
   auto copies_from = Clock::now();
@@ -683,7 +711,7 @@ int main(int argc, char** argv) {
   std::string daemon = "127.0.0.1:7400", listen = "127.0.0.1:0", port_file;
   int streams = 200, people = 10000, pid = 0;
   double rate = 1000, seconds = 10, warmup = 2;
-  bool json = false, timeline = false;
+  bool json = false, timeline = false, held_policy = false;
   auto* setup = app.add_subcommand("setup", "register gates bench-0.. and import people");
   setup->add_option("--daemon", daemon);
   setup->add_option("--streams", streams);
@@ -700,11 +728,16 @@ int main(int argc, char** argv) {
   run->add_option("--pid", pid, "server process id, for its CPU and peak RSS");
   run->add_flag("--json", json);
   run->add_flag("--timeline", timeline, "also print decision latency second by second");
+  run->add_flag("--held-policy", held_policy,
+                "streams say they hold cordond's current policy, as gates that connected "
+                "before do, so cordond sends no policy copies (default: each gets one)");
   auto* echo = app.add_subcommand("echo", "serve the raw-limit echo GateService");
   echo->add_option("--listen", listen);
   echo->add_option("--port-file", port_file);
   CLI11_PARSE(app, argc, argv);
   if (setup->parsed()) return Setup(daemon, streams, people);
-  if (run->parsed()) return Run(daemon, streams, rate, seconds, warmup, people, pid, json, timeline);
+  if (run->parsed()) {
+    return Run(daemon, streams, rate, seconds, warmup, people, pid, json, timeline, held_policy);
+  }
   return Echo(listen, port_file);
 }
