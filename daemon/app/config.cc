@@ -52,6 +52,15 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
       }
     };
   };
+  auto boolean = [](bool& out) -> Setter {
+    return [&out](const YAML::Node& n, const std::string& where) {
+      if (!n.IsScalar() || (n.as<std::string>() != "true" && n.as<std::string>() != "false")) {
+        return absl::InvalidArgumentError(where + ": must be true or false");
+      }
+      out = n.as<std::string>() == "true";
+      return absl::OkStatus();
+    };
+  };
   std::map<std::string, std::map<std::string, Setter>> sections = {
       {"", {{"listen", str(next.listen)}, {"data_dir", str(next.data_dir)},
             {"port_file", str(next.port_file)}}},
@@ -69,7 +78,8 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
                  {"message_burst", uint(next.gate_message_burst)}}},
       {"journal", {{"max_batch", uint(next.journal_max_batch)},
                    {"commit_window_ms", uint(next.journal_commit_window_ms, true)},
-                   {"max_uncommitted", uint(next.journal_max_uncommitted)}}},
+                   {"max_uncommitted", uint(next.journal_max_uncommitted)},
+                   {"writer_yields", boolean(next.journal_writer_yields)}}},
       {"queries", {{"threads", uint(next.query_threads)}}},
       {"presence", {{"max_stay_hours", uint(next.presence_max_stay_hours)}}},
       {"shutdown", {{"drain_timeout_ms", uint(next.drain_timeout_ms)}}},
@@ -79,13 +89,7 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
       {"metrics", {{"listen", str(next.metrics_listen)}, {"port_file", str(next.metrics_port_file)}}},
       {"tls", {{"ca_file", str(next.tls_ca_file)}, {"cert_file", str(next.tls_cert_file)},
                {"key_file", str(next.tls_key_file)},
-               {"insecure", [&next](const YAML::Node& n, const std::string& where) {
-                  if (!n.IsScalar() || (n.as<std::string>() != "true" && n.as<std::string>() != "false")) {
-                    return absl::InvalidArgumentError(where + ": must be true or false");
-                  }
-                  next.insecure = n.as<std::string>() == "true";
-                  return absl::OkStatus();
-                }}}},
+               {"insecure", boolean(next.insecure)}}},
   };
 
   for (const auto& kv : root) {
@@ -166,6 +170,7 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
   check("data_dir", running.data_dir != reloaded.data_dir);
   check("port_file", running.port_file != reloaded.port_file);
   check("journal.max_batch", running.journal_max_batch != reloaded.journal_max_batch);
+  check("journal.writer_yields", running.journal_writer_yields != reloaded.journal_writer_yields);
   check("journal.commit_window_ms",
         running.journal_commit_window_ms != reloaded.journal_commit_window_ms);
   check("journal.max_uncommitted",

@@ -28,6 +28,11 @@ struct DaemonConfig {
   // sending its backlog stops being read until the writer is down to half;
   // beyond 4 times this, every gate (GateLedger::LimitBacklog).
   uint32_t journal_max_uncommitted = 20000;
+  // While storage is light (under a tenth of a core), the writer thread
+  // yields the CPU to the threads deciding scans at once (SCHED_IDLE); it is
+  // a normal thread again as soon as events queue up. Needs CAP_SYS_NICE or
+  // LimitNICE=+0 (deploy/systemd/cordond.service) to take effect.
+  bool journal_writer_yields = true;
   uint32_t query_threads = 2;
   // A stay in a zone longer than this without an exit scan is cut here and
   // marked inferred (tracing); a zone's max_stay_hours in the policy wins.

@@ -91,6 +91,7 @@ absl::Status Daemon::Start() {
     metrics_.ObserveCommit(events, took);
   };
   jopts.on_commit_failure = [this] { metrics_.CountCommitFailure(); };
+  jopts.yield_when_light = config_.journal_writer_yields;
   jopts.after_commit = [this] { ledger_.ResumeIfRoom(); };
   acks_ = std::make_unique<rpc::AckSender>(ledger_);
   journal_ = std::make_unique<storage::JournalWriter>(
@@ -114,6 +115,9 @@ absl::Status Daemon::Start() {
   due_alerts_ = std::make_unique<schedule::DueAlerts>(schedule::DueAlertsDeps{
       queries_, *store_, *journal_, *policy_, ledger_, alerts_, clock_, heartbeat_interval_ms_});
   journal_->Start();
+  if (std::string note = journal_->PriorityNote(); !note.empty()) {
+    spdlog::info("storage writer: never yields the CPU to gate decisions: {}", note);
+  }
   work_.emplace(queries_.get_executor());
   for (uint32_t i = 0; i < config_.query_threads; ++i) {
     query_threads_.emplace_back([this] {

@@ -1,10 +1,28 @@
 #include "daemon/storage/journal_writer.h"
 
 #include <pthread.h>
+#include <time.h>
+
+#include <algorithm>
 
 #include <spdlog/spdlog.h>
 
 namespace cordon::storage {
+namespace {
+
+double ThreadCpuSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
+
+// Events queued this long while the writer yields: it is starved, not idle.
+std::chrono::steady_clock::duration StarvedAfter(const JournalWriter::Options& o) {
+  return std::max<std::chrono::steady_clock::duration>(4 * o.commit_window,
+                                                       std::chrono::milliseconds(200));
+}
+
+}  // namespace
 
 JournalWriter::JournalWriter(Store& store, Options options, CommitListener on_commit)
     : store_(store), options_(options), on_commit_(std::move(on_commit)) {}
@@ -12,8 +30,12 @@ JournalWriter::JournalWriter(Store& store, Options options, CommitListener on_co
 JournalWriter::~JournalWriter() { Stop(); }
 
 void JournalWriter::Start() {
+  priority_.Allow(options_.yield_when_light);
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "cordon-writer");  // for top -H and perf
+    priority_.BindToThisThread();
+    period_start_ = std::chrono::steady_clock::now();
+    period_cpu_s_ = ThreadCpuSeconds();
     Run();
   });
 }
@@ -28,7 +50,7 @@ void JournalWriter::Stop() {
 }
 
 void JournalWriter::Submit(RecordedEvent event) {
-  bool wake;
+  bool wake, boost = false;
   {
     std::lock_guard lock(mu_);
     // The writer waits for the first event, or for a full batch: only those
@@ -38,6 +60,15 @@ void JournalWriter::Submit(RecordedEvent event) {
     ++submitted_;
     uncommitted_.store(static_cast<size_t>(submitted_ - done_), std::memory_order_release);
     wake = events_.size() == 1 || events_.size() == options_.max_batch;
+    if (priority_.background()) {
+      boost = events_.size() >= std::max<size_t>(1, options_.max_batch / 4) ||
+              std::chrono::steady_clock::now() - first_queued_at_ > StarvedAfter(options_);
+    }
+  }
+  if (boost) {
+    // A starved idle writer cannot notice it is behind: raise it from here.
+    boosted_.store(true, std::memory_order_release);
+    priority_.Set(false);
   }
   if (wake) wake_.notify_one();
 }
@@ -60,13 +91,36 @@ JournalWriter::Stats JournalWriter::stats() const {
   std::lock_guard lock(mu_);
   Stats s = stats_;
   s.queue_depth = events_.size();
+  s.writer_background = priority_.background();
+  s.priority_changes = priority_.changes();
   return s;
+}
+
+std::string JournalWriter::PriorityNote() const { return priority_.why_not(); }
+
+void JournalWriter::AdjustPriority(bool behind) {
+  if (!priority_.enabled()) return;
+  auto now = std::chrono::steady_clock::now();
+  double cpu = ThreadCpuSeconds();
+  if (behind || boosted_.exchange(false, std::memory_order_acq_rel)) {
+    priority_.Set(false);
+    period_start_ = now;  // a whole period at normal priority before yielding again
+    period_cpu_s_ = cpu;
+    return;
+  }
+  auto elapsed = std::chrono::duration<double>(now - period_start_).count();
+  if (now - period_start_ < options_.priority_period) return;
+  double share = (cpu - period_cpu_s_) / elapsed;
+  period_start_ = now;
+  period_cpu_s_ = cpu;
+  priority_.Set(share < options_.light_share);
 }
 
 void JournalWriter::Run() {
   std::vector<RecordedEvent> batch;
   std::deque<Job> jobs;
   for (;;) {
+    bool behind = false;
     {
       std::unique_lock lock(mu_);
       wake_.wait(lock, [&] { return stopping_ || !events_.empty() || !jobs_.empty(); });
@@ -81,6 +135,7 @@ void JournalWriter::Run() {
       batch.assign(std::make_move_iterator(events_.begin()),
                    std::make_move_iterator(events_.begin() + static_cast<std::ptrdiff_t>(n)));
       events_.erase(events_.begin(), events_.begin() + static_cast<std::ptrdiff_t>(n));
+      behind = !events_.empty();
     }
     for (Job& job : jobs) job(store_);
     jobs.clear();
@@ -88,6 +143,7 @@ void JournalWriter::Run() {
       CommitWithRetry(batch);
       batch.clear();
     }
+    AdjustPriority(behind);
   }
 }
 

@@ -14,11 +14,13 @@
 #include <functional>
 #include <mutex>
 #include <span>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "daemon/storage/records.h"
 #include "daemon/storage/store.h"
+#include "daemon/storage/writer_priority.h"
 
 namespace cordon::storage {
 
@@ -42,6 +44,14 @@ class JournalWriter {
     std::function<void()> on_commit_failure;
     // After the commit listener, once Uncommitted() no longer counts the batch.
     std::function<void()> after_commit;
+    // Yield the CPU while storage is light (writer_priority.h): the writer
+    // runs as SCHED_IDLE after a period in which it used less than
+    // `light_share` of a core, and is a normal thread again as soon as
+    // events queue up (a quarter of max_batch, or the oldest waiting four
+    // commit windows, at least 200 ms), and for a whole period after that.
+    bool yield_when_light = false;
+    double light_share = 0.10;
+    std::chrono::milliseconds priority_period{1000};
   };
   // Runs on the writer thread after a batch is committed.
   using CommitListener = std::function<void(std::span<const RecordedEvent> batch)>;
@@ -52,6 +62,8 @@ class JournalWriter {
     uint64_t batches_committed = 0;
     uint64_t commit_failures = 0;
     size_t queue_depth = 0;
+    bool writer_background = false;  // yielding the CPU (SCHED_IDLE) now
+    uint64_t priority_changes = 0;
   };
 
   JournalWriter(Store& store, Options options, CommitListener on_commit);
@@ -74,10 +86,14 @@ class JournalWriter {
   // committed). Lock-free.
   size_t Uncommitted() const { return uncommitted_.load(std::memory_order_acquire); }
   Stats stats() const;
+  // Why the writer never yields the CPU; empty when it may.
+  std::string PriorityNote() const;
 
  private:
   void Run();
   void CommitWithRetry(std::vector<RecordedEvent>& batch);
+  // On the writer thread after each round; `behind`: events were left queued.
+  void AdjustPriority(bool behind);
 
   Store& store_;
   const Options options_;
@@ -95,6 +111,10 @@ class JournalWriter {
   std::atomic<size_t> uncommitted_{0};
   bool stopping_ = false;              // guarded by mu_
   Stats stats_;                        // guarded by mu_
+  WriterPriority priority_;
+  std::atomic<bool> boosted_{false};   // a submitter made the writer normal again
+  std::chrono::steady_clock::time_point period_start_;  // writer thread only
+  double period_cpu_s_ = 0;                             // writer thread only
   std::thread thread_;
 };
 

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <filesystem>
 
 #include "tests/support/process.h"
@@ -65,6 +67,21 @@ TEST_F(ConfigTest, TheCommitWindowMayBeZeroButNotOverASecond) {
   st = ValidateConfig(c);
   EXPECT_NE(std::string(st.message()).find("journal.commit_window_ms must be at most 1000"),
             std::string::npos) << st;
+}
+
+TEST_F(ConfigTest, TheWriterYieldsUnlessToldNotTo) {
+  DaemonConfig c;
+  EXPECT_TRUE(c.journal_writer_yields);
+  ASSERT_TRUE(Load("journal:\n  writer_yields: false\n", c).ok());
+  EXPECT_FALSE(c.journal_writer_yields);
+  auto st = Load("journal:\n  writer_yields: sometimes\n", c);
+  EXPECT_NE(std::string(st.message()).find(":2: journal.writer_yields: must be true or false"),
+            std::string::npos) << st;
+  EXPECT_FALSE(c.journal_writer_yields) << "a bad file changes nothing";
+  DaemonConfig reloaded = c;
+  reloaded.journal_writer_yields = true;
+  auto restart = SettingsNeedingRestart(c, reloaded);
+  EXPECT_NE(std::find(restart.begin(), restart.end(), "journal.writer_yields"), restart.end());
 }
 
 TEST_F(ConfigTest, TheBacklogLimitIsAtLeastAHundredEvents) {

@@ -4,8 +4,15 @@
 
 #include <gtest/gtest.h>
 
+#include <sched.h>
+
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <string>
+#include <thread>
 
 #include "daemon/storage/sqlite_store.h"
 #include "tests/support/process.h"
@@ -25,7 +32,7 @@ RecordedEvent Event(uint64_t seq) {
 }
 
 // Injected fault: the first `failures` commits fail as a full disk would.
-class FailingStore final : public Store {
+class FailingStore : public Store {
  public:
   FailingStore(Store& real, int failures) : real_(real), failures_(failures) {}
   absl::Status CommitEvents(std::span<const RecordedEvent> events) override {
@@ -137,6 +144,52 @@ class FailingStore final : public Store {
   Store& real_;
   std::atomic<int> failures_;
 };
+
+// Injected fault: commits wait while held, as on a stalled disk.
+class HeldStore final : public FailingStore {
+ public:
+  explicit HeldStore(Store& real) : FailingStore(real, 0) {}
+  absl::Status CommitEvents(std::span<const RecordedEvent> events) override {
+    {
+      std::unique_lock lock(mu_);
+      ++waiting_;
+      cv_.notify_all();
+      cv_.wait(lock, [&] { return !held_; });
+      --waiting_;
+    }
+    return FailingStore::CommitEvents(events);
+  }
+  void Hold() {
+    std::lock_guard lock(mu_);
+    held_ = true;
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    held_ = false;
+    cv_.notify_all();
+  }
+  bool WaitForACommit(std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_until(lock, deadline, [&] { return waiting_ > 0; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false;
+  int waiting_ = 0;
+};
+
+// The scheduling policy the kernel has for the writer thread (-1: none).
+int WriterThreadPolicy() {
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name == "cordon-writer") return sched_getscheduler(std::stoi(task.path().filename()));
+  }
+  return -1;
+}
 
 class JournalWriterTest : public ::testing::Test {
  protected:
@@ -258,6 +311,106 @@ TEST_F(JournalWriterTest, JobsRunOnTheWriterThreadInOrder) {
   ASSERT_EQ(order.size(), 10u);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(order[i], i);
   EXPECT_NE(writer_thread, std::this_thread::get_id());
+}
+
+
+// Commits one event at a time until the writer is yielding the CPU (the
+// kernel says SCHED_IDLE) or the deadline passes.
+bool FeedUntilYielding(JournalWriter& writer, uint64_t& seq,
+                       std::chrono::steady_clock::time_point deadline) {
+  while (std::chrono::steady_clock::now() < deadline) {
+    writer.Submit(Event(++seq));
+    if (!writer.WaitUntilCommitted(deadline)) return false;
+    if (WriterThreadPolicy() == SCHED_IDLE && writer.stats().writer_background) return true;
+  }
+  return false;
+}
+
+// Once the writer yields, the disk stalls with one commit in flight, and
+// events queue up behind it.
+bool YieldThenStall(JournalWriter& writer, HeldStore& store, uint64_t& seq) {
+  if (!FeedUntilYielding(writer, seq, testing::In(std::chrono::seconds(20)))) return false;
+  store.Hold();
+  writer.Submit(Event(++seq));
+  return store.WaitForACommit(testing::In(std::chrono::seconds(20)));
+}
+
+JournalWriter::Options YieldingOptions() {
+  JournalWriter::Options opts;
+  opts.yield_when_light = true;
+  opts.light_share = 0.5;  // the test's writer is light however slow the machine
+  opts.priority_period = std::chrono::milliseconds(20);
+  return opts;
+}
+
+TEST_F(JournalWriterTest, ALightWriterYieldsTheCpuAndABacklogTakesItBackAtOnce) {
+  HeldStore store(*store_);
+  JournalWriter::Options opts = YieldingOptions();
+  opts.max_batch = 64;
+  JournalWriter writer(store, opts, [](auto) {});
+  writer.Start();
+  if (auto note = writer.PriorityNote(); !note.empty()) GTEST_SKIP() << note;
+  uint64_t seq = 0;
+  ASSERT_TRUE(YieldThenStall(writer, store, seq));
+  for (int i = 0; i < 15; ++i) writer.Submit(Event(++seq));
+  EXPECT_EQ(WriterThreadPolicy(), SCHED_IDLE) << "15 queued is under a quarter of max_batch";
+  // The 16th (a quarter of max_batch) raises the writer from the submitting
+  // thread: a starved writer could not do it itself.
+  writer.Submit(Event(++seq));
+  EXPECT_EQ(WriterThreadPolicy(), SCHED_OTHER);
+  EXPECT_FALSE(writer.stats().writer_background);
+
+  store.Release();
+  ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(20))));
+  EXPECT_EQ(*store_->CountEvents(), static_cast<int64_t>(seq)) << "nothing lost";
+  // Light again: it yields again.
+  ASSERT_TRUE(FeedUntilYielding(writer, seq, testing::In(std::chrono::seconds(20))));
+  writer.Stop();
+  EXPECT_GE(writer.stats().priority_changes, 3u);
+}
+
+TEST_F(JournalWriterTest, EventsWaitingLongBehindAYieldingWriterTakeTheCpuBack) {
+  HeldStore store(*store_);
+  JournalWriter::Options opts = YieldingOptions();
+  opts.commit_window = std::chrono::milliseconds(10);  // starved after 200 ms (the floor)
+  JournalWriter writer(store, opts, [](auto) {});
+  writer.Start();
+  if (auto note = writer.PriorityNote(); !note.empty()) GTEST_SKIP() << note;
+  uint64_t seq = 0;
+  ASSERT_TRUE(YieldThenStall(writer, store, seq));
+  // A trickle far below a quarter of max_batch (1,024): only the age of the
+  // oldest queued event can raise the writer.
+  auto first_queued = std::chrono::steady_clock::now();
+  writer.Submit(Event(++seq));
+  auto deadline = testing::In(std::chrono::seconds(20));
+  while (WriterThreadPolicy() == SCHED_IDLE && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // a gate's pace, not a wait
+    writer.Submit(Event(++seq));
+  }
+  auto waited = std::chrono::steady_clock::now() - first_queued;
+  EXPECT_EQ(WriterThreadPolicy(), SCHED_OTHER);
+  EXPECT_GE(waited, std::chrono::milliseconds(200));
+  EXPECT_LT(seq, 1024u);
+  store.Release();
+  ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(20))));
+  writer.Stop();
+  EXPECT_EQ(*store_->CountEvents(), static_cast<int64_t>(seq));
+}
+
+TEST_F(JournalWriterTest, AWriterToldNotToYieldStaysANormalThread) {
+  JournalWriter::Options opts;
+  opts.priority_period = std::chrono::milliseconds(1);
+  opts.light_share = 1.0;  // would yield after every commit if it were allowed to
+  JournalWriter writer(*store_, opts, [](auto) {});
+  writer.Start();
+  EXPECT_EQ(writer.PriorityNote(), "turned off (journal.writer_yields: false)");
+  for (uint64_t i = 1; i <= 20; ++i) {
+    writer.Submit(Event(i));
+    ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(20))));
+    ASSERT_EQ(WriterThreadPolicy(), SCHED_OTHER);
+  }
+  writer.Stop();
+  EXPECT_EQ(writer.stats().priority_changes, 0u);
 }
 
 }  // namespace
