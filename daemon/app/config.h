@@ -28,9 +28,9 @@ struct DaemonConfig {
   // sending its backlog stops being read until the writer is down to half;
   // beyond 4 times this, every gate (GateLedger::LimitBacklog).
   uint32_t journal_max_uncommitted = 20000;
-  // While storage is light (under a tenth of a core), the writer thread
-  // yields the CPU to the threads deciding scans at once (SCHED_IDLE); it is
-  // a normal thread again as soon as events queue up. Needs CAP_SYS_NICE or
+  // While storage is light (under a tenth of a core), the writer's commits
+  // yield the CPU to the threads deciding scans at once (SCHED_IDLE); they
+  // run at normal priority again as soon as events queue up. Needs CAP_SYS_NICE or
   // LimitNICE=+0 (deploy/systemd/cordond.service) to take effect.
   bool journal_writer_yields = true;
   uint32_t query_threads = 2;

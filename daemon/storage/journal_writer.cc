@@ -66,7 +66,7 @@ void JournalWriter::Submit(RecordedEvent event) {
     }
   }
   if (boost) {
-    // A starved idle writer cannot notice it is behind: raise it from here.
+    // A starved idle commit cannot notice it is behind: raise it from here.
     boosted_.store(true, std::memory_order_release);
     priority_.Set(false);
   }
@@ -91,7 +91,7 @@ JournalWriter::Stats JournalWriter::stats() const {
   std::lock_guard lock(mu_);
   Stats s = stats_;
   s.queue_depth = events_.size();
-  s.writer_background = priority_.background();
+  s.writer_yields = light_.load(std::memory_order_relaxed);
   s.priority_changes = priority_.changes();
   return s;
 }
@@ -103,7 +103,7 @@ void JournalWriter::AdjustPriority(bool behind) {
   auto now = std::chrono::steady_clock::now();
   double cpu = ThreadCpuSeconds();
   if (behind || boosted_.exchange(false, std::memory_order_acq_rel)) {
-    priority_.Set(false);
+    light_.store(false, std::memory_order_relaxed);
     period_start_ = now;  // a whole period at normal priority before yielding again
     period_cpu_s_ = cpu;
     return;
@@ -113,7 +113,7 @@ void JournalWriter::AdjustPriority(bool behind) {
   double share = (cpu - period_cpu_s_) / elapsed;
   period_start_ = now;
   period_cpu_s_ = cpu;
-  priority_.Set(share < options_.light_share);
+  light_.store(share < options_.light_share, std::memory_order_relaxed);
 }
 
 void JournalWriter::Run() {
@@ -152,7 +152,9 @@ void JournalWriter::CommitWithRetry(std::vector<RecordedEvent>& batch) {
   int failures = 0;
   for (;;) {
     auto started = std::chrono::steady_clock::now();
+    if (light_.load(std::memory_order_relaxed)) priority_.Set(true);
     absl::Status st = store_.CommitEvents(batch);
+    priority_.Set(false);
     if (st.ok()) {
       if (options_.on_commit_timing) {
         options_.on_commit_timing(batch.size(), std::chrono::steady_clock::now() - started);

@@ -44,11 +44,14 @@ class JournalWriter {
     std::function<void()> on_commit_failure;
     // After the commit listener, once Uncommitted() no longer counts the batch.
     std::function<void()> after_commit;
-    // Yield the CPU while storage is light (writer_priority.h): the writer
-    // runs as SCHED_IDLE after a period in which it used less than
-    // `light_share` of a core, and is a normal thread again as soon as
-    // events queue up (a quarter of max_batch, or the oldest waiting four
-    // commit windows, at least 200 ms), and for a whole period after that.
+    // Yield the CPU while storage is light (writer_priority.h): after a
+    // period in which the writer used less than `light_share` of a core, its
+    // SQLite work runs as SCHED_IDLE. Nothing else does: the queue, the
+    // commit listener and jobs take locks the deciding threads take, and a
+    // preempted idle thread holding one would stall every gate. It stops
+    // yielding as soon as events queue up (a quarter of max_batch, or the
+    // oldest waiting four commit windows, at least 200 ms), for a whole
+    // period.
     bool yield_when_light = false;
     double light_share = 0.10;
     std::chrono::milliseconds priority_period{1000};
@@ -62,7 +65,7 @@ class JournalWriter {
     uint64_t batches_committed = 0;
     uint64_t commit_failures = 0;
     size_t queue_depth = 0;
-    bool writer_background = false;  // yielding the CPU (SCHED_IDLE) now
+    bool writer_yields = false;      // commits run at idle priority (storage is light)
     uint64_t priority_changes = 0;
   };
 
@@ -113,6 +116,7 @@ class JournalWriter {
   Stats stats_;                        // guarded by mu_
   WriterPriority priority_;
   std::atomic<bool> boosted_{false};   // a submitter made the writer normal again
+  std::atomic<bool> light_{false};     // set by the writer thread after each period
   std::chrono::steady_clock::time_point period_start_;  // writer thread only
   double period_cpu_s_ = 0;                             // writer thread only
   std::thread thread_;

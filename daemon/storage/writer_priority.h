@@ -2,9 +2,10 @@
 // stretch of CPU (SQLite writes ~3 WAL frames per event: about 2 ms for a
 // commit of 50 events on a 10 M-event store). On a machine with few cores
 // the gRPC threads that decide scans wait behind that stretch, and so does
-// every gate. While storage is light the writer runs as SCHED_IDLE, which
-// any other runnable thread preempts at once; when it has more to do it
-// competes as a normal thread, so a flood or a replay is stored at full speed.
+// every gate. While storage is light the writer's SQLite work runs as
+// SCHED_IDLE, which any other runnable thread preempts at once; when it has
+// more to do it competes as a normal thread, so a flood or a replay is
+// stored at full speed (JournalWriter::Options::yield_when_light).
 #pragma once
 
 #include <sys/types.h>
