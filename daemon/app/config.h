@@ -30,8 +30,8 @@ struct DaemonConfig {
   uint32_t journal_max_uncommitted = 20000;
   // While storage is light (under a tenth of a core), the writer's commits
   // yield the CPU to the threads deciding scans at once (SCHED_IDLE); they
-  // run at normal priority again as soon as events queue up. Needs CAP_SYS_NICE or
-  // LimitNICE=+0 (deploy/systemd/cordond.service) to take effect.
+  // run at normal priority again as soon as events queue up. Needs
+  // CAP_SYS_NICE or LimitNICE=+0 (deploy/systemd/cordond.service).
   bool journal_writer_yields = true;
   uint32_t query_threads = 2;
   // A stay in a zone longer than this without an exit scan is cut here and

@@ -108,9 +108,8 @@ void JournalWriter::AdjustPriority(bool behind) {
     period_cpu_s_ = cpu;
     return;
   }
-  auto elapsed = std::chrono::duration<double>(now - period_start_).count();
   if (now - period_start_ < options_.priority_period) return;
-  double share = (cpu - period_cpu_s_) / elapsed;
+  double share = (cpu - period_cpu_s_) / std::chrono::duration<double>(now - period_start_).count();
   period_start_ = now;
   period_cpu_s_ = cpu;
   light_.store(share < options_.light_share, std::memory_order_relaxed);
@@ -152,7 +151,10 @@ void JournalWriter::CommitWithRetry(std::vector<RecordedEvent>& batch) {
   int failures = 0;
   for (;;) {
     auto started = std::chrono::steady_clock::now();
-    if (light_.load(std::memory_order_relaxed)) priority_.Set(true);
+    // Not on a retry after a submitter raised the writer: it is behind.
+    if (light_.load(std::memory_order_relaxed) && !boosted_.load(std::memory_order_acquire)) {
+      priority_.Set(true);
+    }
     absl::Status st = store_.CommitEvents(batch);
     priority_.Set(false);
     if (st.ok()) {

@@ -153,9 +153,14 @@ class HeldStore final : public FailingStore {
     {
       std::unique_lock lock(mu_);
       ++waiting_;
+      ++arrivals_;
       cv_.notify_all();
-      cv_.wait(lock, [&] { return !held_; });
+      cv_.wait(lock, [&] { return !held_ || fail_through_ > 0; });
       --waiting_;
+      if (held_) {  // let through to fail, as a full disk would
+        --fail_through_;
+        return absl::ResourceExhaustedError("disk full (injected)");
+      }
     }
     return FailingStore::CommitEvents(events);
   }
@@ -168,9 +173,24 @@ class HeldStore final : public FailingStore {
     held_ = false;
     cv_.notify_all();
   }
+  // The waiting attempt fails; the retry is held again.
+  void FailOne() {
+    std::lock_guard lock(mu_);
+    ++fail_through_;
+    cv_.notify_all();
+  }
   bool WaitForACommit(std::chrono::steady_clock::time_point deadline) {
     std::unique_lock lock(mu_);
     return cv_.wait_until(lock, deadline, [&] { return waiting_ > 0; });
+  }
+  // Until `n` attempts in all have reached the store.
+  bool WaitForAttempts(int n, std::chrono::steady_clock::time_point deadline) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_until(lock, deadline, [&] { return arrivals_ >= n && waiting_ > 0; });
+  }
+  int attempts() {
+    std::lock_guard lock(mu_);
+    return arrivals_;
   }
 
  private:
@@ -178,6 +198,8 @@ class HeldStore final : public FailingStore {
   std::condition_variable cv_;
   bool held_ = false;
   int waiting_ = 0;
+  int arrivals_ = 0;
+  int fail_through_ = 0;
 };
 
 // The scheduling policy the kernel has for the writer thread (-1: none).
@@ -347,6 +369,7 @@ TEST_F(JournalWriterTest, ALightWritersCommitsYieldTheCpuAndABacklogTakesItBackA
   HeldStore store(*store_);
   JournalWriter::Options opts = YieldingOptions();
   opts.max_batch = 64;
+  opts.retry_initial = std::chrono::milliseconds(1);
   // The listener takes the locks the deciding threads take: never at idle
   // priority, or a preempted writer would stall every gate.
   std::atomic<int> listener_not_normal{0};
@@ -364,6 +387,11 @@ TEST_F(JournalWriterTest, ALightWritersCommitsYieldTheCpuAndABacklogTakesItBackA
   // thread: a starved commit could not do it itself.
   writer.Submit(Event(++seq));
   EXPECT_EQ(WriterThreadPolicy(), SCHED_OTHER);
+  // That commit fails; its retry runs at normal priority too.
+  int attempts = store.attempts();
+  store.FailOne();
+  ASSERT_TRUE(store.WaitForAttempts(attempts + 1, testing::In(std::chrono::seconds(20))));
+  EXPECT_EQ(WriterThreadPolicy(), SCHED_OTHER) << "a raised writer does not yield on a retry";
 
   store.Release();
   ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(20))));
