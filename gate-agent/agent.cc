@@ -388,6 +388,8 @@ void Agent::Handle(const v1::DaemonMessage& message) {
   switch (message.kind_case()) {
     case v1::DaemonMessage::kDecision:
       HandleDecision(message.decision());
+      // What the daemon has committed so far (earlier scans, not this one).
+      Acknowledge(message.decision().committed_up_to_seq());
       break;
     case v1::DaemonMessage::kPersistAck:
       Acknowledge(message.persist_ack().up_to_seq());

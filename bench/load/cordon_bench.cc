@@ -8,11 +8,14 @@
 //       streams take them). Reports decision latency (scan sent -> decision
 //       received, from the intended send time, so a stalled server is not
 //       hidden; also split at the decision's decided_at: sent to decided,
-//       decided to received), ack latency (scan sent -> PersistAck covering it), durable
-//       ingest (acknowledged scans/s), and the server's CPU and peak RSS.
-//   cordon-bench echo --listen HOST:PORT [--port-file F]
-//       the limit: a GateService that answers each scan with a decision and
-//       an ack of the same size at once, storing nothing.
+//       decided to received), ack latency (scan sent -> the PersistAck or
+//       Decision that says it is committed), durable ingest (acknowledged
+//       scans/s), and the server's CPU and peak RSS.
+//   cordon-bench echo --listen HOST:PORT [--port-file F] [--separate-acks]
+//       the limit: a GateService that answers each scan at once with one
+//       decision of the same size, which also acknowledges it, storing
+//       nothing. --separate-acks: a PersistAck after each decision too, as
+//       cordond did before Decisions carried committed_up_to_seq.
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -213,6 +216,7 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
     } else if (in_.has_decision()) {
       uint64_t seq = in_.decision().seq();
       std::lock_guard lock(mu_);
+      Acknowledged(in_.decision().committed_up_to_seq(), now);
       if (seq >= 1 && seq <= sent_at_.size()) {
         double us = std::chrono::duration<double, std::micro>(now - sent_at_[seq - 1]).count();
         std::lock_guard slock(samples_.mu);
@@ -236,17 +240,21 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
       in_.Clear();
       policy_bytes_.store(bytes);
     } else if (in_.has_persist_ack()) {
-      uint64_t up_to = in_.persist_ack().up_to_seq();
       std::lock_guard lock(mu_);
-      std::lock_guard slock(samples_.mu);
-      for (uint64_t s = acked_ + 1; s <= up_to && s <= sent_at_.size(); ++s) {
-        if (sent_at_[s - 1] < samples_.from) continue;
-        samples_.ack_us.push_back(
-            std::chrono::duration<double, std::micro>(now - sent_at_[s - 1]).count());
-      }
-      acked_ = std::max(acked_, up_to);
+      Acknowledged(in_.persist_ack().up_to_seq(), now);
     }
     StartRead(&in_);
+  }
+  // A PersistAck, or a Decision's committed_up_to_seq. Holds mu_.
+  void Acknowledged(uint64_t up_to, Clock::time_point now) {
+    if (up_to <= acked_) return;
+    std::lock_guard slock(samples_.mu);
+    for (uint64_t s = acked_ + 1; s <= up_to && s <= sent_at_.size(); ++s) {
+      if (sent_at_[s - 1] < samples_.from) continue;
+      samples_.ack_us.push_back(
+          std::chrono::duration<double, std::micro>(now - sent_at_[s - 1]).count());
+    }
+    acked_ = up_to;
   }
   void OnDone(const grpc::Status& s) override {
     std::lock_guard lock(mu_);
@@ -606,7 +614,7 @@ int Setup(const std::string& daemon, int streams, int people) {
 // The raw limit: answers like cordond, stores nothing, decides nothing.
 class EchoStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage> {
  public:
-  EchoStream() { StartRead(&in_); }
+  explicit EchoStream(bool separate_acks) : separate_acks_(separate_acks) { StartRead(&in_); }
 
  private:
   void OnReadDone(bool ok) override {
@@ -629,10 +637,16 @@ class EchoStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       dec->set_message("Welcome, B***** P***** 1");
       dec->set_policy_version(2);
       *dec->mutable_decided_at() = Now();
-      out_.push_back(std::move(d));
-      v1::DaemonMessage a;
-      a.mutable_persist_ack()->set_up_to_seq(in_.scan().seq());
-      out_.push_back(std::move(a));
+      if (separate_acks_) {
+        out_.push_back(std::move(d));
+        v1::DaemonMessage a;
+        a.mutable_persist_ack()->set_up_to_seq(in_.scan().seq());
+        out_.push_back(std::move(a));
+      } else {
+        // Nothing to store: this scan is as good as committed.
+        dec->set_committed_up_to_seq(in_.scan().seq());
+        out_.push_back(std::move(d));
+      }
     }
     PumpLocked();
     StartRead(&in_);
@@ -667,17 +681,23 @@ class EchoStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
   std::deque<v1::DaemonMessage> out_;
   v1::DaemonMessage current_;
   bool writing_ = false, closing_ = false, finished_ = false;
+  const bool separate_acks_;
 };
 
 class EchoService final : public v1::GateService::CallbackService {
+ public:
+  explicit EchoService(bool separate_acks) : separate_acks_(separate_acks) {}
+
+ private:
   grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>* Connect(
       grpc::CallbackServerContext*) override {
-    return new EchoStream();
+    return new EchoStream(separate_acks_);
   }
+  const bool separate_acks_;
 };
 
-int Echo(const std::string& listen, const std::string& port_file) {
-  EchoService service;
+int Echo(const std::string& listen, const std::string& port_file, bool separate_acks) {
+  EchoService service(separate_acks);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
@@ -734,10 +754,13 @@ int main(int argc, char** argv) {
   auto* echo = app.add_subcommand("echo", "serve the raw-limit echo GateService");
   echo->add_option("--listen", listen);
   echo->add_option("--port-file", port_file);
+  bool separate_acks = false;
+  echo->add_flag("--separate-acks", separate_acks,
+                 "also send a PersistAck after each decision (two messages a scan)");
   CLI11_PARSE(app, argc, argv);
   if (setup->parsed()) return Setup(daemon, streams, people);
   if (run->parsed()) {
     return Run(daemon, streams, rate, seconds, warmup, people, pid, json, timeline, held_policy);
   }
-  return Echo(listen, port_file);
+  return Echo(listen, port_file, separate_acks);
 }

@@ -74,6 +74,7 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
        }}}},
       {"gates", {{"heartbeat_interval_ms", uint(next.heartbeat_interval_ms)},
                  {"clock_skew_alert_ms", uint(next.clock_skew_alert_ms)},
+                 {"ack_delay_ms", uint(next.gate_ack_delay_ms, true)},
                  {"max_messages_per_second", uint(next.gate_max_messages_per_second)},
                  {"message_burst", uint(next.gate_message_burst)}}},
       {"journal", {{"max_batch", uint(next.journal_max_batch)},
@@ -138,6 +139,10 @@ absl::Status ValidateConfig(const DaemonConfig& config) {
     return absl::InvalidArgumentError("journal.commit_window_ms must be at most 1000 (gates "
                                       "wait this long for their acknowledgements)");
   }
+  if (config.gate_ack_delay_ms > 10000) {
+    return absl::InvalidArgumentError("gates.ack_delay_ms must be at most 10000 (gates keep "
+                                      "scans in their outbox until told they are stored)");
+  }
   if (config.journal_max_uncommitted < 100) {
     return absl::InvalidArgumentError("journal.max_uncommitted must be at least 100 (gate "
                                       "streams pause above it)");
@@ -176,6 +181,7 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
   check("journal.max_uncommitted",
         running.journal_max_uncommitted != reloaded.journal_max_uncommitted);
   check("gates.clock_skew_alert_ms", running.clock_skew_alert_ms != reloaded.clock_skew_alert_ms);
+  check("gates.ack_delay_ms", running.gate_ack_delay_ms != reloaded.gate_ack_delay_ms);
   check("gates.max_messages_per_second",
         running.gate_max_messages_per_second != reloaded.gate_max_messages_per_second ||
             running.gate_message_burst != reloaded.gate_message_burst);

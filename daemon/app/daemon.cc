@@ -93,12 +93,14 @@ absl::Status Daemon::Start() {
   jopts.on_commit_failure = [this] { metrics_.CountCommitFailure(); };
   jopts.yield_when_light = config_.journal_writer_yields;
   jopts.after_commit = [this] { ledger_.ResumeIfRoom(); };
-  acks_ = std::make_unique<rpc::AckSender>(ledger_);
+  acks_ = std::make_unique<rpc::AckSender>(
+      ledger_, rpc::GateLedger::AckPolicy{
+                   .delay = std::chrono::milliseconds(config_.gate_ack_delay_ms)});
   journal_ = std::make_unique<storage::JournalWriter>(
       *store_, jopts, [this](std::span<const storage::RecordedEvent> batch) {
         fault::Failpoint("COMMIT");  // tests: slow storage
         presence_.Committed(batch);
-        acks_->Post(ledger_.OnCommitted(batch));
+        acks_->Post(ledger_.OnCommitted(batch, std::chrono::steady_clock::now()));
         bool alert = false, timed = false;
         for (const auto& e : batch) {
           alert = alert || e.alert.has_value();

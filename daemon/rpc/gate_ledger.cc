@@ -48,6 +48,7 @@ absl::Status GateLedger::Connect(GateRowId gate, uint64_t incarnation, uint64_t 
                                    "superseded by a newer connection from the same gate"));
   }
   greet(inc.committed);
+  inc.told = inc.committed;  // the Welcome carries it
   entry.conn = conn;
   entry.conn_incarnation = incarnation;
   entry.last_seen = now;
@@ -62,7 +63,8 @@ void GateLedger::Disconnect(GateRowId gate, GateConnection* conn) {
 }
 
 absl::StatusOr<GateLedger::Admission> GateLedger::Admit(GateRowId gate, uint64_t incarnation,
-                                                        uint64_t seq, TimePoint now) {
+                                                        uint64_t seq, TimePoint now,
+                                                        bool answered) {
   std::lock_guard lock(mu_);
   GateEntry& entry = gates_[gate];
   entry.last_seen = now;
@@ -87,6 +89,7 @@ absl::StatusOr<GateLedger::Admission> GateLedger::Admit(GateRowId gate, uint64_t
   inc.highest_admitted = seq;
   inc.pending.emplace(seq, std::nullopt);
   a.kind = Admission::Kind::kNew;
+  if (answered && entry.conn_incarnation == incarnation) inc.told = inc.committed;
   return a;
 }
 
@@ -103,7 +106,7 @@ void GateLedger::Touch(GateRowId gate, TimePoint now) {
 }
 
 std::vector<GateLedger::Key> GateLedger::OnCommitted(
-    std::span<const storage::RecordedEvent> batch) {
+    std::span<const storage::RecordedEvent> batch, Steady now) {
   // Highest committed seq per (gate, incarnation) in this batch. Batches are
   // small maps: a handful of gates each.
   std::map<Key, uint64_t> highest;
@@ -116,6 +119,7 @@ std::vector<GateLedger::Key> GateLedger::OnCommitted(
   std::lock_guard lock(mu_);
   for (const auto& [key, seq] : highest) {
     Incarnation& inc = gates_[key.first].incarnations[key.second];
+    if (seq > inc.committed && inc.committed == inc.told) inc.untold_since = now;
     inc.committed = std::max(inc.committed, seq);
     inc.pending.erase(inc.pending.begin(), inc.pending.upper_bound(inc.committed));
     touched.push_back(key);
@@ -123,7 +127,9 @@ std::vector<GateLedger::Key> GateLedger::OnCommitted(
   return touched;
 }
 
-void GateLedger::SendAcks(std::span<const Key> keys) {
+GateLedger::AckRound GateLedger::SendAcks(std::span<const Key> keys, Steady now,
+                                          const AckPolicy& policy) {
+  AckRound round;
   // One gate at a time: a send may do the TCP write inline, and every scan's
   // Admit waits for mu_. Holding it across a whole round (50 sends at
   // 1,000 scans/s) stalled every gate stream for a millisecond each commit.
@@ -132,14 +138,26 @@ void GateLedger::SendAcks(std::span<const Key> keys) {
     auto gate = gates_.find(key.first);
     if (gate == gates_.end()) continue;
     GateEntry& entry = gate->second;
+    // No live stream: its next Welcome tells it.
     if (entry.conn == nullptr || entry.conn_incarnation != key.second) continue;
+    Incarnation& inc = entry.incarnations[key.second];
+    if (inc.committed <= inc.told) continue;  // a Decision told it
+    const Steady due = inc.untold_since + policy.delay;
+    if (inc.committed - inc.told < policy.bulk && now < due) {
+      round.waiting.push_back(key);
+      round.due = round.due ? std::min(*round.due, due) : due;
+      continue;
+    }
     v1::DaemonMessage ack;
-    ack.mutable_persist_ack()->set_up_to_seq(entry.incarnations[key.second].committed);
+    ack.mutable_persist_ack()->set_up_to_seq(inc.committed);
+    inc.told = inc.committed;
     entry.conn->Send(ack);
   }
+  return round;
 }
 
-AckSender::AckSender(GateLedger& ledger) : ledger_(ledger) {
+AckSender::AckSender(GateLedger& ledger, GateLedger::AckPolicy policy)
+    : ledger_(ledger), policy_(policy) {
   thread_ = std::thread([this] {
     pthread_setname_np(pthread_self(), "cordon-acks");
     Run();
@@ -158,8 +176,12 @@ void AckSender::Post(std::vector<GateLedger::Key> keys) {
 
 bool AckSender::Flush(std::chrono::steady_clock::time_point deadline) {
   std::unique_lock lock(mu_);
-  const uint64_t target = posted_;
-  return cv_.wait_until(lock, deadline, [&] { return sent_ >= target || stop_; });
+  flushing_ = true;
+  cv_.notify_all();
+  // One more round, so that what was waiting goes at once.
+  const uint64_t target = ++posted_;
+  return cv_.wait_until(lock, deadline,
+                        [&] { return (sent_ >= target && waiting_ == 0) || stop_; });
 }
 
 void AckSender::Stop() {
@@ -173,17 +195,34 @@ void AckSender::Stop() {
 }
 
 void AckSender::Run() {
+  // Incarnations not yet due, looked at again each round: a Decision may
+  // tell them first. Only this thread touches them.
+  std::set<GateLedger::Key> waiting;
+  std::optional<GateLedger::Steady> due;
+  // Acks falling due within this much of each other go in one round.
+  constexpr auto kGather = std::chrono::milliseconds(10);
   std::unique_lock lock(mu_);
   for (;;) {
-    cv_.wait(lock, [&] { return stop_ || sent_ < posted_; });
+    auto work = [&] { return stop_ || sent_ < posted_; };
+    if (due) {
+      cv_.wait_until(lock, *due + kGather, work);
+    } else {
+      cv_.wait(lock, work);
+    }
     if (stop_) return;
-    std::vector<GateLedger::Key> keys(pending_.begin(), pending_.end());
+    waiting.insert(pending_.begin(), pending_.end());
     pending_.clear();
     const uint64_t round = posted_;
+    GateLedger::AckPolicy policy = policy_;
+    if (flushing_) policy = {std::chrono::milliseconds(0), 0};
     lock.unlock();
-    ledger_.SendAcks(keys);
+    std::vector<GateLedger::Key> keys(waiting.begin(), waiting.end());
+    GateLedger::AckRound left = ledger_.SendAcks(keys, std::chrono::steady_clock::now(), policy);
+    waiting = std::set<GateLedger::Key>(left.waiting.begin(), left.waiting.end());
+    due = left.due;
     lock.lock();
     sent_ = round;
+    waiting_ = waiting.size();
     cv_.notify_all();
   }
 }

@@ -77,20 +77,37 @@ class GateLedger {
   };
   // Classifies a scan by its sequence number; a kNew scan is marked pending
   // at once, so a duplicate arriving concurrently is never decided twice.
+  // `answered`: the caller sends a new scan's Decision carrying
+  // committed_up_to, so that much no longer needs a PersistAck.
   absl::StatusOr<Admission> Admit(GateRowId gate, uint64_t incarnation, uint64_t seq,
-                                  TimePoint now);
+                                  TimePoint now, bool answered = false);
   // Keeps the decision sent for a pending scan, to resend it after a
   // reconnect until the scan is committed.
   void RecordDecision(GateRowId gate, uint64_t incarnation, uint64_t seq, v1::Decision decision);
   void Touch(GateRowId gate, TimePoint now);
 
   using Key = std::pair<GateRowId, uint64_t>;  // a gate incarnation
+  using Steady = std::chrono::steady_clock::time_point;
   // Journal writer thread: marks a committed batch; returns the gate
   // incarnations that now have something new to acknowledge.
-  std::vector<Key> OnCommitted(std::span<const storage::RecordedEvent> batch);
-  // Sends each of these incarnations' live stream a PersistAck up to what
-  // is committed now.
-  void SendAcks(std::span<const Key> keys);
+  std::vector<Key> OnCommitted(std::span<const storage::RecordedEvent> batch, Steady now);
+
+  // When a commit is told in a PersistAck rather than in the next Decision.
+  // One PersistAck per scan doubled the messages of a gate scanning a few
+  // times a second, and they went out in a burst after each commit (50 at
+  // 1,000 scans/s) that held back the decisions behind them (issue 7).
+  struct AckPolicy {
+    std::chrono::milliseconds delay{500};  // how long a commit may wait for a Decision
+    uint64_t bulk = 32;                    // a commit of this many scans goes at once
+  };
+  struct AckRound {
+    std::vector<Key> waiting;     // not told yet, not due yet
+    std::optional<Steady> due;    // the earliest of them
+  };
+  // Sends each of these incarnations' live stream a PersistAck up to what is
+  // committed now, where the stream has not been told it and `policy` says
+  // it is due; returns those still waiting.
+  AckRound SendAcks(std::span<const Key> keys, Steady now, const AckPolicy& policy);
   // Sends `message` to the gate's live stream, if it has one (an answer that
   // comes from another thread after the stream may have gone).
   void SendTo(GateRowId gate, const v1::DaemonMessage& message);
@@ -127,6 +144,8 @@ class GateLedger {
  private:
   struct Incarnation {
     uint64_t committed = 0;         // every seq <= committed is in the database
+    uint64_t told = 0;              // committed as last told to its live stream
+    Steady untold_since;            // when committed last moved past told
     uint64_t highest_admitted = 0;  // highest seq received
     std::map<uint64_t, std::optional<v1::Decision>> pending;  // admitted, not committed
   };
@@ -151,14 +170,16 @@ class GateLedger {
 // Sends PersistAcks from a thread of its own ("cordon-acks"). A gRPC write
 // runs the TCP send inline; on the journal writer's thread that was a
 // quarter of its time at 5,000 scans/s (perf) and held back the next commit.
-// Incarnations posted while a round is being sent are coalesced.
+// Incarnations posted while a round is being sent are coalesced; those not
+// yet due (GateLedger::AckPolicy) are looked at again when they are.
 class AckSender {
  public:
-  explicit AckSender(GateLedger& ledger);
+  AckSender(GateLedger& ledger, GateLedger::AckPolicy policy);
   ~AckSender() { Stop(); }
   void Post(std::vector<GateLedger::Key> keys);
-  // True once everything posted before the call has been sent (the drain
-  // closes the streams after it); false at the deadline.
+  // Sends everything committed, due or not, and from then on sends every
+  // ack at once. True once everything posted before the call has been sent
+  // (the drain closes the streams after it); false at the deadline.
   bool Flush(std::chrono::steady_clock::time_point deadline);
   void Stop();
 
@@ -166,11 +187,14 @@ class AckSender {
   void Run();
 
   GateLedger& ledger_;
+  const GateLedger::AckPolicy policy_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::set<GateLedger::Key> pending_;  // guarded by mu_
   uint64_t posted_ = 0;                // rounds posted; guarded by mu_
   uint64_t sent_ = 0;                  // rounds sent; guarded by mu_
+  size_t waiting_ = 0;                 // incarnations not yet due; guarded by mu_
+  bool flushing_ = false;              // guarded by mu_
   bool stop_ = false;                  // guarded by mu_
   std::thread thread_;
 };

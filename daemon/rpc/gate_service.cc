@@ -325,7 +325,8 @@ class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
       if (auto st = CheckHeldDecision(scan.gate_decision()); !st.ok()) return st;
     }
 
-    auto admission = deps_.ledger.Admit(gate_, incarnation_, scan.seq(), now);
+    auto admission = deps_.ledger.Admit(gate_, incarnation_, scan.seq(), now,
+                                        /*answered=*/!scan.has_gate_decision());
     if (!admission.ok()) return ToGrpc(admission.status());
     using Kind = GateLedger::Admission::Kind;
     if (admission->kind != Kind::kNew) deps_.metrics.CountResend();
@@ -383,6 +384,7 @@ class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
       out->set_message(d.display);
       out->set_policy_version(d.policy_version);
       ToProto(now, out->mutable_decided_at());
+      out->set_committed_up_to_seq(admission->committed_up_to);
       deps_.ledger.RecordDecision(gate_, incarnation_, scan.seq(), *out);
       Send(std::move(msg));
       deps_.metrics.ObserveDecision(std::chrono::steady_clock::now() - started);

@@ -296,7 +296,11 @@ class LoadGate {
     reader_ = std::thread([this] {
       v1::DaemonMessage m;
       while (stream_->Read(&m)) {
-        if (m.has_persist_ack()) acked_.store(m.persist_ack().up_to_seq());
+        // Told in a PersistAck, or in a Decision's committed_up_to_seq.
+        uint64_t up_to = m.has_persist_ack() ? m.persist_ack().up_to_seq()
+                         : m.has_decision() ? m.decision().committed_up_to_seq()
+                                            : 0;
+        if (up_to > acked_.load()) acked_.store(up_to);
       }
     });
     writer_ = std::thread([this] {

@@ -84,6 +84,23 @@ TEST_F(ConfigTest, TheWriterYieldsUnlessToldNotTo) {
   EXPECT_NE(std::find(restart.begin(), restart.end(), "journal.writer_yields"), restart.end());
 }
 
+TEST_F(ConfigTest, TheAckDelayIsAtMostTenSeconds) {
+  DaemonConfig c;
+  c.insecure = true;
+  EXPECT_EQ(c.gate_ack_delay_ms, 500u);
+  ASSERT_TRUE(Load("gates:\n  ack_delay_ms: 0\n", c).ok());
+  EXPECT_EQ(c.gate_ack_delay_ms, 0u) << "0: every commit acknowledged at once";
+  EXPECT_TRUE(ValidateConfig(c).ok());
+  ASSERT_TRUE(Load("gates:\n  ack_delay_ms: 10001\n", c).ok());
+  auto st = ValidateConfig(c);
+  EXPECT_NE(std::string(st.message()).find("gates.ack_delay_ms must be at most 10000"),
+            std::string::npos) << st;
+  DaemonConfig reloaded = c;
+  reloaded.gate_ack_delay_ms = 200;
+  auto restart = SettingsNeedingRestart(c, reloaded);
+  EXPECT_NE(std::find(restart.begin(), restart.end(), "gates.ack_delay_ms"), restart.end());
+}
+
 TEST_F(ConfigTest, TheBacklogLimitIsAtLeastAHundredEvents) {
   DaemonConfig c;
   c.insecure = true;

@@ -1,7 +1,12 @@
 // How the daemon recognises resent scans without touching the database.
 #include "daemon/rpc/gate_ledger.h"
 
+#include <grpcpp/impl/codegen/proto_utils.h>
+
 #include <gtest/gtest.h>
+
+#include <mutex>
+#include <thread>
 
 namespace cordon::rpc {
 namespace {
@@ -22,7 +27,7 @@ TEST(GateLedger, NewThenPendingThenCommitted) {
   EXPECT_EQ(ledger.Admit(1, 9, 1, kT0)->kind, Kind::kNew);
   EXPECT_EQ(ledger.Admit(1, 9, 1, kT0)->kind, Kind::kPending) << "decided once, never twice";
   std::vector<storage::RecordedEvent> batch = {Committed(1, 9, 1)};
-  ledger.OnCommitted(batch);
+  ledger.OnCommitted(batch, GateLedger::Steady());
   auto again = ledger.Admit(1, 9, 1, kT0);
   EXPECT_EQ(again->kind, Kind::kCommitted);
   EXPECT_EQ(again->committed_up_to, 1u);
@@ -75,7 +80,7 @@ TEST(GateLedger, CommitsOfOneBatchAdvanceEachIncarnation) {
   for (uint64_t s = 1; s <= 2; ++s) ledger.Admit(2, 4, s, kT0).IgnoreError();
   std::vector<storage::RecordedEvent> batch = {Committed(1, 9, 1), Committed(2, 4, 1),
                                                Committed(1, 9, 2)};
-  ledger.OnCommitted(batch);
+  ledger.OnCommitted(batch, GateLedger::Steady());
   EXPECT_EQ(ledger.Admit(1, 9, 2, kT0)->kind, Kind::kCommitted);
   EXPECT_EQ(ledger.Admit(1, 9, 3, kT0)->kind, Kind::kPending);
   EXPECT_EQ(ledger.Admit(2, 4, 2, kT0)->kind, Kind::kPending);
@@ -118,6 +123,145 @@ TEST(GateLedger, StreamsPausedAboveTheBacklogLimitResumeAtHalf) {
   EXPECT_EQ(ledger.PausedCount(), 0u);
   ledger.ResumeIfRoom();
   EXPECT_EQ(a.resumed, 1) << "resumed once";
+}
+
+
+// What a gate is told is committed, and in which message.
+struct RecordingConnection : GateConnection {
+  using GateConnection::Send;
+  void Send(const grpc::ByteBuffer& bytes) override {
+    grpc::ByteBuffer copy(bytes);
+    v1::DaemonMessage m;
+    EXPECT_TRUE(grpc::SerializationTraits<v1::DaemonMessage>::Deserialize(&copy, &m).ok());
+    std::lock_guard lock(mu);
+    if (m.has_persist_ack()) acks.push_back(m.persist_ack().up_to_seq());
+  }
+  void Close(grpc::Status) override {}
+  void ResumeReading() override {}
+  std::vector<uint64_t> Acks() {
+    std::lock_guard lock(mu);
+    return acks;
+  }
+  std::mutex mu;
+  std::vector<uint64_t> acks;
+};
+
+using namespace std::chrono_literals;
+const GateLedger::Steady kS0 = GateLedger::Steady() + 1h;
+const GateLedger::AckPolicy kPolicy{.delay = 500ms, .bulk = 32};
+
+std::vector<storage::RecordedEvent> Seqs(uint64_t from, uint64_t to) {
+  std::vector<storage::RecordedEvent> out;
+  for (uint64_t s = from; s <= to; ++s) out.push_back(Committed(1, 9, s));
+  return out;
+}
+
+TEST(GateLedgerAcks, ACommitToldInTheNextDecisionNeedsNoPersistAck) {
+  GateLedger ledger;
+  RecordingConnection gate;
+  ASSERT_TRUE(ledger.Connect(1, 9, 0, &gate, kT0, [](uint64_t) {}).ok());
+  ASSERT_EQ(ledger.Admit(1, 9, 1, kT0, /*answered=*/true)->kind, Kind::kNew);
+  auto keys = ledger.OnCommitted(Seqs(1, 1), kS0);
+  auto round = ledger.SendAcks(keys, kS0 + 10ms, kPolicy);
+  ASSERT_EQ(round.waiting.size(), 1u) << "a decision may come first";
+  EXPECT_EQ(round.due, kS0 + 500ms);
+  auto next = ledger.Admit(1, 9, 2, kT0, /*answered=*/true);
+  EXPECT_EQ(next->committed_up_to, 1u) << "the decision for 2 carries 1";
+  round = ledger.SendAcks(round.waiting, kS0 + 600ms, kPolicy);
+  EXPECT_TRUE(round.waiting.empty());
+  EXPECT_TRUE(gate.Acks().empty()) << "told in the decision";
+}
+
+TEST(GateLedgerAcks, ACommitNobodyToldGoesInAPersistAckAfterTheDelay) {
+  GateLedger ledger;
+  RecordingConnection gate;
+  ASSERT_TRUE(ledger.Connect(1, 9, 0, &gate, kT0, [](uint64_t) {}).ok());
+  ledger.Admit(1, 9, 1, kT0, true).IgnoreError();
+  ledger.Admit(1, 9, 2, kT0, true).IgnoreError();
+  auto keys = ledger.OnCommitted(Seqs(1, 1), kS0);
+  auto round = ledger.SendAcks(keys, kS0, kPolicy);
+  // A later commit does not put the first one off.
+  keys = ledger.OnCommitted(Seqs(2, 2), kS0 + 300ms);
+  round = ledger.SendAcks(keys, kS0 + 300ms, kPolicy);
+  EXPECT_EQ(round.due, kS0 + 500ms);
+  round = ledger.SendAcks(round.waiting, kS0 + 499ms, kPolicy);
+  EXPECT_TRUE(gate.Acks().empty());
+  round = ledger.SendAcks(round.waiting, kS0 + 500ms, kPolicy);
+  EXPECT_TRUE(round.waiting.empty());
+  EXPECT_EQ(gate.Acks(), std::vector<uint64_t>{2});
+  round = ledger.SendAcks(keys, kS0 + 2s, kPolicy);
+  EXPECT_EQ(gate.Acks().size(), 1u) << "told once";
+}
+
+TEST(GateLedgerAcks, ScansSentWithTheirDecisionsAreNotAnswered) {
+  GateLedger ledger;
+  RecordingConnection gate;
+  ASSERT_TRUE(ledger.Connect(1, 9, 0, &gate, kT0, [](uint64_t) {}).ok());
+  ledger.Admit(1, 9, 1, kT0, true).IgnoreError();
+  auto keys = ledger.OnCommitted(Seqs(1, 1), kS0);
+  // A replayed scan carries the gate's decision: no Decision goes back.
+  ledger.Admit(1, 9, 2, kT0, /*answered=*/false).IgnoreError();
+  auto round = ledger.SendAcks(keys, kS0 + 500ms, kPolicy);
+  EXPECT_EQ(gate.Acks(), std::vector<uint64_t>{1});
+}
+
+TEST(GateLedgerAcks, ABulkCommitGoesAtOnce) {
+  GateLedger ledger;
+  RecordingConnection gate;
+  ASSERT_TRUE(ledger.Connect(1, 9, 0, &gate, kT0, [](uint64_t) {}).ok());
+  for (uint64_t s = 1; s <= 32; ++s) ledger.Admit(1, 9, s, kT0, false).IgnoreError();
+  auto keys = ledger.OnCommitted(Seqs(1, 31), kS0);
+  EXPECT_EQ(ledger.SendAcks(keys, kS0, kPolicy).waiting.size(), 1u) << "31: waits";
+  keys = ledger.OnCommitted(Seqs(32, 32), kS0);
+  EXPECT_TRUE(ledger.SendAcks(keys, kS0, kPolicy).waiting.empty()) << "32: a backlog";
+  EXPECT_EQ(gate.Acks(), std::vector<uint64_t>{32});
+}
+
+TEST(GateLedgerAcks, AReconnectedGateIsToldInItsWelcome) {
+  GateLedger ledger;
+  RecordingConnection first, second;
+  ASSERT_TRUE(ledger.Connect(1, 9, 0, &first, kT0, [](uint64_t) {}).ok());
+  ledger.Admit(1, 9, 1, kT0, true).IgnoreError();
+  auto keys = ledger.OnCommitted(Seqs(1, 1), kS0);
+  ledger.Disconnect(1, &first);
+  EXPECT_TRUE(ledger.SendAcks(keys, kS0 + 1s, kPolicy).waiting.empty()) << "no stream";
+  uint64_t welcomed = 0;
+  ASSERT_TRUE(ledger.Connect(1, 9, 1, &second, kT0, [&](uint64_t c) { welcomed = c; }).ok());
+  EXPECT_EQ(welcomed, 1u);
+  EXPECT_TRUE(ledger.SendAcks(keys, kS0 + 1s, kPolicy).waiting.empty());
+  EXPECT_TRUE(first.Acks().empty());
+  EXPECT_TRUE(second.Acks().empty()) << "the Welcome said it";
+}
+
+// The sender's own thread: an ack not told by a decision arrives after the
+// delay; a drain sends what is waiting at once.
+template <typename F>
+bool WaitFor(F done, std::chrono::milliseconds limit) {
+  auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::yield();
+  }
+  return true;
+}
+
+TEST(AckSender, SendsAfterTheDelayAndEverythingAtAFlush) {
+  GateLedger ledger;
+  RecordingConnection gate;
+  ASSERT_TRUE(ledger.Connect(1, 9, 0, &gate, kT0, [](uint64_t) {}).ok());
+  AckSender sender(ledger, {.delay = 100ms, .bulk = 32});
+  ledger.Admit(1, 9, 1, kT0, true).IgnoreError();
+  auto posted = std::chrono::steady_clock::now();
+  sender.Post(ledger.OnCommitted(Seqs(1, 1), posted));
+  ASSERT_TRUE(WaitFor([&] { return !gate.Acks().empty(); }, 10s));
+  EXPECT_GE(std::chrono::steady_clock::now() - posted, 100ms) << "not before the delay";
+  EXPECT_EQ(gate.Acks(), std::vector<uint64_t>{1});
+
+  AckSender slow(ledger, {.delay = 1h, .bulk = 32});
+  ledger.Admit(1, 9, 2, kT0, true).IgnoreError();
+  slow.Post(ledger.OnCommitted(Seqs(2, 2), std::chrono::steady_clock::now()));
+  EXPECT_TRUE(slow.Flush(std::chrono::steady_clock::now() + 10s));
+  EXPECT_EQ(gate.Acks(), (std::vector<uint64_t>{1, 2})) << "the drain does not wait an hour";
 }
 
 }  // namespace
