@@ -4,6 +4,7 @@
 //       registers gates bench-0.. and imports people CARD-B0..
 //   cordon-bench run --daemon ADDR [--streams 200] [--rate 1000] [--seconds 10]
 //                    [--warmup 2] [--people 10000] [--pid PID] [--json] [--timeline]
+//                    [--held-policy] [--measuring-file F]
 //       N gate streams, open loop at RATE scans/s in all (0: as fast as the
 //       streams take them). Reports decision latency (scan sent -> decision
 //       received, from the intended send time, so a stalled server is not
@@ -385,7 +386,8 @@ bool AllWelcomed(std::vector<std::unique_ptr<GateStream>>& gates) {
 }
 
 int Run(const std::string& daemon, int streams, double rate, double seconds, double warmup,
-        int people, int pid, bool json, bool timeline, bool held_policy) {
+        int people, int pid, bool json, bool timeline, bool held_policy,
+        const std::string& measuring_file) {
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   // As cordon-gate: the policy copy for a large campus is several megabytes.
@@ -462,6 +464,10 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, dou
       measuring = true;
       before = ReadProc(pid);
       for (auto& g : gates) sent_before += g->sent();
+      if (!measuring_file.empty()) {  // for a script starting something beside a steady load
+        std::ofstream(measuring_file + ".tmp") << "measuring\n";
+        std::rename((measuring_file + ".tmp").c_str(), measuring_file.c_str());
+      }
     }
     double elapsed = std::chrono::duration<double>(now - start).count();
     if (rate <= 0) {
@@ -751,6 +757,9 @@ int main(int argc, char** argv) {
   run->add_flag("--held-policy", held_policy,
                 "streams say they hold cordond's current policy, as gates that connected "
                 "before do, so cordond sends no policy copies (default: each gets one)");
+  std::string measuring_file;
+  run->add_option("--measuring-file", measuring_file,
+                  "written once the streams are connected and warm and measuring begins");
   auto* echo = app.add_subcommand("echo", "serve the raw-limit echo GateService");
   echo->add_option("--listen", listen);
   echo->add_option("--port-file", port_file);
@@ -760,7 +769,8 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (setup->parsed()) return Setup(daemon, streams, people);
   if (run->parsed()) {
-    return Run(daemon, streams, rate, seconds, warmup, people, pid, json, timeline, held_policy);
+    return Run(daemon, streams, rate, seconds, warmup, people, pid, json, timeline, held_policy,
+               measuring_file);
   }
   return Echo(listen, port_file, separate_acks);
 }

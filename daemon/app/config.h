@@ -21,7 +21,7 @@ struct DaemonConfig {
   uint32_t gate_max_messages_per_second = 1000;
   uint32_t gate_message_burst = 2000;
   // How long a commit waits to be told in a gate's next Decision before it
-  // goes in a PersistAck of its own (a commit of 32 scans or more goes at
+  // goes in a PersistAck of its own (a commit of 8 scans or more goes at
   // once). Scans stay in the gate's outbox until then.
   uint32_t gate_ack_delay_ms = 500;
   uint32_t journal_max_batch = 4096;

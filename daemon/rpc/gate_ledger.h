@@ -98,7 +98,7 @@ class GateLedger {
   // 1,000 scans/s) that held back the decisions behind them (issue 7).
   struct AckPolicy {
     std::chrono::milliseconds delay{500};  // how long a commit may wait for a Decision
-    uint64_t bulk = 32;                    // a commit of this many scans goes at once
+    uint64_t bulk = 8;                     // a commit of this many scans goes at once
   };
   struct AckRound {
     std::vector<Key> waiting;     // not told yet, not due yet

@@ -101,6 +101,18 @@ TEST_F(ConfigTest, TheAckDelayIsAtMostTenSeconds) {
   EXPECT_NE(std::find(restart.begin(), restart.end(), "gates.ack_delay_ms"), restart.end());
 }
 
+// The file the package installs: every key it sets is one cordond knows,
+// and its values are the defaults documented beside them.
+TEST_F(ConfigTest, ThePackagedFileLoadsWithTheDefaults) {
+  DaemonConfig c;
+  auto st = LoadConfigFile(std::string(CORDON_SOURCE_DIR) + "/deploy/etc/cordond.yaml", c);
+  ASSERT_TRUE(st.ok()) << st;
+  DaemonConfig defaults;
+  EXPECT_EQ(c.gate_ack_delay_ms, defaults.gate_ack_delay_ms);
+  EXPECT_EQ(c.journal_commit_window_ms, defaults.journal_commit_window_ms);
+  EXPECT_EQ(c.journal_writer_yields, defaults.journal_writer_yields);
+}
+
 TEST_F(ConfigTest, TheBacklogLimitIsAtLeastAHundredEvents) {
   DaemonConfig c;
   c.insecure = true;
