@@ -3,6 +3,7 @@
 #include <google/protobuf/util/time_util.h>
 #include <gtest/gtest.h>
 
+#include <csignal>
 #include <filesystem>
 #include <cstdlib>
 #include <map>
@@ -168,6 +169,36 @@ TEST(GateWelcome, NothingReachesAGateBeforeItsWelcome) {
   ctx.TryCancel();
   (void)stream->Finish();
   if (!::testing::Test::HasFailure()) std::filesystem::remove_all(dir);
+}
+
+
+// A gate scanning now and then learns in each decision that its earlier
+// scans are stored, and deletes them from its outbox; no PersistAck is
+// needed (the daemon would send one only after 10 s here).
+TEST(GateAcks, EarlierScansLeaveTheOutboxWithTheNextDecision) {
+  std::string dir = MakeTempDir("acks");
+  WriteFile(dir + "/cordond.yaml", "gates:\n  ack_delay_ms: 10000\n");
+  DaemonUnderTest daemon(dir);
+  daemon.Start({"--config", dir + "/cordond.yaml"});
+  daemon.RegisterGate("north-1");
+  daemon.ImportStudents(2);
+  ScannerGate gate(dir, "north-1", daemon.address());
+  const std::string outbox = dir + "/north-1.outbox.db";
+  auto in_outbox = [&](int seq) {
+    return QueryInt(outbox, "SELECT count(*) FROM outbox WHERE seq = " + std::to_string(seq));
+  };
+  ASSERT_TRUE(gate.Scan("CARD-S0", "in"));
+  ASSERT_TRUE(WaitFor([&] { return CountRows(daemon.db_path(), "events") == 1; },
+                      In(std::chrono::seconds(20))));
+  ASSERT_TRUE(gate.Scan("CARD-S1", "in"));  // its decision says 1 is committed
+  EXPECT_TRUE(WaitFor([&] { return in_outbox(1) == 0; }, In(std::chrono::seconds(5))))
+      << "scan 1 still in the outbox";
+  EXPECT_EQ(in_outbox(2), 1) << "nothing has told the gate that scan 2 is stored yet";
+  gate.process().Signal(SIGTERM);
+  EXPECT_TRUE(gate.process().Wait(In(std::chrono::seconds(20))));
+  daemon.Signal(SIGTERM);
+  EXPECT_EQ(daemon.Wait(In(std::chrono::seconds(20))), 0);
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace
