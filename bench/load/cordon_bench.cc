@@ -385,6 +385,12 @@ bool AllWelcomed(std::vector<std::unique_ptr<GateStream>>& gates) {
   return true;
 }
 
+// Written aside and renamed: a script waiting for the file never reads half.
+void WriteWhole(const std::string& path, const std::string& text) {
+  std::ofstream(path + ".tmp") << text;
+  std::rename((path + ".tmp").c_str(), path.c_str());
+}
+
 int Run(const std::string& daemon, int streams, double rate, double seconds, double warmup,
         int people, int pid, bool json, bool timeline, bool held_policy,
         const std::string& measuring_file) {
@@ -465,8 +471,7 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, dou
       before = ReadProc(pid);
       for (auto& g : gates) sent_before += g->sent();
       if (!measuring_file.empty()) {  // for a script starting something beside a steady load
-        std::ofstream(measuring_file + ".tmp") << "measuring\n";
-        std::rename((measuring_file + ".tmp").c_str(), measuring_file.c_str());
+        WriteWhole(measuring_file, "measuring\n");
       }
     }
     double elapsed = std::chrono::duration<double>(now - start).count();
@@ -714,8 +719,7 @@ int Echo(const std::string& listen, const std::string& port_file, bool separate_
     return 1;
   }
   if (!port_file.empty()) {
-    std::ofstream(port_file + ".tmp") << port << "\n";
-    std::rename((port_file + ".tmp").c_str(), port_file.c_str());
+    WriteWhole(port_file, std::to_string(port) + "\n");
   }
   std::cerr << "cordon-bench echo on port " << port << "\n";
   sigset_t signals;

@@ -195,9 +195,8 @@ void AckSender::Stop() {
 }
 
 void AckSender::Run() {
-  // Incarnations not yet due, looked at again each round: a Decision may
-  // tell them first. Only this thread touches them.
-  std::set<GateLedger::Key> waiting;
+  // Incarnations not yet due stay in pending_ and are looked at again each
+  // round: a Decision may tell them first.
   std::optional<GateLedger::Steady> due;
   // Acks falling due within this much of each other go in one round.
   constexpr auto kGather = std::chrono::milliseconds(10);
@@ -210,19 +209,18 @@ void AckSender::Run() {
       cv_.wait(lock, work);
     }
     if (stop_) return;
-    waiting.insert(pending_.begin(), pending_.end());
+    std::vector<GateLedger::Key> keys(pending_.begin(), pending_.end());
     pending_.clear();
     const uint64_t round = posted_;
     GateLedger::AckPolicy policy = policy_;
     if (flushing_) policy = {std::chrono::milliseconds(0), 0};
     lock.unlock();
-    std::vector<GateLedger::Key> keys(waiting.begin(), waiting.end());
     GateLedger::AckRound left = ledger_.SendAcks(keys, std::chrono::steady_clock::now(), policy);
-    waiting = std::set<GateLedger::Key>(left.waiting.begin(), left.waiting.end());
-    due = left.due;
     lock.lock();
+    pending_.insert(left.waiting.begin(), left.waiting.end());
+    due = left.due;
     sent_ = round;
-    waiting_ = waiting.size();
+    waiting_ = left.waiting.size();
     cv_.notify_all();
   }
 }

@@ -190,7 +190,7 @@ class AckSender {
   const GateLedger::AckPolicy policy_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::set<GateLedger::Key> pending_;  // guarded by mu_
+  std::set<GateLedger::Key> pending_;  // posted, or not yet due; guarded by mu_
   uint64_t posted_ = 0;                // rounds posted; guarded by mu_
   uint64_t sent_ = 0;                  // rounds sent; guarded by mu_
   size_t waiting_ = 0;                 // incarnations not yet due; guarded by mu_
