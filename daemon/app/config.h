@@ -27,7 +27,9 @@ struct DaemonConfig {
   uint32_t journal_max_batch = 4096;
   // Group commit: how long the writer gathers events after the first before
   // committing. Acks come up to this much later; decisions never wait.
-  uint32_t journal_commit_window_ms = 50;
+  // 100 rather than 50: storage at 1,000/s on a year's store fell from
+  // 5.0-5.4% to 4.2-4.6% of a core (docs/BENCHMARKS.md, eleventh pass).
+  uint32_t journal_commit_window_ms = 100;
   // Events decided and not yet committed (about 0.5 KB each): beyond, a gate
   // sending its backlog stops being read until the writer is down to half;
   // beyond 4 times this, every gate (GateLedger::LimitBacklog).
