@@ -20,6 +20,10 @@ namespace cordon::sqlite {
 class Statement;
 class Database;
 absl::Status CopyDatabase(Database& source, const std::string& dest_path);
+// Every connection this process opens reads its files without readahead:
+// the page cache holds only the pages SQLite asked for, in small folios.
+// Installed before the first Open(); true once it is in place.
+bool ReadaheadDisabled();
 
 // One SQLite connection. Not thread-safe: one thread uses it at a time.
 class Database {
