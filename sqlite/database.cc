@@ -18,10 +18,10 @@ void* (*real_mremap)(void*, size_t, size_t, int, ...) = nullptr;
 
 // No readahead: the kernel would fill the page cache around each page
 // SQLite reads (8 MB here), in large folios. The writer later dirties 4 KB
-// of such a folio at a checkpoint and the whole folio counts as written:
+// of such a folio at a checkpoint and is accounted the whole folio:
 // after a sequential read of the store, 2.1 GB accounted in 20 s at 1,000
-// scans/s against 0.41 GB, and the writer at 5.0-5.2% of a core against
-// 4.3% (docs/BENCHMARKS.md, eleventh pass). B-tree pages are read at random.
+// scans/s against 0.41 GB, and the writer at 4.9-5.2% of a core against
+// 4.2-4.4% (docs/BENCHMARKS.md, eleventh pass). B-tree pages are read at random.
 int OpenWithoutReadahead(const char* path, int flags, int mode) {
   int fd = real_open(path, flags, mode);
   if (fd >= 0) posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM);  // advice: a failure changes nothing
