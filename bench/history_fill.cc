@@ -276,8 +276,11 @@ int Warm(const std::string& path) {
   const auto t0 = std::chrono::steady_clock::now();
   char page[4096];
   off_t at = 0;
-  for (ssize_t n; (n = pread(fd, page, sizeof page, at)) > 0;) at += n;
+  ssize_t n;
+  while ((n = pread(fd, page, sizeof page, at)) > 0) at += n;
+  if (n < 0) std::perror(path.c_str());
   close(fd);
+  if (n < 0) return 1;
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - t0).count();
   std::printf("warmed %lld MB page by page in %lld ms\n", static_cast<long long>(at >> 20),
