@@ -11,7 +11,9 @@
 # ingest path) is kept in $CORDON_HISTORY (default
 # /var/tmp/cordon-history-EVENTS) and reused; each run works on a copy.
 # CORDON_HISTORY_STEPS picks parts: r restart, l load, x replay, p plain
-# SQLite (default rlxp; the ratios need l, x and p).
+# SQLite (default rlxp; the ratios need l, x and p). The load step also runs
+# the durable echo (the echo storing each scan's rows with plain SQLite) on a
+# second copy of the store, kept in the same state as cordond's.
 set -eu
 BUILD=${1:-build}
 EVENTS=${2:-10000000}
@@ -23,8 +25,8 @@ STREAMS=200
 BIN=$(cd "$BUILD" && pwd)
 HISTORY=${CORDON_HISTORY:-/var/tmp/cordon-history-$EVENTS}
 WORK=$(mktemp -d "${CORDON_BENCH_DIR:-/var/tmp}/cordon-history-run-XXXXXX")
-DP="" EP=""
-cleanup() { kill $DP $EP 2>/dev/null || true; rm -rf "$WORK"; }
+DP="" EP="" SP=""
+cleanup() { kill $DP $EP $SP 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 now_ms() { date +%s%3N; }
 # 120 s: a first start upgrades the schema of a store read cold (43 s here).
@@ -58,6 +60,7 @@ if [ ! -s "$HISTORY/data/cordon.db" ]; then
   mv "$HISTORY.new" "$HISTORY"
 fi
 cp -r "$HISTORY/data" "$WORK/data"
+step l && cp -r "$HISTORY/data" "$WORK/echo-data"
 # The copy leaves 2 GB of dirty pages; their writeback during a step would
 # be measured as cordond's (fdatasync waits behind it).
 sync
@@ -79,6 +82,8 @@ timed_start "after a clean stop:"
 kill -KILL "$DP"; wait "$DP" 2>/dev/null || true; DP=""
 # A crash 10 minutes after the last periodic snapshot at 1,000 scans/s.
 "$BIN/bench/history_fill" "$WORK/data/cordon.db" --plain 600000 4096 random > /dev/null
+# The durable echo's copy gets the same rows (a larger "today" costs a writer more).
+step l && "$BIN/bench/history_fill" "$WORK/echo-data/cordon.db" --plain 600000 4096 random > /dev/null
 timed_start "after a crash, 600,000 events since the last snapshot:"
 stop_daemon
 # What follows measures a daemon that has been running: its store in the
@@ -87,6 +92,7 @@ stop_daemon
 # folios, and the writer's checkpoints then dirty whole folios (BENCHMARKS,
 # eleventh pass).
 "$BIN/bench/history_fill" "$WORK/data/cordon.db" --warm > /dev/null
+step l && "$BIN/bench/history_fill" "$WORK/echo-data/cordon.db" --warm > /dev/null
 fi
 start_daemon "$WORK/data"
 
@@ -94,6 +100,14 @@ start_daemon "$WORK/data"
 EP=$!
 wait_file "$WORK/eport"
 E=127.0.0.1:$(cat "$WORK/eport")
+SP=""
+if step l; then
+  "$BIN/bench/cordon-bench" echo --store "$WORK/echo-data/cordon.db" --listen 127.0.0.1:0 \
+    --port-file "$WORK/sport" 2> /dev/null &
+  SP=$!
+  wait_file "$WORK/sport"
+  S=127.0.0.1:$(cat "$WORK/sport")
+fi
 for rate in 1000 10000 0; do
   step l || break
   label=$rate; [ "$rate" = 0 ] && label="as fast as acknowledged"
@@ -105,7 +119,10 @@ for rate in 1000 10000 0; do
   bench_run "$D" "$DP" $rate $secs | tee "$WORK/cordond-$rate.txt" | grep -v '^policy copies'
   echo "-- raw limit (echo), $label scans/s"
   bench_run "$E" "$EP" $rate $secs | tee "$WORK/echo-$rate.txt"
+  echo "-- raw limits together (durable echo: the echo, storing each scan's rows with plain SQLite), $label scans/s"
+  bench_run "$S" "$SP" $rate $secs | tee "$WORK/durable-$rate.txt"
 done
+[ -n "$SP" ] && kill "$SP" && wait "$SP" 2> /dev/null || true
 
 if step x; then
 echo
@@ -172,8 +189,14 @@ for rate in 1000 10000; do
   ccpu=$(grep -o '([0-9.]* µs per' "$WORK/cordond-$rate.txt" | tr -dc '0-9.')
   ecpu=$(grep -o '([0-9.]* µs per' "$WORK/echo-$rate.txt" | tr -dc '0-9.')
   echo "  $rate/s: p50 $c50 µs = $(ratio "$c50" "$e50") x echo, p99 $c99 µs = $(ratio "$c99" "$e99") x echo, p99.9 $c999 µs, CPU/scan $(ratio "$ccpu" "$ecpu") x echo"
+  s50=$(grep 'decision latency' "$WORK/durable-$rate.txt" | field p50)
+  s99=$(grep 'decision latency' "$WORK/durable-$rate.txt" | field p99)
+  s999=$(grep 'decision latency' "$WORK/durable-$rate.txt" | field p99.9)
+  scpu=$(grep -o '([0-9.]* µs per' "$WORK/durable-$rate.txt" | tr -dc '0-9.')
+  echo "     durable echo: p50 $s50 µs, p99 $s99 µs, p99.9 $s999 µs; cordond = $(ratio "$c50" "$s50") / $(ratio "$c99" "$s99") / $(ratio "$c999" "$s999") x, CPU/scan $(ratio "$ccpu" "$scpu") x"
 done
 cmax=$(grep 'durable ingest' "$WORK/cordond-0.txt" | field ingest)
 emax=$(grep 'durable ingest' "$WORK/echo-0.txt" | field ingest)
-echo "  durable ingest $cmax/s = $(ratio "$cmax" "$plain") x plain SQLite ($plain/s), $(ratio "$cmax" "$emax") x echo ($emax/s)"
+smax=$(grep 'durable ingest' "$WORK/durable-0.txt" | field ingest)
+echo "  durable ingest $cmax/s = $(ratio "$cmax" "$plain") x plain SQLite ($plain/s), $(ratio "$cmax" "$emax") x echo ($emax/s), $(ratio "$cmax" "$smax") x durable echo ($smax/s)"
 echo "  replay $replay/s = $(ratio "$replay" "$plain_replay") x plain SQLite ($plain_replay/s, same rows and order); the writer path alone $store_replay/s = $(ratio "$store_replay" "$plain_replay") x plain"

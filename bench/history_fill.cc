@@ -43,6 +43,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "bench/plain_rows.h"
 #include "daemon/storage/sqlite_store.h"
 #include "sqlite/database.h"
 
@@ -131,77 +132,23 @@ int StoreInsert(const std::string& path, const std::vector<storage::RecordedEven
   return 0;
 }
 
-// Plain SQLite: each event row, and for an entry a new interval row, for an
-// exit the update that closes it (found in a map, not by a query).
+// Plain SQLite (bench/plain_rows.h): the same rows with plain prepared
+// statements, one transaction per batch.
 int PlainInsert(const std::string& path, const std::vector<storage::RecordedEvent>& events,
                 size_t batch) {
-  auto db = sqlite::Database::Open(path, sqlite::Database::Mode::kReadWrite);
-  if (!db.ok()) {
-    std::fprintf(stderr, "history_fill: %s\n", db.status().ToString().c_str());
+  auto rows = bench::PlainRows::Open(path);
+  if (!rows.ok()) {
+    std::fprintf(stderr, "history_fill: %s\n", rows.status().ToString().c_str());
     return 1;
   }
-  auto ins = db->Prepare(
-      "INSERT INTO events(gate_id, incarnation, seq, person_id, credential_hash, direction, "
-      "occurred_at, gate_time, received_at, decided_at, allowed, reason, policy_version, source, "
-      "pass_id, zone, rule, leave_id, at_zone) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-      "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) ON CONFLICT (gate_id, incarnation, seq) DO NOTHING");
-  auto open = db->Prepare(
-      "INSERT INTO presence_intervals(person_id, zone, entered_at, span_class, enter_event) "
-      "VALUES (?1, ?2, ?3, 63, ?4)");
-  auto close = db->Prepare(
-      "UPDATE presence_intervals SET exited_at = ?2, span_class = ?3, inferred = 0, "
-      "exit_event = ?4 WHERE id = ?1");
-  auto mark = db->Prepare(
-      "INSERT INTO gate_incarnations(gate_id, incarnation, highest_seq) VALUES (?1, ?2, ?3) "
-      "ON CONFLICT (gate_id, incarnation) DO UPDATE SET highest_seq = max(highest_seq, "
-      "excluded.highest_seq)");
-  if (!ins.ok() || !open.ok() || !close.ok() || !mark.ok()) {
-    std::fprintf(stderr, "history_fill: prepare failed\n");
-    return 1;
-  }
-  std::unordered_map<PersonId, int64_t> open_interval;
   const double cpu_before = CpuSeconds();
   auto started = Steady::now();
   for (size_t i = 0; i < events.size(); i += batch) {
-    if (!db->Exec("BEGIN IMMEDIATE").ok()) return 1;
-    std::map<std::pair<GateRowId, uint64_t>, uint64_t> highest;
-    for (size_t j = i; j < std::min(events.size(), i + batch); ++j) {
-      const auto& e = events[j];
-      auto& h = highest[{e.gate, e.incarnation}];
-      h = std::max(h, e.seq);
-      int64_t at = ToUnixMicros(e.occurred_at);
-      auto st = ins->Bind(1, e.gate).Bind(2, static_cast<int64_t>(e.incarnation))
-                    .Bind(3, static_cast<int64_t>(e.seq)).Bind(4, e.person)
-                    .BindBlob(5, e.credential.AsBytes()).Bind(6, static_cast<int64_t>(e.direction))
-                    .Bind(7, at).Bind(8, at).Bind(9, at).Bind(10, at).Bind(11, int64_t{1})
-                    .Bind(12, static_cast<int64_t>(e.reason)).Bind(13, e.policy_version)
-                    .Bind(14, int64_t{1}).BindNull(15).Bind(16, e.zone).Bind(17, e.rule)
-                    .BindNull(18).Bind(19, e.at_zone).Run();
-      if (!st.ok()) return 1;
-      if (db->Changes() != 1) {
-        std::fprintf(stderr, "history_fill: event (%lld, %llu, %llu) already stored\n",
-                     static_cast<long long>(e.gate), static_cast<unsigned long long>(e.incarnation),
-                     static_cast<unsigned long long>(e.seq));
-        return 1;
-      }
-      int64_t event_id = db->LastInsertRowId();
-      if (e.direction == Direction::kIn) {
-        if (!open->Bind(1, e.person).Bind(2, e.zone).Bind(3, at).Bind(4, event_id).Run().ok()) return 1;
-        open_interval[e.person] = db->LastInsertRowId();
-      } else if (auto it = open_interval.find(e.person); it != open_interval.end()) {
-        if (!close->Bind(1, it->second).Bind(2, at).Bind(3, int64_t{5}).Bind(4, event_id).Run().ok()) {
-          return 1;
-        }
-        open_interval.erase(it);
-      }
+    std::span<const storage::RecordedEvent> part(events.data() + i, std::min(batch, events.size() - i));
+    if (auto st = rows->Commit(part); !st.ok()) {
+      std::fprintf(stderr, "history_fill: plain commit: %s\n", st.ToString().c_str());
+      return 1;
     }
-    for (const auto& [key, high] : highest) {
-      if (!mark->Bind(1, key.first).Bind(2, static_cast<int64_t>(key.second))
-               .Bind(3, static_cast<int64_t>(high)).Run().ok()) {
-        return 1;
-      }
-    }
-    if (!db->Exec("COMMIT").ok()) return 1;
   }
   double secs = std::chrono::duration<double>(Steady::now() - started).count();
   double cpu_us = (CpuSeconds() - cpu_before) * 1e6;

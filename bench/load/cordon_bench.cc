@@ -17,6 +17,14 @@
 //       decision of the same size, which also acknowledges it, storing
 //       nothing. --separate-acks: a PersistAck after each decision too, as
 //       cordond did before Decisions carried committed_up_to_seq.
+//   cordon-bench echo --store DB [--commit-window-ms 100] ...
+//       the two limits together, in one process on the same cores: the
+//       echo's answer at once, and each scan's rows (the event, its
+//       presence interval) stored with plain prepared statements
+//       (bench/plain_rows.h) into a copy of a cordond store, one
+//       transaction per commit window, acknowledged as cordond does (in the
+//       stream's next decision, or a PersistAck when none came in 500 ms).
+//       What any server that decides at once and stores durably pays here.
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -31,13 +39,16 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <sstream>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
+#include "bench/plain_rows.h"
 #include "cordon/v1/admin.grpc.pb.h"
 #include "cordon/v1/gate.grpc.pb.h"
 
@@ -622,10 +633,116 @@ int Setup(const std::string& daemon, int streams, int people) {
 
 // ---------------------------------------------------------------- echo
 
-// The raw limit: answers like cordond, stores nothing, decides nothing.
+class EchoStream;
+
+// What the durable echo's writer knows of one stream: where to send a
+// PersistAck, and what has been committed and told. The stream clears
+// `stream` in OnDone, under mu, before it is deleted.
+struct EchoLink {
+  std::mutex mu;
+  EchoStream* stream = nullptr;                 // guarded by mu
+  std::atomic<uint64_t> committed{0};           // highest seq committed
+  std::atomic<uint64_t> told{0};                // highest committed seq the gate was told
+  Clock::time_point committed_at;               // writer thread only
+  GateRowId gate = 0;
+  uint64_t incarnation = 0;
+};
+
+// The rows a scan becomes, by credential and gate name (the bench campus
+// of `cordon-bench setup`: people B0.. with cards CARD-B0..).
+struct BenchCampus {
+  std::unordered_map<std::string, std::pair<PersonId, CredentialHash>> card;
+  std::unordered_map<std::string, GateRowId> gate;
+};
+
+absl::StatusOr<BenchCampus> LoadBenchCampus(const std::string& path) {
+  auto db = sqlite::Database::Open(path, sqlite::Database::Mode::kReadOnly);
+  if (!db.ok()) return db.status();
+  BenchCampus campus;
+  auto people = db->Prepare(
+      "SELECT p.external_id, c.person_id, c.hash FROM credentials c JOIN people p ON p.id = c.person_id");
+  if (!people.ok()) return people.status();
+  for (;;) {
+    auto row = people->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    campus.card["CARD-" + people->Text(0)] = {people->Int(1), CredentialHash::FromBytes(people->Blob(2))};
+  }
+  auto gates = db->Prepare("SELECT id, gate_id FROM gates");
+  if (!gates.ok()) return gates.status();
+  for (;;) {
+    auto row = gates->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    campus.gate[gates->Text(1)] = gates->Int(0);
+  }
+  return campus;
+}
+
+// The durable echo's writer thread: group commit of plain rows every window.
+class PlainJournal {
+ public:
+  PlainJournal(bench::PlainRows rows, std::chrono::milliseconds window)
+      : rows_(std::move(rows)), window_(window) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~PlainJournal() {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    wake_.notify_one();
+    thread_.join();
+  }
+  // From a reaction: a short lock, never the disk.
+  void Submit(std::shared_ptr<EchoLink> link, storage::RecordedEvent ev) {
+    bool wake;
+    {
+      std::lock_guard lock(mu_);
+      if (queue_.empty()) first_at_ = Clock::now();
+      queue_.emplace_back(std::move(link), std::move(ev));
+      wake = queue_.size() == 1 || queue_.size() == kMaxBatch;
+    }
+    if (wake) wake_.notify_one();
+  }
+
+ private:
+  static constexpr size_t kMaxBatch = 4096;
+  void Run();
+  void AckRound();
+
+  bench::PlainRows rows_;
+  const std::chrono::milliseconds window_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  std::deque<std::pair<std::shared_ptr<EchoLink>, storage::RecordedEvent>> queue_;  // guarded by mu_
+  Clock::time_point first_at_;  // of queue_.front(); guarded by mu_
+  bool stopping_ = false;       // guarded by mu_
+  std::vector<std::shared_ptr<EchoLink>> untold_;  // writer thread only
+  std::thread thread_;
+};
+
+// The raw limit: answers like cordond, decides nothing; stores nothing, or
+// (with a PlainJournal) each scan's rows in plain SQLite.
 class EchoStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage> {
  public:
-  explicit EchoStream(bool separate_acks) : separate_acks_(separate_acks) { StartRead(&in_); }
+  EchoStream(bool separate_acks, PlainJournal* journal, const BenchCampus* campus)
+      : separate_acks_(separate_acks), journal_(journal), campus_(campus) {
+    if (journal_) {
+      link_ = std::make_shared<EchoLink>();
+      link_->stream = this;
+    }
+    StartRead(&in_);
+  }
+
+  // From the writer thread, under link_->mu (the stream is alive).
+  void Ack(uint64_t up_to) {
+    v1::DaemonMessage a;
+    a.mutable_persist_ack()->set_up_to_seq(up_to);
+    std::lock_guard lock(mu_);
+    out_.push_back(std::move(a));
+    PumpLocked();
+  }
 
  private:
   void OnReadDone(bool ok) override {
@@ -633,6 +750,12 @@ class EchoStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       Close();
       return;
     }
+    if (journal_ && in_.has_hello()) {
+      auto g = campus_->gate.find(in_.hello().gate_id());
+      link_->gate = g == campus_->gate.end() ? 0 : g->second;
+      link_->incarnation = in_.hello().incarnation();
+    }
+    if (journal_ && in_.has_scan()) Store(in_.scan());
     std::lock_guard lock(mu_);
     if (in_.has_hello()) {
       v1::DaemonMessage m;
@@ -648,7 +771,13 @@ class EchoStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       dec->set_message("Welcome, B***** P***** 1");
       dec->set_policy_version(2);
       *dec->mutable_decided_at() = Now();
-      if (separate_acks_) {
+      if (journal_) {
+        // As cordond: what is committed so far rides on the decision.
+        uint64_t committed = link_->committed.load(std::memory_order_acquire);
+        dec->set_committed_up_to_seq(committed);
+        link_->told.store(committed, std::memory_order_release);
+        out_.push_back(std::move(d));
+      } else if (separate_acks_) {
         out_.push_back(std::move(d));
         v1::DaemonMessage a;
         a.mutable_persist_ack()->set_up_to_seq(in_.scan().seq());
@@ -661,6 +790,28 @@ class EchoStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     }
     PumpLocked();
     StartRead(&in_);
+  }
+  // The rows cordond would store for an allowed student's scan.
+  void Store(const v1::Scan& scan) {
+    storage::RecordedEvent ev;
+    ev.gate = link_->gate;
+    ev.incarnation = link_->incarnation;
+    ev.seq = scan.seq();
+    if (auto c = campus_->card.find(scan.credential()); c != campus_->card.end()) {
+      ev.person = c->second.first;
+      ev.credential = c->second.second;
+    }
+    ev.direction = scan.direction() == v1::DIRECTION_OUT ? Direction::kOut : Direction::kIn;
+    const TimePoint now = SystemClock().Now();
+    ev.occurred_at = ev.received_at = ev.decided_at = now;
+    ev.gate_time = FromUnixMicros(scan.gate_time().seconds() * 1'000'000 + scan.gate_time().nanos() / 1000);
+    ev.allowed = true;
+    ev.reason = Reason::kAllowStudent;
+    ev.policy_version = 2;
+    ev.zone = ev.direction == Direction::kIn ? "campus" : "";
+    ev.at_zone = ev.direction == Direction::kIn ? "" : "campus";
+    ev.rule = "student";
+    journal_->Submit(link_, std::move(ev));
   }
   void OnWriteDone(bool ok) override {
     std::lock_guard lock(mu_);
@@ -685,7 +836,13 @@ class EchoStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       Finish(grpc::Status::OK);
     }
   }
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    if (link_) {
+      std::lock_guard lock(link_->mu);
+      link_->stream = nullptr;
+    }
+    delete this;
+  }
 
   v1::GateMessage in_;
   std::mutex mu_;
@@ -693,22 +850,108 @@ class EchoStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
   v1::DaemonMessage current_;
   bool writing_ = false, closing_ = false, finished_ = false;
   const bool separate_acks_;
+  PlainJournal* const journal_;
+  const BenchCampus* const campus_;
+  std::shared_ptr<EchoLink> link_;
 };
+
+void PlainJournal::Run() {
+  std::vector<storage::RecordedEvent> batch;
+  std::vector<std::pair<std::shared_ptr<EchoLink>, uint64_t>> seqs;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      // Wakes every 100 ms at least, for the acks not told in a decision.
+      wake_.wait_for(lock, std::chrono::milliseconds(100),
+                     [&] { return stopping_ || !queue_.empty(); });
+      if (!queue_.empty()) {
+        wake_.wait_until(lock, first_at_ + window_,
+                         [&] { return stopping_ || queue_.size() >= kMaxBatch; });
+      }
+      if (stopping_ && queue_.empty()) return;
+      const size_t n = std::min(queue_.size(), kMaxBatch);
+      for (size_t i = 0; i < n; ++i) {
+        seqs.emplace_back(std::move(queue_.front().first), queue_.front().second.seq);
+        batch.push_back(std::move(queue_.front().second));
+        queue_.pop_front();
+      }
+      if (!queue_.empty()) first_at_ = Clock::now();
+    }
+    if (!batch.empty()) {
+      if (auto st = rows_.Commit(batch); !st.ok()) {
+        std::cerr << "cordon-bench echo: commit failed: " << st.ToString() << "\n";
+        std::exit(1);  // a raw limit that loses rows measures nothing
+      }
+      const auto now = Clock::now();
+      for (auto& [link, seq] : seqs) {
+        if (seq > link->committed.load(std::memory_order_relaxed)) {
+          link->committed.store(seq, std::memory_order_release);
+          link->committed_at = now;
+          untold_.push_back(link);
+        }
+      }
+      batch.clear();
+      seqs.clear();
+    }
+    AckRound();
+  }
+}
+
+// A commit not told in a decision within 500 ms goes in a PersistAck, as
+// cordond's gates.ack_delay_ms.
+void PlainJournal::AckRound() {
+  const auto now = Clock::now();
+  std::sort(untold_.begin(), untold_.end());
+  untold_.erase(std::unique(untold_.begin(), untold_.end()), untold_.end());
+  std::erase_if(untold_, [&](const std::shared_ptr<EchoLink>& link) {
+    const uint64_t committed = link->committed.load(std::memory_order_acquire);
+    if (link->told.load(std::memory_order_acquire) >= committed) return true;
+    if (now - link->committed_at < std::chrono::milliseconds(500)) return false;
+    std::lock_guard lock(link->mu);
+    if (link->stream != nullptr) {
+      link->told.store(committed, std::memory_order_release);
+      link->stream->Ack(committed);
+    }
+    return true;
+  });
+}
 
 class EchoService final : public v1::GateService::CallbackService {
  public:
-  explicit EchoService(bool separate_acks) : separate_acks_(separate_acks) {}
+  EchoService(bool separate_acks, PlainJournal* journal, const BenchCampus* campus)
+      : separate_acks_(separate_acks), journal_(journal), campus_(campus) {}
 
  private:
   grpc::ServerBidiReactor<v1::GateMessage, v1::DaemonMessage>* Connect(
       grpc::CallbackServerContext*) override {
-    return new EchoStream(separate_acks_);
+    return new EchoStream(separate_acks_, journal_, campus_);
   }
   const bool separate_acks_;
+  PlainJournal* const journal_;
+  const BenchCampus* const campus_;
 };
 
-int Echo(const std::string& listen, const std::string& port_file, bool separate_acks) {
-  EchoService service(separate_acks);
+int Echo(const std::string& listen, const std::string& port_file, bool separate_acks,
+         const std::string& store, int commit_window_ms) {
+  std::optional<BenchCampus> campus;
+  std::optional<PlainJournal> journal;
+  if (!store.empty()) {
+    auto loaded = LoadBenchCampus(store);
+    auto rows = bench::PlainRows::Open(store);
+    if (!loaded.ok() || !rows.ok()) {
+      std::cerr << "cordon-bench echo: " << store << ": "
+                << (loaded.ok() ? rows.status() : loaded.status()).ToString() << "\n";
+      return 1;
+    }
+    if (loaded->card.empty() || loaded->gate.empty()) {
+      std::cerr << "cordon-bench echo: " << store
+                << " has no people or gates: run `cordon-bench setup` against a cordond on it\n";
+      return 1;
+    }
+    campus = std::move(*loaded);
+    journal.emplace(std::move(*rows), std::chrono::milliseconds(commit_window_ms));
+  }
+  EchoService service(separate_acks, journal ? &*journal : nullptr, campus ? &*campus : nullptr);
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort(listen, grpc::InsecureServerCredentials(), &port);
@@ -770,11 +1013,19 @@ int main(int argc, char** argv) {
   bool separate_acks = false;
   echo->add_flag("--separate-acks", separate_acks,
                  "also send a PersistAck after each decision (two messages a scan)");
+  std::string store;
+  int commit_window_ms = 100;
+  echo->add_option("--store", store,
+                   "also store each scan's rows with plain SQLite in this copy of a cordond "
+                   "store (people and gates from `cordon-bench setup`)");
+  echo->add_option("--commit-window-ms", commit_window_ms,
+                   "with --store: commit every this many ms, as cordond's journal.commit_window_ms")
+      ->check(CLI::Range(1, 10000));
   CLI11_PARSE(app, argc, argv);
   if (setup->parsed()) return Setup(daemon, streams, people);
   if (run->parsed()) {
     return Run(daemon, streams, rate, seconds, warmup, people, pid, json, timeline, held_policy,
                measuring_file);
   }
-  return Echo(listen, port_file, separate_acks);
+  return Echo(listen, port_file, separate_acks, store, commit_window_ms);
 }
