@@ -644,6 +644,7 @@ struct EchoLink {
   std::atomic<uint64_t> committed{0};           // highest seq committed
   std::atomic<uint64_t> told{0};                // highest committed seq the gate was told
   Clock::time_point committed_at;               // writer thread only
+  size_t in_commit = 0;                         // writer thread only: scans in the last commit
   GateRowId gate = 0;
   uint64_t incarnation = 0;
 };
@@ -889,6 +890,7 @@ void PlainJournal::Run() {
           link->committed_at = now;
           untold_.push_back(link);
         }
+        ++link->in_commit;
       }
       batch.clear();
       seqs.clear();
@@ -897,16 +899,19 @@ void PlainJournal::Run() {
   }
 }
 
-// A commit not told in a decision within 500 ms goes in a PersistAck, as
-// cordond's gates.ack_delay_ms.
+// As cordond: a commit not told in a decision within 500 ms
+// (gates.ack_delay_ms) goes in a PersistAck, and at once when it covers 8
+// scans or more of the stream (a busy stream waiting for room).
 void PlainJournal::AckRound() {
   const auto now = Clock::now();
   std::sort(untold_.begin(), untold_.end());
   untold_.erase(std::unique(untold_.begin(), untold_.end()), untold_.end());
   std::erase_if(untold_, [&](const std::shared_ptr<EchoLink>& link) {
+    const bool bulk = link->in_commit >= 8;
+    link->in_commit = 0;
     const uint64_t committed = link->committed.load(std::memory_order_acquire);
     if (link->told.load(std::memory_order_acquire) >= committed) return true;
-    if (now - link->committed_at < std::chrono::milliseconds(500)) return false;
+    if (!bulk && now - link->committed_at < std::chrono::milliseconds(500)) return false;
     std::lock_guard lock(link->mu);
     if (link->stream != nullptr) {
       link->told.store(committed, std::memory_order_release);
