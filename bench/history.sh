@@ -60,7 +60,7 @@ if [ ! -s "$HISTORY/data/cordon.db" ]; then
   mv "$HISTORY.new" "$HISTORY"
 fi
 cp -r "$HISTORY/data" "$WORK/data"
-step l && cp -r "$HISTORY/data" "$WORK/echo-data"
+{ step l || step x; } && cp -r "$HISTORY/data" "$WORK/echo-data"
 # The copy leaves 2 GB of dirty pages; their writeback during a step would
 # be measured as cordond's (fdatasync waits behind it).
 sync
@@ -83,7 +83,7 @@ kill -KILL "$DP"; wait "$DP" 2>/dev/null || true; DP=""
 # A crash 10 minutes after the last periodic snapshot at 1,000 scans/s.
 "$BIN/bench/history_fill" "$WORK/data/cordon.db" --plain 600000 4096 random > /dev/null
 # The durable echo's copy gets the same rows (a larger "today" costs a writer more).
-step l && "$BIN/bench/history_fill" "$WORK/echo-data/cordon.db" --plain 600000 4096 random > /dev/null
+{ step l || step x; } && "$BIN/bench/history_fill" "$WORK/echo-data/cordon.db" --plain 600000 4096 random > /dev/null
 timed_start "after a crash, 600,000 events since the last snapshot:"
 stop_daemon
 # What follows measures a daemon that has been running: its store in the
@@ -92,7 +92,7 @@ stop_daemon
 # folios, and the writer's checkpoints then dirty whole folios (BENCHMARKS,
 # eleventh pass).
 "$BIN/bench/history_fill" "$WORK/data/cordon.db" --warm > /dev/null
-step l && "$BIN/bench/history_fill" "$WORK/echo-data/cordon.db" --warm > /dev/null
+{ step l || step x; } && "$BIN/bench/history_fill" "$WORK/echo-data/cordon.db" --warm > /dev/null
 fi
 start_daemon "$WORK/data"
 
@@ -101,7 +101,7 @@ EP=$!
 wait_file "$WORK/eport"
 E=127.0.0.1:$(cat "$WORK/eport")
 SP=""
-if step l; then
+if step l || step x; then
   "$BIN/bench/cordon-bench" echo --store "$WORK/echo-data/cordon.db" --listen 127.0.0.1:0 \
     --port-file "$WORK/sport" 2> /dev/null &
   SP=$!
@@ -122,7 +122,6 @@ for rate in 1000 10000 0; do
   echo "-- raw limits together (durable echo: the echo, storing each scan's rows with plain SQLite), $label scans/s"
   bench_run "$S" "$SP" $rate $secs | tee "$WORK/durable-$rate.txt"
 done
-[ -n "$SP" ] && kill "$SP" && wait "$SP" 2> /dev/null || true
 
 if step x; then
 echo
@@ -139,6 +138,8 @@ t0=$(now_ms)
 $GATE --input "$WORK/day.txt" --drain-timeout-s 1 > /dev/null 2>&1 || true   # exits 3: stored, none acked
 t1=$(now_ms)
 echo "  offline: $REPLAY scans decided and stored by the gate in $((t1 - t0)) ms"
+# The same backlog for the durable echo afterwards.
+for f in "$WORK"/replay.outbox.db*; do cp "$f" "$WORK/echo-$(basename "$f")"; done
 start_daemon "$WORK/data"
 GATE="$BIN/gate-agent/cordon-gate --insecure --gate-id replay-1 --outbox $WORK/replay.outbox.db
       --offline-limits student=none --daemon $D"
@@ -160,6 +161,21 @@ awk '/VmHWM/ { printf "  cordond peak RSS (start, replay and live load): %.0f MB
   "/proc/$DP/status"
 echo "  live decisions meanwhile (20 s from the replay's start):"
 grep -E 'decision latency|ack latency' "$WORK/live.txt"
+# The raw limits together under the same replay: the durable echo stores the
+# backlog's rows and the live scans' with plain SQLite, on the same cores.
+"$BIN/bench/cordon-bench" run --daemon "$S" --pid "$SP" --rate 1000 --seconds 20 \
+  --streams $STREAMS --people "$PEOPLE" --held-policy --measuring-file "$WORK/echo-live.measuring" \
+  > "$WORK/echo-live.txt" &
+LIVE=$!
+wait_file "$WORK/echo-live.measuring"
+t4=$(now_ms)
+"$BIN/gate-agent/cordon-gate" --insecure --gate-id replay-1 --outbox "$WORK/echo-replay.outbox.db" \
+  --offline-limits student=none --daemon "$S" --input "$WORK/empty.txt" --drain-timeout-s 0 > /dev/null 2>&1
+t5=$(now_ms)
+wait $LIVE
+echo_replay=$((REPLAY * 1000 / (t5 - t4)))
+echo "  replayed to the durable echo: $echo_replay events/s ($((t5 - t4)) ms), live decisions meanwhile:"
+grep -E 'decision latency' "$WORK/echo-live.txt"
 fi
 stop_daemon
 
@@ -200,3 +216,6 @@ emax=$(grep 'durable ingest' "$WORK/echo-0.txt" | field ingest)
 smax=$(grep 'durable ingest' "$WORK/durable-0.txt" | field ingest)
 echo "  durable ingest $cmax/s = $(ratio "$cmax" "$plain") x plain SQLite ($plain/s), $(ratio "$cmax" "$emax") x echo ($emax/s), $(ratio "$cmax" "$smax") x durable echo ($smax/s)"
 echo "  replay $replay/s = $(ratio "$replay" "$plain_replay") x plain SQLite ($plain_replay/s, same rows and order); the writer path alone $store_replay/s = $(ratio "$store_replay" "$plain_replay") x plain"
+l99=$(grep 'decision latency' "$WORK/live.txt" | field p99)
+s99=$(grep 'decision latency' "$WORK/echo-live.txt" | field p99)
+echo "     durable echo: replay $echo_replay/s = $(ratio "$echo_replay" "$plain_replay") x plain, live p99 $s99 µs; cordond = $(ratio "$replay" "$echo_replay") x its replay rate, $(ratio "$l99" "$s99") x its live p99"

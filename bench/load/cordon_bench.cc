@@ -23,8 +23,10 @@
 //       presence interval) stored with plain prepared statements
 //       (bench/plain_rows.h) into a copy of a cordond store, one
 //       transaction per commit window, acknowledged as cordond does (in the
-//       stream's next decision, or a PersistAck when none came in 500 ms).
-//       What any server that decides at once and stores durably pays here.
+//       stream's next decision, or a PersistAck when none came in 500 ms
+//       or the commit holds 8 or more of its scans). Serves a replaying
+//       cordon-gate too (ScanBatch). What any server that decides at once
+//       and stores durably pays here.
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -757,6 +759,9 @@ class EchoStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
       link_->incarnation = in_.hello().incarnation();
     }
     if (journal_ && in_.has_scan()) Store(in_.scan());
+    if (journal_ && in_.has_scan_batch()) {
+      for (const v1::Scan& scan : in_.scan_batch().scans()) Store(scan);
+    }
     std::lock_guard lock(mu_);
     if (in_.has_hello()) {
       v1::DaemonMessage m;
@@ -788,6 +793,12 @@ class EchoStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
         dec->set_committed_up_to_seq(in_.scan().seq());
         out_.push_back(std::move(d));
       }
+    } else if (in_.has_scan_batch() && !journal_ && in_.scan_batch().scans_size() > 0) {
+      // A gate's replayed backlog: decided already, so no decisions (as
+      // cordond); only the ack, at once here, after the commit when storing.
+      v1::DaemonMessage a;
+      a.mutable_persist_ack()->set_up_to_seq(in_.scan_batch().scans().rbegin()->seq());
+      out_.push_back(std::move(a));
     }
     PumpLocked();
     StartRead(&in_);
