@@ -21,7 +21,8 @@ echo "== memory: 100,000 people, 200 gates"
 "$(dirname "$0")/memory.sh" "$BUILD" 100000
 echo
 echo "== a year of history (10 M events, 100,000 people): restart, load, ingest and replay"
-echo "   vs plain SQLite on the same store and the echo (the store is generated once, ~10 min)"
+echo "   vs plain SQLite on the same store, the echo, and the durable echo (both together; the store"
+echo "   is generated once, ~10 min)"
 "$(dirname "$0")/history.sh" "$BUILD" 10000000 100000 1000000
 echo
 echo "== security office: queries on 30 days, 60,000 people, 300 zones, 14.4 M events vs plain SQL"
