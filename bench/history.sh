@@ -11,9 +11,10 @@
 # ingest path) is kept in $CORDON_HISTORY (default
 # /var/tmp/cordon-history-EVENTS) and reused; each run works on a copy.
 # CORDON_HISTORY_STEPS picks parts: r restart, l load, x replay, p plain
-# SQLite (default rlxp; the ratios need l, x and p). The load step also runs
-# the durable echo (the echo storing each scan's rows with plain SQLite) on a
-# second copy of the store, kept in the same state as cordond's.
+# SQLite (default rlxp; the ratios need l, x and p). The load and replay
+# steps also run the durable echo (the echo storing each scan's rows with
+# plain SQLite) on a second copy of the store, kept in the same state as
+# cordond's.
 set -eu
 BUILD=${1:-build}
 EVENTS=${2:-10000000}
@@ -141,40 +142,32 @@ echo "  offline: $REPLAY scans decided and stored by the gate in $((t1 - t0)) ms
 # The same backlog for the durable echo afterwards.
 for f in "$WORK"/replay.outbox.db*; do cp "$f" "$WORK/echo-$(basename "$f")"; done
 start_daemon "$WORK/data"
-GATE="$BIN/gate-agent/cordon-gate --insecure --gate-id replay-1 --outbox $WORK/replay.outbox.db
-      --offline-limits student=none --daemon $D"
 : > "$WORK/empty.txt"
 # The 200 live gates have been scanning for a while when the gate comes back:
 # they hold the policy (no copies) and are past their warm-up when it starts.
-"$BIN/bench/cordon-bench" run --daemon "$D" --pid "$DP" --rate 1000 --seconds 20 \
-  --streams $STREAMS --people "$PEOPLE" --held-policy --measuring-file "$WORK/live.measuring" \
-  > "$WORK/live.txt" &
-LIVE=$!
-wait_file "$WORK/live.measuring"
-t2=$(now_ms)
-$GATE --input "$WORK/empty.txt" --drain-timeout-s 0 > /dev/null 2>&1
-t3=$(now_ms)
-wait $LIVE
-replay=$((REPLAY * 1000 / (t3 - t2)))
-echo "  replayed to cordond: $replay events/s ($((t3 - t2)) ms, gate start to all acknowledged)"
+replay_beside_live() {  # ADDRESS PID OUTBOX LIVE_REPORT -> the replay's events/s
+  "$BIN/bench/cordon-bench" run --daemon "$1" --pid "$2" --rate 1000 --seconds 20 \
+    --streams $STREAMS --people "$PEOPLE" --held-policy --measuring-file "$4.measuring" > "$4" &
+  live=$!
+  wait_file "$4.measuring"
+  r0=$(now_ms)
+  "$BIN/gate-agent/cordon-gate" --insecure --gate-id replay-1 --outbox "$3" \
+    --offline-limits student=none --daemon "$1" --input "$WORK/empty.txt" --drain-timeout-s 0 \
+    > /dev/null 2>&1
+  r1=$(now_ms)
+  wait $live
+  echo $((REPLAY * 1000 / (r1 - r0)))
+}
+replay=$(replay_beside_live "$D" "$DP" "$WORK/replay.outbox.db" "$WORK/live.txt")
+echo "  replayed to cordond: $replay events/s (gate start to all acknowledged)"
 awk '/VmHWM/ { printf "  cordond peak RSS (start, replay and live load): %.0f MB\n", $2 / 1024 }' \
   "/proc/$DP/status"
 echo "  live decisions meanwhile (20 s from the replay's start):"
 grep -E 'decision latency|ack latency' "$WORK/live.txt"
 # The raw limits together under the same replay: the durable echo stores the
 # backlog's rows and the live scans' with plain SQLite, on the same cores.
-"$BIN/bench/cordon-bench" run --daemon "$S" --pid "$SP" --rate 1000 --seconds 20 \
-  --streams $STREAMS --people "$PEOPLE" --held-policy --measuring-file "$WORK/echo-live.measuring" \
-  > "$WORK/echo-live.txt" &
-LIVE=$!
-wait_file "$WORK/echo-live.measuring"
-t4=$(now_ms)
-"$BIN/gate-agent/cordon-gate" --insecure --gate-id replay-1 --outbox "$WORK/echo-replay.outbox.db" \
-  --offline-limits student=none --daemon "$S" --input "$WORK/empty.txt" --drain-timeout-s 0 > /dev/null 2>&1
-t5=$(now_ms)
-wait $LIVE
-echo_replay=$((REPLAY * 1000 / (t5 - t4)))
-echo "  replayed to the durable echo: $echo_replay events/s ($((t5 - t4)) ms), live decisions meanwhile:"
+echo_replay=$(replay_beside_live "$S" "$SP" "$WORK/echo-replay.outbox.db" "$WORK/echo-live.txt")
+echo "  replayed to the durable echo: $echo_replay events/s, live decisions meanwhile:"
 grep -E 'decision latency' "$WORK/echo-live.txt"
 fi
 stop_daemon

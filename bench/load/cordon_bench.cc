@@ -952,16 +952,21 @@ int Echo(const std::string& listen, const std::string& port_file, bool separate_
   std::optional<BenchCampus> campus;
   std::optional<PlainJournal> journal;
   if (!store.empty()) {
+    // Read first, opened for writing only once it is a store with a
+    // campus: a wrong path is left as it was.
     auto loaded = LoadBenchCampus(store);
-    auto rows = bench::PlainRows::Open(store);
-    if (!loaded.ok() || !rows.ok()) {
-      std::cerr << "cordon-bench echo: " << store << ": "
-                << (loaded.ok() ? rows.status() : loaded.status()).ToString() << "\n";
+    if (!loaded.ok()) {
+      std::cerr << "cordon-bench echo: " << store << ": " << loaded.status().ToString() << "\n";
       return 1;
     }
     if (loaded->card.empty() || loaded->gate.empty()) {
       std::cerr << "cordon-bench echo: " << store
                 << " has no people or gates: run `cordon-bench setup` against a cordond on it\n";
+      return 1;
+    }
+    auto rows = bench::PlainRows::Open(store);
+    if (!rows.ok()) {
+      std::cerr << "cordon-bench echo: " << store << ": " << rows.status().ToString() << "\n";
       return 1;
     }
     campus = std::move(*loaded);
