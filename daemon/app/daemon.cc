@@ -120,8 +120,6 @@ absl::Status Daemon::Start() {
   if (std::string note = journal_->PriorityNote(); !note.empty()) {
     spdlog::info("storage writer: never yields the CPU to gate decisions: {}", note);
   }
-  // Copying the WAL was part of the writer's commits, at its priority.
-  store_->RunCheckpointsIdleWhile([this] { return journal_->stats().writer_yields; });
   work_.emplace(queries_.get_executor());
   for (uint32_t i = 0; i < config_.query_threads; ++i) {
     query_threads_.emplace_back([this] {
@@ -275,19 +273,6 @@ void Daemon::AddGauges() {
   exporter_.AddCallbackGauge("cordon_ingest_queue_depth",
                              "Events decided and waiting for the journal writer",
                              [this] { return static_cast<double>(journal_->stats().queue_depth); });
-  exporter_.AddCallbackGauge("cordon_wal_pages",
-                             "Pages in the SQLite write-ahead log after the latest commit", [this] {
-                               return static_cast<double>(store_->CheckpointStats().last_wal_pages);
-                             });
-  exporter_.AddCallbackGauge("cordon_wal_checkpoint_passes",
-                             "WAL checkpoints run by the checkpointer thread since the start",
-                             [this] {
-                               return static_cast<double>(store_->CheckpointStats().passes);
-                             });
-  exporter_.AddCallbackGauge(
-      "cordon_wal_writer_waits",
-      "Commits that waited for a WAL checkpoint (the WAL at 40,000 pages: the disk is behind)",
-      [this] { return static_cast<double>(store_->CheckpointStats().writer_waits); });
   exporter_.AddCallbackGauge(
       "cordon_gate_streams_paused",
       "Gate streams not reading until the journal writer catches up (journal.max_uncommitted)",
@@ -385,7 +370,6 @@ void Daemon::Shutdown() {
     if (all_committed) journal_->Post([this](storage::Store& store) { SavePresence(store); });
   }
   if (journal_) journal_->Stop();
-  if (store_) store_->RunCheckpointsIdleWhile(nullptr);  // it asked journal_
   if (acks_) acks_->Stop();
   work_.reset();
   queries_.stop();

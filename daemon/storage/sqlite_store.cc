@@ -36,8 +36,6 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(db)));
   CORDON_RETURN_IF_ERROR(store->PrepareWriterStatements());
   CORDON_RETURN_IF_ERROR(store->BuildIntervalsIfNeeded());
-  CORDON_ASSIGN_OR_RETURN(store->checkpointer_,
-                          sqlite::Checkpointer::Start(store->writer_, path, {}));
   return store;
 }
 

@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "sqlite/checkpointer.h"
 #include "sqlite/database.h"
 #include "daemon/storage/interval_journal.h"
 #include "daemon/storage/store.h"
@@ -85,12 +84,6 @@ class SqliteStore final : public Store {
   absl::StatusOr<int64_t> LatestAlertId() override;
 
   const std::string& path() const { return path_; }
-  // The WAL's copying into the database file, off the writer (checkpointer.h).
-  sqlite::Checkpointer::Stats CheckpointStats() const { return checkpointer_->stats(); }
-  // Checkpoints at idle CPU priority while `light()` (the writer yields).
-  void RunCheckpointsIdleWhile(std::function<bool()> light) {
-    checkpointer_->RunIdleWhile(std::move(light));
-  }
 
  private:
   SqliteStore(std::string path, Database writer) : path_(std::move(path)), writer_(std::move(writer)) {}
@@ -133,8 +126,6 @@ class SqliteStore final : public Store {
   std::optional<Statement> leave_exited_;
   std::optional<Statement> leave_returned_;
   std::unique_ptr<IntervalJournal> intervals_;
-  // After writer_: stopped before the writer connection closes.
-  std::unique_ptr<sqlite::Checkpointer> checkpointer_;
   MaxStayFn max_stay_ = [](std::string_view) -> Micros { return std::chrono::hours(16); };
 
   std::mutex readers_mu_;
