@@ -39,6 +39,7 @@ absl::Status IntervalJournal::Reload() {
 
 absl::Status IntervalJournal::LoadOpenIntervals() {
   latest_of_.clear();
+  last_event_of_.clear();
   settled_until_ = INT64_MAX;  // until loaded: every first sight is looked up
   // An interval's times are its events' (an inferred exit lies before the
   // event that showed it): none is later than the latest event.
@@ -134,27 +135,57 @@ absl::StatusOr<std::optional<IntervalJournal::Latest>> IntervalJournal::LookUpLa
   return std::nullopt;
 }
 
+absl::StatusOr<std::optional<int64_t>> IntervalJournal::LatestEventFrom(int64_t person,
+                                                                         int64_t at_us) {
+  CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> days, EventDays(db_));
+  if (!days) return std::nullopt;
+  CORDON_ASSIGN_OR_RETURN(Statement * latest, db_.Cached(
+      "SELECT max(occurred_at) FROM events WHERE occurred_at / 86400000000 = ?2 AND person_id = ?1"));
+  for (int64_t day = days->last; day >= std::max(days->first, IndexDay(at_us)); --day) {
+    latest->Bind(1, person).Bind(2, day);
+    CORDON_ASSIGN_OR_RETURN(bool row, latest->Step());
+    std::optional<int64_t> found = row ? latest->OptInt(0) : std::nullopt;
+    latest->Reset();
+    if (found) return found;
+  }
+  return std::nullopt;
+}
+
 absl::Status IntervalJournal::Record(int64_t person, const Sighting& s, const MaxStayFn& max_stay) {
+  // Is a later event of theirs stored? It may have changed nothing then (an
+  // exit with no stay open) and be the one that closes the stay this opens.
+  const int64_t at = ToUnixMicros(s.at);
+  bool later_event = false;
+  if (auto seen = last_event_of_.find(person); seen != last_event_of_.end()) {
+    later_event = at < seen->second;
+    seen->second = std::max(seen->second, at);
+  } else {
+    std::optional<int64_t> stored;
+    if (at < settled_until_) {
+      CORDON_ASSIGN_OR_RETURN(stored, LatestEventFrom(person, at));
+    }
+    later_event = stored && at < *stored;
+    last_event_of_.emplace(person, std::max(at, stored.value_or(at)));
+  }
   std::optional<std::pair<int64_t, OpenInterval>> open;
   auto known = latest_of_.find(person);
   if (known == latest_of_.end()) {
     // Nothing open, and nothing that ended after settled_until_.
-    if (ToUnixMicros(s.at) >= settled_until_) return Apply(person, open, s, max_stay);
+    if (at >= settled_until_ && !later_event) return Apply(person, open, s, max_stay);
     CORDON_ASSIGN_OR_RETURN(std::optional<Latest> found, LookUpLatest(person));
     known = latest_of_.emplace(person, std::move(found)).first;
   }
-  if (const std::optional<Latest>& l = known->second) {
-    if (s.at < l->entered || (l->exited && s.at < *l->exited)) {
-      latest_of_.erase(known);
-      CORDON_RETURN_IF_ERROR(Rebuild(person, s.at, max_stay));
-      if (!latest_of_.contains(person)) {  // the rebuild opened and closed nothing
-        CORDON_ASSIGN_OR_RETURN(std::optional<Latest> found, LookUpLatest(person));
-        latest_of_.emplace(person, std::move(found));
-      }
-      return absl::OkStatus();
+  const std::optional<Latest>& l = known->second;
+  if (later_event || (l && (s.at < l->entered || (l->exited && s.at < *l->exited)))) {
+    latest_of_.erase(known);
+    CORDON_RETURN_IF_ERROR(Rebuild(person, s.at, max_stay));
+    if (!latest_of_.contains(person)) {  // the rebuild opened and closed nothing
+      CORDON_ASSIGN_OR_RETURN(std::optional<Latest> found, LookUpLatest(person));
+      latest_of_.emplace(person, std::move(found));
     }
-    if (!l->exited) open.emplace(l->id, OpenInterval{l->zone, l->entered});
+    return absl::OkStatus();
   }
+  if (l && !l->exited) open.emplace(l->id, OpenInterval{l->zone, l->entered});
   return Apply(person, open, s, max_stay);
 }
 

@@ -8,9 +8,10 @@
 // else has no open interval, and whatever they did ended by the latest
 // event then stored (`settled_until_`), so a live event needs no lookup. A
 // lookup (person_days.h: a seek per day back) is left for an event older
-// than that. An event older than the person's latest interval (a gate
-// replaying its offline outbox) rebuilds that person's intervals from the
-// one it falls in.
+// than that. An event older than the person's latest interval, or than any
+// later event of theirs (a gate replaying its offline outbox; the later
+// event may be an exit that closed nothing then), rebuilds that person's
+// intervals from the one it falls in.
 #pragma once
 
 #include <atomic>
@@ -58,6 +59,9 @@ class IntervalJournal {
     std::optional<TimePoint> exited;
   };
   absl::StatusOr<std::optional<Latest>> LookUpLatest(int64_t person);
+  // The person's latest event stored on the day of `at_us` or after it, in
+  // µs (nullopt: none): a seek per day from the newest.
+  absl::StatusOr<std::optional<int64_t>> LatestEventFrom(int64_t person, int64_t at_us);
   absl::Status LoadOpenIntervals();
 
   sqlite::Database& db_;
@@ -65,6 +69,9 @@ class IntervalJournal {
   // and those looked up or written since. Nobody else has an open interval
   // or one that ended after settled_until_ (µs).
   std::unordered_map<int64_t, std::optional<Latest>> latest_of_;
+  // Each person's latest event (µs) recorded since the start or looked up;
+  // nobody else has an event after settled_until_.
+  std::unordered_map<int64_t, int64_t> last_event_of_;
   int64_t settled_until_ = INT64_MAX;
   std::optional<sqlite::Statement> latest_;
   std::optional<sqlite::Statement> insert_;
