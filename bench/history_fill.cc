@@ -14,14 +14,19 @@
 // and their presence intervals, written with plain prepared statements in
 // batched transactions (WAL, synchronous=FULL, as cordond), into the same
 // tables and indexes, timed:
-//   history_fill DB --plain N [batch=4096] [random|sequential]
+//   history_fill DB --plain N [batch=4096] [random|sequential|late]
 // and the same rows through cordond's writer path alone (no gRPC, no
 // deciding threads), timed the same way:
-//   history_fill DB --store N [batch=4096] [random|sequential]
+//   history_fill DB --store N [batch=4096] [random|sequential|late]
 // "sequential" writes what bench/history.sh replays: one gate, everybody in,
 // in roster order, then everybody out, after the latest event stored (a
 // gate's buffered scans are the newest); "random" (the default) scatters
-// people and gates, as the load generator does.
+// people and gates, as the load generator does. "late" is "sequential" with
+// one live scan (an entry by a random person at another gate, dated after
+// the whole backlog) after every 60 replayed rows, as the 1,000 live scans
+// a second beside a replay at 60,000/s in bench/history.sh: the replayed
+// rows of those people then arrive older than their latest stay, and the
+// writer rebuilds their stays (N counts the live scans too).
 //
 // A store that cordond has been using holds in the page cache only pages
 // SQLite read, one at a time (no readahead, sqlite/database.h). After a
@@ -212,6 +217,45 @@ std::vector<storage::RecordedEvent> Day(const Registered& reg, TimePoint day_sta
   return out;
 }
 
+// A replay's rows with live scans among them: after every 60 rows, an entry
+// by a random person at another gate (its own incarnation), dated after the
+// whole backlog, as a live scan beside a replaying gate is. N rows in all.
+std::vector<storage::RecordedEvent> WithLiveScans(const Registered& reg,
+                                                  std::vector<storage::RecordedEvent> replay,
+                                                  long long n, std::mt19937_64& rng) {
+  constexpr size_t kReplayedPerLive = 60;
+  TimePoint live_from = replay.back().occurred_at + std::chrono::seconds(1);
+  uint64_t live_incarnation = 0;
+  for (const auto& e : replay) live_incarnation = std::max(live_incarnation, e.incarnation + 1);
+  const GateRowId live_gate = reg.gates[reg.gates.size() > 1 ? 1 : 0];
+  std::uniform_int_distribution<size_t> anyone(0, reg.people.size() - 1);
+  std::vector<storage::RecordedEvent> out;
+  out.reserve(static_cast<size_t>(n));
+  uint64_t live_seq = 0;
+  for (size_t i = 0; i < replay.size() && static_cast<long long>(out.size()) < n; ++i) {
+    out.push_back(std::move(replay[i]));
+    if ((i + 1) % kReplayedPerLive != 0 || static_cast<long long>(out.size()) >= n) continue;
+    PersonId person = reg.people[anyone(rng)];
+    storage::RecordedEvent e;
+    e.gate = live_gate;
+    e.incarnation = live_incarnation;
+    e.seq = ++live_seq;
+    e.person = person;
+    e.credential = reg.credential_of.at(person);
+    e.direction = Direction::kIn;
+    e.occurred_at = e.gate_time = e.received_at = e.decided_at =
+        live_from + std::chrono::milliseconds(static_cast<int64_t>(live_seq));
+    e.allowed = true;
+    e.reason = Reason::kAllowStudent;
+    e.policy_version = 1;
+    e.zone = "campus";
+    e.at_zone = "";
+    e.rule = "student";
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
 // Reads every page of the file, 4 KB at a time with readahead off.
 int Warm(const std::string& path) {
   int fd = open(path.c_str(), O_RDONLY);
@@ -241,8 +285,8 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: history_fill DB [events=10000000] [days=365]\n"
-                 "       history_fill DB --plain N [batch=4096] [random|sequential]\n"
-                 "       history_fill DB --store N [batch=4096] [random|sequential]\n"
+                 "       history_fill DB --plain N [batch=4096] [random|sequential|late]\n"
+                 "       history_fill DB --store N [batch=4096] [random|sequential|late]\n"
                  "       history_fill DB --warm\n");
     return 2;
   }
@@ -271,7 +315,14 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "history_fill: N and batch must be positive numbers\n");
       return 2;
     }
-    const bool sequential = argc > 5 && std::string(argv[5]) == "sequential";
+    const std::string order = argc > 5 ? argv[5] : "random";
+    if (order != "random" && order != "sequential" && order != "late") {
+      std::fprintf(stderr, "history_fill: the order is random, sequential or late, not '%s'\n",
+                   order.c_str());
+      return 2;
+    }
+    const bool late = order == "late";
+    const bool sequential = order == "sequential" || late;
     std::vector<storage::RecordedEvent> events;
     // Rounds of a day's visits each (07:00 to at most 22:00 after the
     // round's start), from incarnations of their own (the history's is 1),
@@ -293,6 +344,7 @@ int main(int argc, char** argv) {
       events.insert(events.end(), std::make_move_iterator(more.begin()),
                     std::make_move_iterator(more.end()));
     }
+    if (late) events = WithLiveScans(reg, std::move(events), n, rng);
     return through_store ? StoreInsert(path, events, batch) : PlainInsert(path, events, batch);
   }
 
