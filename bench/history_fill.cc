@@ -164,6 +164,25 @@ int PlainInsert(const std::string& path, const std::vector<storage::RecordedEven
   return 0;
 }
 
+// A student's allowed entry to the campus or exit from it, numbered later.
+storage::RecordedEvent Movement(const Registered& reg, PersonId person, GateRowId gate,
+                                uint64_t incarnation, Direction dir, TimePoint at) {
+  storage::RecordedEvent e;
+  e.gate = gate;
+  e.incarnation = incarnation;
+  e.person = person;
+  e.credential = reg.credential_of.at(person);
+  e.direction = dir;
+  e.occurred_at = e.gate_time = e.received_at = e.decided_at = at;
+  e.allowed = true;
+  e.reason = Reason::kAllowStudent;
+  e.policy_version = 1;
+  e.zone = dir == Direction::kIn ? "campus" : "";
+  e.at_zone = dir == Direction::kIn ? "" : "campus";
+  e.rule = "student";
+  return e;
+}
+
 // One day's visits by distinct people (a stride through the roster from a
 // random start), as events in time order, numbered per gate. `replay_order`:
 // as a gate's replayed day in bench/history.sh: one gate, everybody in, in
@@ -190,20 +209,8 @@ std::vector<storage::RecordedEvent> Day(const Registered& reg, TimePoint day_sta
     }
     for (Direction dir : {Direction::kIn, Direction::kOut}) {
       size_t g = replay_order ? 0 : static_cast<size_t>(pick(0, static_cast<long long>(reg.gates.size()) - 1));
-      storage::RecordedEvent e;
-      e.gate = reg.gates[g];
-      e.incarnation = incarnation;
-      e.person = person;
-      e.credential = reg.credential_of.at(person);
-      e.direction = dir;
-      e.occurred_at = e.gate_time = e.received_at = e.decided_at = dir == Direction::kIn ? in : out;
-      e.allowed = true;
-      e.reason = Reason::kAllowStudent;
-      e.policy_version = 1;
-      e.zone = dir == Direction::kIn ? "campus" : "";
-      e.at_zone = dir == Direction::kIn ? "" : "campus";
-      e.rule = "student";
-      day.emplace_back(std::move(e), g);
+      day.emplace_back(
+          Movement(reg, person, reg.gates[g], incarnation, dir, dir == Direction::kIn ? in : out), g);
     }
   }
   std::sort(day.begin(), day.end(),
@@ -235,23 +242,11 @@ std::vector<storage::RecordedEvent> WithLiveScans(const Registered& reg,
   for (size_t i = 0; i < replay.size() && static_cast<long long>(out.size()) < n; ++i) {
     out.push_back(std::move(replay[i]));
     if ((i + 1) % kReplayedPerLive != 0 || static_cast<long long>(out.size()) >= n) continue;
-    PersonId person = reg.people[anyone(rng)];
-    storage::RecordedEvent e;
-    e.gate = live_gate;
-    e.incarnation = live_incarnation;
-    e.seq = ++live_seq;
-    e.person = person;
-    e.credential = reg.credential_of.at(person);
-    e.direction = Direction::kIn;
-    e.occurred_at = e.gate_time = e.received_at = e.decided_at =
-        live_from + std::chrono::milliseconds(static_cast<int64_t>(live_seq));
-    e.allowed = true;
-    e.reason = Reason::kAllowStudent;
-    e.policy_version = 1;
-    e.zone = "campus";
-    e.at_zone = "";
-    e.rule = "student";
-    out.push_back(std::move(e));
+    ++live_seq;
+    out.push_back(Movement(reg, reg.people[anyone(rng)], live_gate, live_incarnation,
+                           Direction::kIn,
+                           live_from + std::chrono::milliseconds(static_cast<int64_t>(live_seq))));
+    out.back().seq = live_seq;
   }
   return out;
 }

@@ -167,26 +167,29 @@ absl::Status IntervalJournal::Record(int64_t person, const Sighting& s, const Ma
     later_event = stored && at < *stored;
     last_event_of_.emplace(person, std::max(at, stored.value_or(at)));
   }
-  std::optional<std::pair<int64_t, OpenInterval>> open;
-  auto known = latest_of_.find(person);
-  if (known == latest_of_.end()) {
-    // Nothing open, and nothing that ended after settled_until_.
-    if (at >= settled_until_ && !later_event) return Apply(person, open, s, max_stay);
-    CORDON_ASSIGN_OR_RETURN(std::optional<Latest> found, LookUpLatest(person));
-    known = latest_of_.emplace(person, std::move(found)).first;
-  }
-  const std::optional<Latest>& l = known->second;
-  if (later_event || (l && (s.at < l->entered || (l->exited && s.at < *l->exited)))) {
-    latest_of_.erase(known);
-    CORDON_RETURN_IF_ERROR(Rebuild(person, s.at, max_stay));
-    if (!latest_of_.contains(person)) {  // the rebuild opened and closed nothing
+  if (!later_event) {
+    std::optional<std::pair<int64_t, OpenInterval>> open;
+    auto known = latest_of_.find(person);
+    if (known == latest_of_.end()) {
+      // Nothing open, and nothing that ended after settled_until_.
+      if (at >= settled_until_) return Apply(person, open, s, max_stay);
       CORDON_ASSIGN_OR_RETURN(std::optional<Latest> found, LookUpLatest(person));
-      latest_of_.emplace(person, std::move(found));
+      known = latest_of_.emplace(person, std::move(found)).first;
     }
-    return absl::OkStatus();
+    const std::optional<Latest>& l = known->second;
+    if (!l || (s.at >= l->entered && (!l->exited || s.at >= *l->exited))) {
+      if (l && !l->exited) open.emplace(l->id, OpenInterval{l->zone, l->entered});
+      return Apply(person, open, s, max_stay);
+    }
   }
-  if (l && !l->exited) open.emplace(l->id, OpenInterval{l->zone, l->entered});
-  return Apply(person, open, s, max_stay);
+  // Older than a later event or stay of theirs: rebuilt from the stay it falls in.
+  latest_of_.erase(person);
+  CORDON_RETURN_IF_ERROR(Rebuild(person, s.at, max_stay));
+  if (!latest_of_.contains(person)) {  // the rebuild opened and closed nothing
+    CORDON_ASSIGN_OR_RETURN(std::optional<Latest> found, LookUpLatest(person));
+    latest_of_.emplace(person, std::move(found));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status IntervalJournal::Rebuild(int64_t person, TimePoint from, const MaxStayFn& max_stay) {
