@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "core/status_macros.h"
-#include "daemon/storage/person_days.h"
 
 namespace cordon::storage {
 
@@ -184,7 +183,7 @@ absl::Status IntervalJournal::Record(int64_t person, const Sighting& s, const Ma
   }
   // Older than a later event or stay of theirs: rebuilt from the stay it falls in.
   latest_of_.erase(person);
-  CORDON_RETURN_IF_ERROR(Rebuild(person, s.at, max_stay));
+  CORDON_RETURN_IF_ERROR(Rebuild(person, s.at, max_stay, last_event_of_.at(person)));
   if (!latest_of_.contains(person)) {  // the rebuild opened and closed nothing
     CORDON_ASSIGN_OR_RETURN(std::optional<Latest> found, LookUpLatest(person));
     latest_of_.emplace(person, std::move(found));
@@ -192,49 +191,214 @@ absl::Status IntervalJournal::Record(int64_t person, const Sighting& s, const Ma
   return absl::OkStatus();
 }
 
-absl::Status IntervalJournal::Rebuild(int64_t person, TimePoint from, const MaxStayFn& max_stay) {
-  // Start at the interval the late event falls in (or the beginning): what
-  // came before it stands, since the events that closed it were earlier.
-  int64_t start = INT64_MIN;
+absl::Status IntervalJournal::Rebuild(int64_t person, TimePoint from, const MaxStayFn& max_stay,
+                                      int64_t until_us) {
+  // Derived again from the event `from` on, or from the stay it falls in:
+  // what came before stands, since the events that closed it were earlier.
+  // With no such stay, or one closed by an event before `from`, nothing was
+  // open at `from`, and the person's events since the last entry opened
+  // nothing (an allowed entry opens a stay): the derivation starts at `from`.
+  const int64_t at = ToUnixMicros(from);
+  int64_t start = at;
   CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> interval_days, IntervalDays(db_));
   if (interval_days) {
-    CORDON_ASSIGN_OR_RETURN(start,
-                            LatestEntryAtOrBefore(db_, *interval_days, person, ToUnixMicros(from)));
-    CORDON_ASSIGN_OR_RETURN(Statement * del, db_.Cached(
-        std::string("DELETE FROM presence_intervals WHERE id IN (") + kDaysCte +
-        "SELECT p.id FROM days CROSS JOIN presence_intervals p "
-        "ON p.entered_at / 86400000000 = days.d AND p.person_id = ?3 WHERE p.entered_at >= ?4)"));
-    int64_t lo = std::max(interval_days->first, IndexDay(start));
-    CORDON_RETURN_IF_ERROR(
-        del->Bind(1, lo).Bind(2, interval_days->last).Bind(3, person).Bind(4, start).Run());
+    CORDON_ASSIGN_OR_RETURN(std::optional<Stay> before, StayAtOrBefore(person, *interval_days, at));
+    if (before) {
+      std::optional<int64_t> closed_at;  // when the event that closed it occurred
+      if (before->exited && !before->inferred) closed_at = before->exited;
+      if (before->exited && before->inferred && before->exit_event) {
+        CORDON_ASSIGN_OR_RETURN(closed_at, EventTime(*before->exit_event));
+      }
+      // An event at the same µs may be ordered either side of it: rebuilt.
+      if (!closed_at || *closed_at >= at) start = before->entered;
+    }
   }
-  CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> event_days, EventDays(db_));
-  if (!event_days) return absl::OkStatus();
-  CORDON_ASSIGN_OR_RETURN(Statement * cached_events, db_.Cached(
-      std::string(kDaysCte) +
-      "SELECT e.id, e.occurred_at, e.allowed, e.zone, e.at_zone FROM days CROSS JOIN events e "
-      "ON e.occurred_at / 86400000000 = days.d AND e.person_id = ?3 WHERE e.occurred_at >= ?4 "
-      "ORDER BY e.occurred_at, e.id"));
-  Statement& events = *cached_events;
-  events.Bind(1, std::max(event_days->first, IndexDay(start)))
-      .Bind(2, event_days->last)
-      .Bind(3, person)
-      .Bind(4, start);
-  std::optional<std::pair<int64_t, OpenInterval>> open;
-  for (;;) {
-    CORDON_ASSIGN_OR_RETURN(bool row, events.Step());
-    if (!row) break;
-    Sighting s;
-    s.event_id = events.Int(0);
-    s.at = FromUnixMicros(events.Int(1));
-    s.moved = events.Int(2) != 0;
-    s.to_zone = events.Text(3);
-    // Events recorded before v4 do not say where the person stood: assume
-    // where the records put them.
-    s.at_zone = events.IsNull(4) ? (open ? open->second.zone : std::string()) : events.Text(4);
-    CORDON_RETURN_IF_ERROR(Apply(person, open, s, max_stay));
+  std::vector<Stay> stored;
+  if (interval_days) {
+    if (auto days = interval_days->Clamp(start, until_us)) {
+      CORDON_ASSIGN_OR_RETURN(stored, StoredFrom(person, *days, start));
+    }
   }
-  events.Reset();
+  // The days of the person's events from `start` (the journal's, clamped,
+  // when their latest is not known).
+  std::optional<DayRange> event_days = DayRange{IndexDay(start), IndexDay(until_us)};
+  if (until_us == INT64_MAX) {
+    CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> held, EventDays(db_));
+    event_days = held ? held->Clamp(start, until_us) : std::nullopt;
+  }
+  std::vector<Stay> derived;
+  if (event_days) {
+    CORDON_ASSIGN_OR_RETURN(derived, DerivedFrom(person, *event_days, start, max_stay));
+  }
+  CORDON_RETURN_IF_ERROR(Store(person, stored, derived));
+  if (!derived.empty()) {
+    const Stay& last = derived.back();
+    latest_of_[person] =
+        Latest{last.id, last.zone, FromUnixMicros(last.entered),
+               last.exited ? std::optional(FromUnixMicros(*last.exited)) : std::nullopt};
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<IntervalJournal::Stay>> IntervalJournal::StayAtOrBefore(
+    int64_t person, const DayRange& days, int64_t at_us) {
+  CORDON_ASSIGN_OR_RETURN(Statement * s, db_.Cached(
+      "SELECT id, zone, entered_at, exited_at, span_class, inferred, enter_event, exit_event "
+      "FROM presence_intervals WHERE entered_at / 86400000000 = ?3 AND person_id = ?1 "
+      "AND entered_at <= ?2 ORDER BY entered_at DESC, id DESC LIMIT 1"));
+  for (int64_t day = std::min(days.last, IndexDay(at_us)); day >= days.first; --day) {
+    s->Bind(1, person).Bind(2, at_us).Bind(3, day);
+    CORDON_ASSIGN_OR_RETURN(bool row, s->Step());
+    std::optional<Stay> found;
+    if (row) found = StayAt(*s);
+    s->Reset();
+    if (found) return found;
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<std::optional<int64_t>> IntervalJournal::EventTime(int64_t event_id) {
+  CORDON_ASSIGN_OR_RETURN(Statement * s, db_.Cached("SELECT occurred_at FROM events WHERE id = ?1"));
+  s->Bind(1, event_id);
+  CORDON_ASSIGN_OR_RETURN(bool row, s->Step());
+  std::optional<int64_t> at = row ? std::optional(s->Int(0)) : std::nullopt;
+  s->Reset();
+  return at;
+}
+
+IntervalJournal::Stay IntervalJournal::StayAt(const Statement& s) {
+  return Stay{.id = s.Int(0),
+              .zone = s.Text(1),
+              .entered = s.Int(2),
+              .exited = s.OptInt(3),
+              .span_class = static_cast<int>(s.Int(4)),
+              .inferred = s.Int(5) != 0,
+              .enter_event = s.Int(6),
+              .exit_event = s.OptInt(7)};
+}
+
+absl::StatusOr<std::vector<IntervalJournal::Stay>> IntervalJournal::StoredFrom(
+    int64_t person, const DayRange& days, int64_t start) {
+  // A day at a time: within a day the index is in (entered_at, id) order,
+  // and a recursive days CTE, joined and sorted, costs more than the seek.
+  CORDON_ASSIGN_OR_RETURN(Statement * s, db_.Cached(
+      "SELECT id, zone, entered_at, exited_at, span_class, inferred, enter_event, exit_event "
+      "FROM presence_intervals WHERE entered_at / 86400000000 = ?1 AND person_id = ?2 "
+      "AND entered_at >= ?3 ORDER BY entered_at, id"));
+  std::vector<Stay> stored;
+  for (int64_t day = days.first; day <= days.last; ++day) {
+    s->Bind(1, day).Bind(2, person).Bind(3, start);
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) break;
+      stored.push_back(StayAt(*s));
+    }
+    s->Reset();
+  }
+  return stored;
+}
+
+absl::StatusOr<std::vector<IntervalJournal::Stay>> IntervalJournal::DerivedFrom(
+    int64_t person, const DayRange& days, int64_t start, const MaxStayFn& max_stay) {
+  CORDON_ASSIGN_OR_RETURN(Statement * events, db_.Cached(
+      "SELECT id, occurred_at, allowed, zone, at_zone FROM events "
+      "WHERE occurred_at / 86400000000 = ?1 AND person_id = ?2 AND occurred_at >= ?3 "
+      "ORDER BY occurred_at, id"));
+  std::vector<Stay> derived;
+  for (int64_t day = days.first; day <= days.last; ++day) {
+    events->Bind(1, day).Bind(2, person).Bind(3, start);
+    for (;;) {
+      CORDON_ASSIGN_OR_RETURN(bool row, events->Step());
+      if (!row) break;
+      std::optional<OpenInterval> open;
+      if (!derived.empty() && !derived.back().exited) {
+        open = OpenInterval{derived.back().zone, FromUnixMicros(derived.back().entered)};
+      }
+      Sighting s;
+      s.event_id = events->Int(0);
+      s.at = FromUnixMicros(events->Int(1));
+      s.moved = events->Int(2) != 0;
+      s.to_zone = events->Text(3);
+      // Events recorded before v4 do not say where the person stood: assume
+      // where the records put them.
+      s.at_zone = events->IsNull(4) ? (open ? open->zone : std::string()) : events->Text(4);
+      IntervalStep step = NextIntervalStep(open, s, open ? max_stay(open->zone) : Micros(0));
+      if (step.close) {
+        Stay& closed = derived.back();
+        closed.exited = ToUnixMicros(step.close->at);
+        closed.span_class = SpanClass(step.close->at - open->since);
+        closed.inferred = step.close->inferred;
+        closed.exit_event = step.close->event_id;
+      }
+      if (step.open) {
+        derived.push_back(Stay{.zone = step.open->zone,
+                               .entered = ToUnixMicros(step.open->since),
+                               .enter_event = s.event_id});
+      }
+    }
+    events->Reset();
+  }
+  return derived;
+}
+
+absl::Status IntervalJournal::Store(int64_t person, const std::vector<Stay>& stored,
+                                    std::vector<Stay>& derived) {
+  // The stored rows are reused in order: a row whose stay is unchanged is
+  // not written, one whose exit alone changed is closed again (its entry's
+  // index entries stay put), any other is rewritten.
+  for (size_t i = 0; i < derived.size(); ++i) {
+    Stay& d = derived[i];
+    if (d.exited) CORDON_RETURN_IF_ERROR(NoteClass(d.span_class));
+    if (i >= stored.size()) {
+      CORDON_ASSIGN_OR_RETURN(Statement * insert, db_.Cached(R"sql(
+          INSERT INTO presence_intervals(person_id, zone, entered_at, exited_at, span_class,
+                                         inferred, enter_event, exit_event)
+          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql"));
+      CORDON_RETURN_IF_ERROR(insert->Bind(1, person)
+                                 .Bind(2, d.zone)
+                                 .Bind(3, d.entered)
+                                 .Bind(4, d.exited)
+                                 .Bind(5, int64_t{d.span_class})
+                                 .Bind(6, int64_t{d.inferred})
+                                 .Bind(7, d.enter_event)
+                                 .Bind(8, d.exit_event)
+                                 .Run());
+      d.id = db_.LastInsertRowId();
+      continue;
+    }
+    const Stay& s = stored[i];
+    d.id = s.id;
+    const bool same_entry = s.zone == d.zone && s.entered == d.entered && s.enter_event == d.enter_event;
+    const bool same_exit = s.exited == d.exited && s.span_class == d.span_class &&
+                           s.inferred == d.inferred && s.exit_event == d.exit_event;
+    if (same_entry && same_exit) continue;
+    if (same_entry) {
+      CORDON_RETURN_IF_ERROR(close_->Bind(1, d.id)
+                                 .Bind(2, d.exited)
+                                 .Bind(3, int64_t{d.span_class})
+                                 .Bind(4, int64_t{d.inferred})
+                                 .Bind(5, d.exit_event)
+                                 .Run());
+      continue;
+    }
+    CORDON_ASSIGN_OR_RETURN(Statement * rewrite, db_.Cached(R"sql(
+        UPDATE presence_intervals SET zone = ?2, entered_at = ?3, exited_at = ?4, span_class = ?5,
+                                      inferred = ?6, enter_event = ?7, exit_event = ?8
+        WHERE id = ?1)sql"));
+    CORDON_RETURN_IF_ERROR(rewrite->Bind(1, d.id)
+                               .Bind(2, d.zone)
+                               .Bind(3, d.entered)
+                               .Bind(4, d.exited)
+                               .Bind(5, int64_t{d.span_class})
+                               .Bind(6, int64_t{d.inferred})
+                               .Bind(7, d.enter_event)
+                               .Bind(8, d.exit_event)
+                               .Run());
+  }
+  for (size_t i = derived.size(); i < stored.size(); ++i) {
+    CORDON_ASSIGN_OR_RETURN(Statement * del, db_.Cached("DELETE FROM presence_intervals WHERE id = ?1"));
+    CORDON_RETURN_IF_ERROR(del->Bind(1, stored[i].id).Run());
+  }
   return absl::OkStatus();
 }
 

@@ -11,7 +11,9 @@
 // than that. An event older than the person's latest interval, or than any
 // later event of theirs (a gate replaying its offline outbox; the later
 // event may be an exit that closed nothing then), rebuilds that person's
-// intervals from the one it falls in.
+// intervals from the one it falls in: they are derived again from the
+// events and only the rows that differ are written (a replayed scan beside
+// a live one usually changes one stay: docs/BENCHMARKS.md).
 #pragma once
 
 #include <atomic>
@@ -20,9 +22,11 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "core/presence_interval.h"
+#include "daemon/storage/person_days.h"
 #include "daemon/storage/records.h"
 #include "sqlite/database.h"
 
@@ -47,10 +51,33 @@ class IntervalJournal {
 
  private:
   explicit IntervalJournal(sqlite::Database& db) : db_(db) {}
-  absl::Status Rebuild(int64_t person, TimePoint from, const MaxStayFn& max_stay);
+  // `until_us`: the person's latest event (INT64_MAX: not known).
+  absl::Status Rebuild(int64_t person, TimePoint from, const MaxStayFn& max_stay,
+                       int64_t until_us = INT64_MAX);
   absl::Status Apply(int64_t person, std::optional<std::pair<int64_t, OpenInterval>>& open,
                      const Sighting& s, const MaxStayFn& max_stay);
   absl::Status NoteClass(int span_class);
+
+  // A row of presence_intervals (id 0: not stored yet).
+  struct Stay {
+    int64_t id = 0;
+    std::string zone;
+    int64_t entered = 0;
+    std::optional<int64_t> exited;
+    int span_class = kOpenSpanClass;
+    bool inferred = false;
+    int64_t enter_event = 0;
+    std::optional<int64_t> exit_event;
+  };
+  static Stay StayAt(const sqlite::Statement& row);  // the columns of presence_intervals, in order
+  // The person's stay entered latest at or before `at_us`, sought a day at a time back.
+  absl::StatusOr<std::optional<Stay>> StayAtOrBefore(int64_t person, const DayRange& days,
+                                                     int64_t at_us);
+  absl::StatusOr<std::optional<int64_t>> EventTime(int64_t event_id);
+  absl::StatusOr<std::vector<Stay>> StoredFrom(int64_t person, const DayRange& days, int64_t start);
+  absl::StatusOr<std::vector<Stay>> DerivedFrom(int64_t person, const DayRange& days, int64_t start,
+                                                const MaxStayFn& max_stay);
+  absl::Status Store(int64_t person, const std::vector<Stay>& stored, std::vector<Stay>& derived);
 
   struct Latest {
     int64_t id = 0;

@@ -18,6 +18,7 @@ namespace cordon::storage {
 namespace {
 
 using std::chrono::minutes;
+using std::chrono::hours;
 const TimePoint kT0 = FromUnixMicros(1'790'000'000'000'000);
 
 struct Backend {
@@ -419,6 +420,58 @@ TEST_P(StoreContract, ALateMovementDaysOldRebuildsThePersonsStays) {
   EXPECT_EQ((*stays)[1].begin, day(10));
 }
 
+// A stay past the longest believable one (16 h) is closed, inferred, at
+// that length by the next sighting elsewhere. An exit scanned before that
+// sighting but replayed after it closes the stay itself, even though it
+// lies after the inferred end.
+TEST_P(StoreContract, AReplayedExitAfterAnInferredEndClosesTheStay) {
+  std::vector<RecordedEvent> seen = {Event(1, student_, Direction::kIn, true, kT0),
+                                     Event(2, student_, Direction::kIn, true, kT0 + hours(20))};
+  seen[1].at_zone = "";  // seen outside: the exit was missed
+  ASSERT_TRUE(store_->CommitEvents(seen).ok());
+  RecordedEvent out = Event(3, student_, Direction::kOut, true, kT0 + hours(18));
+  out.at_zone = "campus";
+  std::vector<RecordedEvent> replayed = {out};
+  ASSERT_TRUE(store_->CommitEvents(replayed).ok());
+  auto stays = store_->StaysOf(student_, kT0 - hours(1), kT0 + hours(21), kT0 + hours(21));
+  ASSERT_TRUE(stays.ok()) << stays.status();
+  ASSERT_EQ(stays->size(), 2u);
+  EXPECT_EQ((*stays)[0].end, kT0 + hours(18)) << "the scanned exit, not the inferred one";
+  EXPECT_FALSE((*stays)[0].inferred);
+  EXPECT_EQ((*stays)[1].begin, kT0 + hours(20));
+}
+
+// A rebuild writes only the rows that differ from the stays the events
+// make; a stored stay that no event makes (left by a fault or a hand edit)
+// is removed, not kept beside them.
+TEST_P(StoreContract, ARebuildRemovesStoredStaysThatNoEventMakes) {
+  std::vector<RecordedEvent> live = {Event(1, student_, Direction::kIn, true, kT0 + minutes(60))};
+  ASSERT_TRUE(store_->CommitEvents(live).ok());
+  auto raw = sqlite::Database::Open(dir_ + "/cordon.db", sqlite::Database::Mode::kReadWrite);
+  ASSERT_TRUE(raw.ok());
+  auto stray = raw->Prepare(
+      "INSERT INTO presence_intervals(person_id, zone, entered_at, exited_at, span_class, "
+      "enter_event) VALUES (?1, 'campus', ?2, ?3, 5, 999)");
+  ASSERT_TRUE(stray.ok());
+  for (int at : {70, 100}) {  // two: the rebuild's new stay may take one's row
+    ASSERT_TRUE(stray->Bind(1, student_)
+                    .Bind(2, ToUnixMicros(kT0 + minutes(at)))
+                    .Bind(3, ToUnixMicros(kT0 + minutes(at + 20)))
+                    .Run()
+                    .ok());
+  }
+  RecordedEvent out = Event(2, student_, Direction::kOut, true, kT0 + minutes(30));
+  out.at_zone = "campus";
+  std::vector<RecordedEvent> replayed = {Event(3, student_, Direction::kIn, true, kT0), out};
+  ASSERT_TRUE(store_->CommitEvents(replayed).ok());
+  auto stays = store_->StaysOf(student_, kT0 - minutes(1), kT0 + minutes(120), kT0 + minutes(120));
+  ASSERT_TRUE(stays.ok()) << stays.status();
+  ASSERT_EQ(stays->size(), 2u);
+  EXPECT_EQ((*stays)[0].begin, kT0);
+  EXPECT_EQ((*stays)[0].end, kT0 + minutes(30)) << "the replayed exit closes the replayed stay";
+  EXPECT_EQ((*stays)[1].begin, kT0 + minutes(60)) << "the live stay stands; the stray ones are gone";
+}
+
 // After a start the writer knows the open stays only. A late event for
 // someone with none is checked against their latest stay, sought days back.
 TEST_P(StoreContract, ALateMovementAfterAStartFindsTheLatestStayDaysBack) {
@@ -472,12 +525,18 @@ TEST_P(StoreContract, StaysKeptAsEventsArriveInAnyOrderAreTheStaysDerivedFromAll
     std::mt19937_64 rng(seed);
     auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
     const char* zones[] = {"campus", "library"};
+    // Over 3 days most gaps are shorter than the longest stay (16 h); over
+    // 12, some stays end at it, inferred.
+    const int64_t days = seed % 2 ? 3 : 12;
     std::vector<RecordedEvent> events;
     for (PersonId person : {student_, visitor_}) {
       for (int i = 0; i < 40; ++i) {
         TimePoint at = kT0 + std::chrono::seconds(
-            std::uniform_int_distribution<int64_t>(0, 3 * 24 * 3600)(rng)) +
-            std::chrono::microseconds(events.size());  // no two at the same moment
+            std::uniform_int_distribution<int64_t>(0, days * 24 * 3600)(rng)) +
+            std::chrono::microseconds(events.size());
+        // Some at the same moment as the person's previous event (two gates'
+        // clocks agreeing to the µs): ordered by arrival.
+        if (i > 0 && chance(0.1)) at = events.back().occurred_at;
         Direction d = chance(0.5) ? Direction::kIn : Direction::kOut;
         RecordedEvent e = Event(seed * 1000 + events.size() + 1, person, d, chance(0.85), at);
         const char* zone = zones[chance(0.3) ? 1 : 0];
