@@ -73,10 +73,14 @@ class IntervalJournal {
   // The person's stay entered latest at or before `at_us`, sought a day at a time back.
   absl::StatusOr<std::optional<Stay>> StayAtOrBefore(int64_t person, const DayRange& days,
                                                      int64_t at_us);
-  absl::StatusOr<std::optional<int64_t>> EventTime(int64_t event_id);
+  absl::StatusOr<std::optional<int64_t>> EventTime(int64_t event_id);  // nullopt: no such event
+  // The person's stays entered at `start` or later, as stored, in order.
   absl::StatusOr<std::vector<Stay>> StoredFrom(int64_t person, const DayRange& days, int64_t start);
+  // The stays the person's events from `start` make, nothing open before.
   absl::StatusOr<std::vector<Stay>> DerivedFrom(int64_t person, const DayRange& days, int64_t start,
                                                 const MaxStayFn& max_stay);
+  // Makes the stored rows the derived ones, writing only those that differ;
+  // sets each derived stay's id.
   absl::Status Store(int64_t person, const std::vector<Stay>& stored, std::vector<Stay>& derived);
 
   struct Latest {
