@@ -219,17 +219,9 @@ absl::Status IntervalJournal::Rebuild(int64_t person, TimePoint from, const MaxS
       CORDON_ASSIGN_OR_RETURN(stored, StoredFrom(person, *days, start));
     }
   }
-  // The days of the person's events from `start` (the journal's, clamped,
-  // when their latest is not known).
-  std::optional<DayRange> event_days = DayRange{IndexDay(start), IndexDay(until_us)};
-  if (until_us == INT64_MAX) {
-    CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> held, EventDays(db_));
-    event_days = held ? held->Clamp(start, until_us) : std::nullopt;
-  }
-  std::vector<Stay> derived;
-  if (event_days) {
-    CORDON_ASSIGN_OR_RETURN(derived, DerivedFrom(person, *event_days, start, max_stay));
-  }
+  CORDON_ASSIGN_OR_RETURN(
+      std::vector<Stay> derived,
+      DerivedFrom(person, DayRange{IndexDay(start), IndexDay(until_us)}, start, max_stay));
   CORDON_RETURN_IF_ERROR(Store(person, stored, derived));
   if (!derived.empty()) {
     const Stay& last = derived.back();
@@ -341,6 +333,16 @@ absl::StatusOr<std::vector<IntervalJournal::Stay>> IntervalJournal::DerivedFrom(
   return derived;
 }
 
+Statement& IntervalJournal::BindStay(Statement& s, const Stay& d) {
+  return s.Bind(2, d.zone)
+      .Bind(3, d.entered)
+      .Bind(4, d.exited)
+      .Bind(5, int64_t{d.span_class})
+      .Bind(6, int64_t{d.inferred})
+      .Bind(7, d.enter_event)
+      .Bind(8, d.exit_event);
+}
+
 absl::Status IntervalJournal::Store(int64_t person, const std::vector<Stay>& stored,
                                     std::vector<Stay>& derived) {
   // The stored rows are reused in order: a row whose stay is unchanged is
@@ -354,15 +356,7 @@ absl::Status IntervalJournal::Store(int64_t person, const std::vector<Stay>& sto
           INSERT INTO presence_intervals(person_id, zone, entered_at, exited_at, span_class,
                                          inferred, enter_event, exit_event)
           VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8))sql"));
-      CORDON_RETURN_IF_ERROR(insert->Bind(1, person)
-                                 .Bind(2, d.zone)
-                                 .Bind(3, d.entered)
-                                 .Bind(4, d.exited)
-                                 .Bind(5, int64_t{d.span_class})
-                                 .Bind(6, int64_t{d.inferred})
-                                 .Bind(7, d.enter_event)
-                                 .Bind(8, d.exit_event)
-                                 .Run());
+      CORDON_RETURN_IF_ERROR(BindStay(insert->Bind(1, person), d).Run());
       d.id = db_.LastInsertRowId();
       continue;
     }
@@ -385,15 +379,7 @@ absl::Status IntervalJournal::Store(int64_t person, const std::vector<Stay>& sto
         UPDATE presence_intervals SET zone = ?2, entered_at = ?3, exited_at = ?4, span_class = ?5,
                                       inferred = ?6, enter_event = ?7, exit_event = ?8
         WHERE id = ?1)sql"));
-    CORDON_RETURN_IF_ERROR(rewrite->Bind(1, d.id)
-                               .Bind(2, d.zone)
-                               .Bind(3, d.entered)
-                               .Bind(4, d.exited)
-                               .Bind(5, int64_t{d.span_class})
-                               .Bind(6, int64_t{d.inferred})
-                               .Bind(7, d.enter_event)
-                               .Bind(8, d.exit_event)
-                               .Run());
+    CORDON_RETURN_IF_ERROR(BindStay(rewrite->Bind(1, d.id), d).Run());
   }
   for (size_t i = derived.size(); i < stored.size(); ++i) {
     CORDON_ASSIGN_OR_RETURN(Statement * del, db_.Cached("DELETE FROM presence_intervals WHERE id = ?1"));
@@ -412,9 +398,9 @@ absl::Status IntervalJournal::NeedsBuild(bool& needed) {
 
 absl::Status IntervalJournal::BuildAll(
     const MaxStayFn& max_stay, const std::function<void(int64_t done, int64_t total)>& progress) {
-  latest_of_.clear();
   CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(db_));
   CORDON_RETURN_IF_ERROR(db_.Exec("DELETE FROM presence_intervals"));
+  CORDON_ASSIGN_OR_RETURN(std::optional<DayRange> days, EventDays(db_));
   std::vector<int64_t> people;
   {
     CORDON_ASSIGN_OR_RETURN(Statement s, db_.Prepare(
@@ -426,13 +412,17 @@ absl::Status IntervalJournal::BuildAll(
     }
   }
   for (size_t i = 0; i < people.size(); ++i) {
-    CORDON_RETURN_IF_ERROR(Rebuild(people[i], TimePoint::min(), max_stay));
+    // Nothing is stored to compare with: every stay is inserted.
+    CORDON_ASSIGN_OR_RETURN(std::vector<Stay> derived,
+                            DerivedFrom(people[i], *days, INT64_MIN, max_stay));
+    CORDON_RETURN_IF_ERROR(Store(people[i], {}, derived));
     if (progress && ((i + 1) % 1000 == 0 || i + 1 == people.size())) {
       progress(static_cast<int64_t>(i + 1), static_cast<int64_t>(people.size()));
     }
   }
   CORDON_RETURN_IF_ERROR(db_.Exec("UPDATE meta SET value = 1 WHERE key = 'intervals_built'"));
-  return txn.Commit();
+  CORDON_RETURN_IF_ERROR(txn.Commit());
+  return LoadOpenIntervals();
 }
 
 }  // namespace cordon::storage

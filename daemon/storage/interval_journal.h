@@ -51,9 +51,8 @@ class IntervalJournal {
 
  private:
   explicit IntervalJournal(sqlite::Database& db) : db_(db) {}
-  // `until_us`: the person's latest event (INT64_MAX: not known).
-  absl::Status Rebuild(int64_t person, TimePoint from, const MaxStayFn& max_stay,
-                       int64_t until_us = INT64_MAX);
+  // `until_us`: the person's latest event.
+  absl::Status Rebuild(int64_t person, TimePoint from, const MaxStayFn& max_stay, int64_t until_us);
   absl::Status Apply(int64_t person, std::optional<std::pair<int64_t, OpenInterval>>& open,
                      const Sighting& s, const MaxStayFn& max_stay);
   absl::Status NoteClass(int span_class);
@@ -70,6 +69,8 @@ class IntervalJournal {
     std::optional<int64_t> exit_event;
   };
   static Stay StayAt(const sqlite::Statement& row);  // the columns of presence_intervals, in order
+  // Binds ?2-?8 to the stay's columns from zone on, in that order (?1 is the caller's).
+  static sqlite::Statement& BindStay(sqlite::Statement& s, const Stay& stay);
   // The person's stay entered latest at or before `at_us`, sought a day at a time back.
   absl::StatusOr<std::optional<Stay>> StayAtOrBefore(int64_t person, const DayRange& days,
                                                      int64_t at_us);
