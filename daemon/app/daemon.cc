@@ -72,18 +72,8 @@ absl::Status Daemon::Start() {
     policy_feed_->Publish(p);
     memory_trim_.Changed();
   });
-  // A zone's own maximum stay, else the configured one; the campus grounds
-  // have none (residents live there for months).
-  store_->SetMaxStay([this, fallback = std::chrono::hours(config_.presence_max_stay_hours)](
-                         std::string_view zone) -> Micros {
-    auto policy = policy_->Get();
-    ZoneIndex z = policy->zones->FindZone(zone);
-    if (z == 0) return Micros::max() / 4;
-    if (z != kOutside && policy->zones->zones[static_cast<size_t>(z)].max_stay) {
-      return *policy->zones->zones[static_cast<size_t>(z)].max_stay;
-    }
-    return fallback;
-  });
+  store_->SetMaxStay([this](std::string_view zone) { return MaxStayIn(*policy_->Get(), zone); });
+  if (auto st = DeriveStaysOfAnOldStore(); !st.ok()) return st;
   storage::JournalWriter::Options jopts;
   jopts.max_batch = config_.journal_max_batch;
   jopts.commit_window = std::chrono::milliseconds(config_.journal_commit_window_ms);
@@ -236,12 +226,18 @@ absl::Status Daemon::StartServer() {
   return absl::OkStatus();
 }
 
-absl::Status Daemon::Restore() {
-  auto started = std::chrono::steady_clock::now();
+Micros Daemon::MaxStayIn(const PolicySnapshot& policy, std::string_view zone) const {
+  ZoneIndex z = policy.zones->FindZone(zone);
+  if (z == 0) return Micros::max() / 4;
+  if (z != kOutside && policy.zones->zones[static_cast<size_t>(z)].max_stay) {
+    return *policy.zones->zones[static_cast<size_t>(z)].max_stay;
+  }
+  return std::chrono::hours(config_.presence_max_stay_hours);
+}
+
+absl::StatusOr<PolicySnapshot> Daemon::LoadStoredPolicy() {
   auto policy = store_->LoadPolicy();
   if (!policy.ok()) return policy.status();
-  size_t people = policy->people->size();
-  int64_t version = policy->version;
   auto document = store_->GetPolicyDocument(0);  // the one in force
   if (!document.ok()) return document.status();
   if (*document) {
@@ -255,6 +251,26 @@ absl::Status Daemon::Restore() {
     int mode = parsed.policy->FindMode((*document)->mode);
     if (mode >= 0) policy->mode = mode;
   }
+  return policy;
+}
+
+absl::Status Daemon::DeriveStaysOfAnOldStore() {
+  auto needed = store_->StaysNeedDeriving();
+  if (!needed.ok()) return needed.status();
+  if (!*needed) return absl::OkStatus();
+  // The zones' own maximum stays are in the stored policy, which Restore
+  // reads again: twice on this one start only.
+  auto policy = LoadStoredPolicy();
+  if (!policy.ok()) return policy.status();
+  return store_->DeriveStays([&](std::string_view zone) { return MaxStayIn(*policy, zone); });
+}
+
+absl::Status Daemon::Restore() {
+  auto started = std::chrono::steady_clock::now();
+  auto policy = LoadStoredPolicy();
+  if (!policy.ok()) return policy.status();
+  size_t people = policy->people->size();
+  int64_t version = policy->version;
   // Presence first: the gates' copy of the policy carries pass progress.
   if (auto st = presence_.Restore(*store_, *policy); !st.ok()) return st;
   policy_->Publish(std::make_shared<const PolicySnapshot>(std::move(*policy)));

@@ -67,6 +67,13 @@ class Daemon {
   // Mutual TLS from the configured files, or plain text when insecure.
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> ServerCredentials() const;
   absl::Status Restore();
+  // The policy in force as stored: people, zones and mode.
+  absl::StatusOr<PolicySnapshot> LoadStoredPolicy();
+  // Stays for the events of a store from before schema v4, once.
+  absl::Status DeriveStaysOfAnOldStore();
+  // A zone's own maximum stay, else the configured one; the campus grounds
+  // have none (residents live there for months).
+  Micros MaxStayIn(const PolicySnapshot& policy, std::string_view zone) const;
   void ScheduleSnapshot();
   void SavePresence(storage::Store& store);  // journal writer thread
   void AddGauges();

@@ -35,16 +35,20 @@ absl::StatusOr<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string
   CORDON_RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete=ON"));
   std::unique_ptr<SqliteStore> store(new SqliteStore(path, std::move(db)));
   CORDON_RETURN_IF_ERROR(store->PrepareWriterStatements());
-  CORDON_RETURN_IF_ERROR(store->BuildIntervalsIfNeeded());
+  // A new file has no events to derive stays from, whatever the policy.
+  if (version == 0) CORDON_RETURN_IF_ERROR(store->DeriveStays(store->max_stay_));
   return store;
 }
 
-absl::Status SqliteStore::BuildIntervalsIfNeeded() {
+absl::StatusOr<bool> SqliteStore::StaysNeedDeriving() {
   bool needed = false;
   CORDON_RETURN_IF_ERROR(intervals_->NeedsBuild(needed));
-  if (!needed) return absl::OkStatus();
+  return needed;
+}
+
+absl::Status SqliteStore::DeriveStays(const MaxStayFn& max_stay) {
   auto started = std::chrono::steady_clock::now();
-  CORDON_RETURN_IF_ERROR(intervals_->BuildAll(max_stay_, [](int64_t done, int64_t total) {
+  CORDON_RETURN_IF_ERROR(intervals_->BuildAll(max_stay, [](int64_t done, int64_t total) {
     if (total >= 1000) spdlog::info("deriving presence intervals: {} of {} people", done, total);
   }));
   auto took = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);

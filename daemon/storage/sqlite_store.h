@@ -56,13 +56,13 @@ class SqliteStore final : public Store {
 
   absl::StatusOr<std::vector<MovementRow>> ListMovements(const MovementQuery& q) override;
   void SetMaxStay(MaxStayFn max_stay) override { max_stay_ = std::move(max_stay); }
+  absl::StatusOr<bool> StaysNeedDeriving() override;
+  absl::Status DeriveStays(const MaxStayFn& max_stay) override;
   absl::StatusOr<std::vector<Stay>> StaysOf(PersonId person, TimePoint from, TimePoint to,
                                             TimePoint now) override;
   absl::StatusOr<std::vector<Stay>> StaysInZones(std::span<const ZoneSpan> spans,
                                                  TimePoint now) override;
   absl::StatusOr<DailyFigures> GetDailyFigures(TimePoint from, TimePoint to) override;
-  // Derives intervals for events recorded before schema v4; Open() calls it.
-  absl::Status BuildIntervalsIfNeeded();
   absl::StatusOr<std::vector<AlertRow>> ListAlerts(const AlertQuery& q) override;
   absl::StatusOr<int64_t> CountEvents() override;
   absl::StatusOr<std::vector<PolicyDocumentRecord>> ListPolicyDocuments() override;

@@ -70,6 +70,13 @@ class Store {
   // Presence intervals, kept as events are committed. Set before serving:
   // the stay past which a missing exit is inferred (default 16 hours).
   virtual void SetMaxStay(MaxStayFn max_stay) = 0;
+  // A store from before schema v4 holds events without stays: true until
+  // DeriveStays has run once. Open() cannot derive them itself: the zones'
+  // maximum stays are in the policy, which is read from the store after.
+  virtual absl::StatusOr<bool> StaysNeedDeriving() = 0;
+  // Derives every stay from the events, with `max_stay`. Call before the
+  // journal writer starts.
+  virtual absl::Status DeriveStays(const MaxStayFn& max_stay) = 0;
   // The person's stays overlapping [from, to), in time order. A stay with no
   // exit yet ends at `now`, or at its maximum stay (then marked inferred).
   virtual absl::StatusOr<std::vector<Stay>> StaysOf(PersonId person, TimePoint from, TimePoint to,

@@ -27,22 +27,6 @@ using std::chrono::seconds;
 
 const std::string kPki = std::string(CORDON_SOURCE_DIR) + "/deploy/pki/cordon-pki";
 
-// Runs `sql` on the file directly (as someone with disk access would); the
-// error text, or "" on success.
-std::string ExecSql(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
-    sqlite3_close(db);
-    return "cannot open " + path;
-  }
-  char* err = nullptr;
-  std::string out;
-  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) out = err ? err : "error";
-  sqlite3_free(err);
-  sqlite3_close(db);
-  return out;
-}
-
 // The one number `sql` selects; -1 if it cannot.
 int64_t CountRows(const std::string& path, const std::string& sql) {
   sqlite3* db = nullptr;

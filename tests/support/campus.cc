@@ -257,6 +257,20 @@ int64_t QueryInt(const std::string& db_path, const std::string& sql) {
   return n;
 }
 
+std::string ExecSql(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return "cannot open " + db_path;
+  }
+  char* err = nullptr;
+  std::string out;
+  if (sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err) != SQLITE_OK) out = err ? err : "error";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  return out;
+}
+
 int64_t CountRows(const std::string& db_path, const std::string& table) {
   return QueryInt(db_path, "SELECT count(*) FROM " + table);
 }

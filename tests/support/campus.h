@@ -140,6 +140,9 @@ std::vector<EventRow> ReadEvents(const std::string& db_path);
 int64_t CountRows(const std::string& db_path, const std::string& table);
 // The first column of the first row of `sql` (-1 if none), read-only.
 int64_t QueryInt(const std::string& db_path, const std::string& sql);
+// Runs `sql` on the file directly (as someone with disk access would); the
+// error text, or "" on success.
+std::string ExecSql(const std::string& db_path, const std::string& sql);
 
 // Runs cordonctl against `daemon`, in `dir`.
 RunResult Cordonctl(const DaemonUnderTest& daemon, std::vector<std::string> args,

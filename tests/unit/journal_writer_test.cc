@@ -102,6 +102,8 @@ class FailingStore : public Store {
     return real_.AddPass(p, v);
   }
   void SetMaxStay(MaxStayFn f) override { real_.SetMaxStay(std::move(f)); }
+  absl::StatusOr<bool> StaysNeedDeriving() override { return real_.StaysNeedDeriving(); }
+  absl::Status DeriveStays(const MaxStayFn& f) override { return real_.DeriveStays(f); }
   absl::StatusOr<std::vector<Stay>> StaysOf(PersonId p, TimePoint from, TimePoint to,
                                             TimePoint now) override {
     return real_.StaysOf(p, from, to, now);
