@@ -40,9 +40,13 @@ v1::DaemonMessage DisinfectionAnswer(uint64_t request, bool recorded, std::strin
 class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
                          public GateConnection {
  public:
-  GateStream(const GateServiceDeps& deps, GateRateLimits& limits, std::string peer,
-             auth::Caller caller)
-      : deps_(deps), limits_(limits), peer_(std::move(peer)), caller_(std::move(caller)) {
+  GateStream(const GateServiceDeps& deps, GateRateLimits& limits, ReplayLane& replay,
+             std::string peer, auth::Caller caller)
+      : deps_(deps),
+        limits_(limits),
+        replay_(replay),
+        peer_(std::move(peer)),
+        caller_(std::move(caller)) {
     StartRead(&in_bytes_);
   }
 
@@ -91,9 +95,11 @@ class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
     // finished, committed and acknowledged before the streams close.
     if (!deps_.lifecycle.EnterReaction()) return;
     struct Leave {
-      Lifecycle& lifecycle;
-      ~Leave() { lifecycle.LeaveReaction(); }
-    } leave{deps_.lifecycle};
+      Lifecycle* lifecycle;  // null once the replay lane has taken the message
+      ~Leave() {
+        if (lifecycle) lifecycle->LeaveReaction();
+      }
+    } leave{&deps_.lifecycle};
     // A flooding gate is cut off before its message costs anything more.
     if (hello_done_ && !limits_.Take(gate_, deps_.max_messages_per_second, deps_.message_burst,
                                      deps_.clock.Now())) {
@@ -108,6 +114,31 @@ class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
     }
     grpc::Status st = grpc::SerializationTraits<v1::GateMessage>::Deserialize(&in_bytes_, &in_);
     if (!st.ok()) st = InvalidArgument("message: not a cordon.v1.GateMessage");
+    if (st.ok() && hello_done_ && in_.kind_case() == v1::GateMessage::kScanBatch &&
+        in_.scan_batch().scans_size() <= kMaxBatch) {
+      // A backlog goes to the replay lane; the next read starts when it is
+      // stored. The reaction counts as running until then (a drain waits).
+      {
+        // A close may have come since the check above, and finished the
+        // stream: then it is deleted once this reaction returns.
+        std::lock_guard lock(mu_);
+        if (close_status_) return;  // the gate resends the batch to the next stream
+        ++batches_in_lane_;
+      }
+      leave.lifecycle = nullptr;
+      replay_.Post([this] {
+        fault::Failpoint("REPLAY_BATCH");  // tests: a drain while a batch is being stored
+        grpc::Status batch_st;
+        for (const v1::Scan& scan : in_.scan_batch().scans()) {
+          batch_st = HandleScan(scan);
+          if (!batch_st.ok()) break;
+        }
+        Continue(batch_st);
+        deps_.lifecycle.LeaveReaction();
+        Pump(/*batch_done=*/true);  // the last use of `this`: it may finish the stream
+      });
+      return;
+    }
     switch (st.ok() ? in_.kind_case() : v1::GateMessage::KIND_NOT_SET) {
       case v1::GateMessage::kHello:
         st = hello_done_ ? InvalidArgument("hello: sent twice on one stream")
@@ -120,13 +151,8 @@ class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
       case v1::GateMessage::kScanBatch:
         if (!hello_done_) {
           st = InvalidArgument("scan_batch: the first message must be a hello");
-        } else if (in_.scan_batch().scans_size() > kMaxBatch) {
-          st = InvalidArgument("scan_batch.scans: more than " + std::to_string(kMaxBatch));
         } else {
-          for (const v1::Scan& scan : in_.scan_batch().scans()) {
-            st = HandleScan(scan);
-            if (!st.ok()) break;
-          }
+          st = InvalidArgument("scan_batch.scans: more than " + std::to_string(kMaxBatch));
         }
         break;
       case v1::GateMessage::kDisinfection:
@@ -143,6 +169,12 @@ class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
       default:
         if (st.ok()) st = InvalidArgument("message: empty, or of a kind this daemon does not know");
     }
+    Continue(st);
+  }
+
+  // After a message is handled: close on an error; else read the next one,
+  // unless draining or the journal writer is too far behind.
+  void Continue(const grpc::Status& st) {
     if (!st.ok()) {
       spdlog::warn("gate stream {} ({}): closing: {}", gate_id_.empty() ? "?" : gate_id_, peer_,
                    st.error_message());
@@ -187,18 +219,22 @@ class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
     delete this;
   }
 
-  // Starts the next write, or Finish once the queue is empty and a close was
-  // asked for. Called without mu_ held: a reaction may run inline.
-  void Pump() {
+  // Starts the next write, or Finish once the queue is empty, a close was
+  // asked for and no batch is in the replay lane. Called without mu_ held: a
+  // reaction may run inline. `batch_done`: the lane has finished a batch;
+  // counted here, under the same lock as the decision to finish, so that no
+  // other thread can finish (and delete) the stream in between.
+  void Pump(bool batch_done = false) {
     std::optional<grpc::Status> finish;
     {
       std::lock_guard lock(mu_);
+      if (batch_done) --batches_in_lane_;
       if (write_in_flight_ || finished_) return;
       if (!out_.empty()) {
         writing_.Swap(&out_.front());
         out_.pop_front();
         write_in_flight_ = true;
-      } else if (close_status_) {
+      } else if (close_status_ && batches_in_lane_ == 0) {
         finished_ = true;
         finish = *close_status_;
       } else {
@@ -492,10 +528,12 @@ class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
 
   const GateServiceDeps& deps_;
   GateRateLimits& limits_;
+  ReplayLane& replay_;
   const std::string peer_;
   const auth::Caller caller_;  // from the certificate: the gate it may speak as
 
-  // Touched only by reactions, which gRPC runs one at a time per stream.
+  // Touched only by reactions, which gRPC runs one at a time per stream, and
+  // by the replay lane while it holds a batch (no read is in flight then).
   grpc::ByteBuffer in_bytes_;
   v1::GateMessage in_;
   bool hello_done_ = false;
@@ -510,6 +548,7 @@ class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
   bool write_in_flight_ = false;             // guarded by mu_
   std::optional<grpc::Status> close_status_;  // guarded by mu_
   bool finished_ = false;                    // guarded by mu_
+  int batches_in_lane_ = 0;                  // guarded by mu_
 };
 
 }  // namespace
@@ -524,7 +563,7 @@ grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* GateService::Connec
     };
     return new Refused(std::move(st));
   }
-  return new GateStream(deps_, limits_, context->peer(), std::move(caller));
+  return new GateStream(deps_, limits_, replay_, context->peer(), std::move(caller));
 }
 
 }  // namespace cordon::rpc

@@ -21,6 +21,7 @@
 #include "daemon/rpc/gate_policy.h"
 #include "daemon/rpc/lifecycle.h"
 #include "daemon/rpc/policy_holder.h"
+#include "daemon/rpc/replay_lane.h"
 #include "daemon/storage/journal_writer.h"
 
 namespace cordon::rpc {
@@ -79,6 +80,7 @@ class GateService final
  private:
   GateServiceDeps deps_;
   GateRateLimits limits_;
+  ReplayLane replay_;  // streams use it: destroyed after the server stops
 };
 
 }  // namespace cordon::rpc

@@ -82,6 +82,50 @@ TEST_F(Lifecycle, SigtermCommitsAndAcksWhatIsInFlightThenExitsZero) {
   EXPECT_EQ(ReadEvents(daemon_->db_path()).size(), 3000u);
 }
 
+// The same during a replay: the batch the replay lane is storing when the
+// drain begins is finished, committed and acknowledged before the stream
+// closes, and the rest stays in the gate's outbox.
+TEST_F(Lifecycle, SigtermDuringAReplayCommitsAndAcksTheBatchBeingStored) {
+  daemon_->ImportStudents(100);
+  GateUnderTest gate(dir_, "north-1");
+  ASSERT_EQ(RunGate({"CARD-S0 out"}, "warm.txt", gate), 0) << gate.errors();  // the policy copy
+  daemon_->Signal(SIGTERM);
+  ASSERT_EQ(daemon_->Wait(In(std::chrono::seconds(30))), 0);
+  constexpr int kScans = 5000;
+  std::vector<std::string> lines;
+  for (int i = 0; i < kScans; ++i) {
+    lines.push_back("CARD-S" + std::to_string(i % 100) + ((i / 100) % 2 ? " out" : " in"));
+  }
+  WriteLines(dir_ + "/day.txt", lines);
+  gate.Start(daemon_->address(), dir_ + "/day.txt", {"--offline-limits", "student=none"});
+  ASSERT_TRUE(WaitFor([&] {
+    return QueryInt(gate.outbox_path(), "SELECT count(*) FROM outbox WHERE seq > 1") == kScans;
+  }, In(std::chrono::seconds(60)))) << gate.errors();
+
+  // Each batch (256 scans) held 100 ms on the lane: the replay takes 2 s.
+  setenv("CORDON_FAILPOINT_REPLAY_BATCH_DELAY_MS", "100", 1);
+  daemon_->Start();
+  unsetenv("CORDON_FAILPOINT_REPLAY_BATCH_DELAY_MS");
+  ASSERT_TRUE(WaitFor([&] { return CountRows(daemon_->db_path(), "events") >= 1000; },
+                      In(std::chrono::seconds(60))));
+  daemon_->Signal(SIGTERM);
+  ASSERT_EQ(daemon_->Wait(In(std::chrono::seconds(30))), 0) << daemon_->log();
+  std::set<uint64_t> stored;
+  for (const auto& e : ReadEvents(daemon_->db_path())) stored.insert(e.seq);
+  ASSERT_LT(stored.size(), static_cast<size_t>(kScans) + 1) << "the drain must come mid-replay";
+  size_t both = 0;
+  EXPECT_TRUE(WaitFor([&] {
+    both = 0;
+    for (uint64_t s : OutboxSeqs(gate.outbox_path())) both += stored.count(s);
+    return both == 0;
+  }, In(std::chrono::seconds(10)))) << both << " committed but never acknowledged";
+
+  daemon_->Start();
+  ASSERT_EQ(gate.Wait(In(std::chrono::seconds(60))), 0) << gate.errors();
+  EXPECT_EQ(CountRows(daemon_->db_path(), "events"), kScans + 1);
+  EXPECT_EQ(QueryInt(daemon_->db_path(), "SELECT count(DISTINCT seq) FROM events"), kScans + 1);
+}
+
 TEST_F(Lifecycle, PresenceAndPassUseSurviveARestart) {
   daemon_->AddPerson("S1", v1::PERSON_CATEGORY_STUDENT, "CARD-S1");
   daemon_->AddPerson("V1", v1::PERSON_CATEGORY_SINGLE_VISIT, "CARD-V1");
