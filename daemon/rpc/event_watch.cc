@@ -85,7 +85,11 @@ void FillMovement(const storage::MovementRow& row, const PolicySnapshot& policy,
   m->set_seq(row.seq);
   m->set_zone(row.zone);
   m->set_from_zone(row.at_zone);
-  m->set_rule(row.rule);
+  if (row.rule.empty() && row.source == DecisionSource::kGateOffline) {
+    m->set_rule("decided offline by the gate under policy v" + std::to_string(row.policy_version));
+  } else {
+    m->set_rule(row.rule);
+  }
   m->set_event_id(row.id);
 }
 

@@ -104,8 +104,9 @@ TEST_F(Offline, AQuarantineOrderedDuringAnOutageFlagsEachOfflineAdmission) {
   TcpProxy proxy(daemon_->port());
   StartScannerGate("127.0.0.1:" + std::to_string(proxy.port()));
   Tail tail(out_);
+  const int64_t held = PolicyVersion();
   std::string holds_policy =
-      "\"event\":\"policy\",\"gate\":\"north-1\",\"policy_version\":" + std::to_string(PolicyVersion());
+      "\"event\":\"policy\",\"gate\":\"north-1\",\"policy_version\":" + std::to_string(held);
   ASSERT_TRUE(WaitFor([&] { return tail.Count(holds_policy) == 1; }, In(seconds(20))))
       << ReadFile(out_);
 
@@ -123,6 +124,15 @@ TEST_F(Offline, AQuarantineOrderedDuringAnOutageFlagsEachOfflineAdmission) {
                       In(seconds(30))));
   std::string db = daemon_->db_path();
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM events WHERE source = 2"), 4);
+  // An offline decision's rule is told from its source and policy version,
+  // not stored with each row.
+  EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM events WHERE rule IS NOT NULL"), 0);
+  RunResult moves = Cordonctl(*daemon_, {"--json", "movements", "S2"}, dir_);
+  ASSERT_EQ(moves.exit_code, 0) << moves.err;
+  EXPECT_NE(moves.out.find("\"rule\":\"decided offline by the gate under policy v" +
+                           std::to_string(held) + "\""),
+            std::string::npos)
+      << moves.out;
   // Two admissions of S1 offline, both contrary to the order: two alerts.
   EXPECT_EQ(QueryInt(db, "SELECT count(*) FROM alerts a JOIN people p ON p.id = a.person_id "
                          "WHERE a.kind = 2 AND p.external_id = 'S1'"),
