@@ -10,6 +10,18 @@
 namespace cordon::testing {
 namespace {
 
+std::set<uint64_t> OutboxSeqs(const std::string& path) {
+  std::set<uint64_t> seqs;
+  sqlite3* db = nullptr;
+  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "SELECT seq FROM outbox", -1, &stmt, nullptr);
+  while (sqlite3_step(stmt) == SQLITE_ROW) seqs.insert(sqlite3_column_int64(stmt, 0));
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return seqs;
+}
+
 class Lifecycle : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -29,21 +41,22 @@ class Lifecycle : public ::testing::Test {
     gate.Start(daemon_->address(), dir_ + "/" + name);
     return gate.Wait(In(std::chrono::seconds(60))).value_or(-1);
   }
+  // Stored and acknowledged are the same set: the gate drops what was acked
+  // from its outbox once it has settled the last acks, so no stored scan
+  // may stay there.
+  void ExpectEveryStoredScanAcknowledged(GateUnderTest& gate) {
+    std::set<uint64_t> stored;
+    for (const auto& e : ReadEvents(daemon_->db_path())) stored.insert(e.seq);
+    size_t both = 0;
+    EXPECT_TRUE(WaitFor([&] {
+      both = 0;
+      for (uint64_t s : OutboxSeqs(gate.outbox_path())) both += stored.count(s);
+      return both == 0;
+    }, In(std::chrono::seconds(10)))) << both << " committed but never acknowledged";
+  }
   std::string dir_;
   std::unique_ptr<DaemonUnderTest> daemon_;
 };
-
-std::set<uint64_t> OutboxSeqs(const std::string& path) {
-  std::set<uint64_t> seqs;
-  sqlite3* db = nullptr;
-  sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "SELECT seq FROM outbox", -1, &stmt, nullptr);
-  while (sqlite3_step(stmt) == SQLITE_ROW) seqs.insert(sqlite3_column_int64(stmt, 0));
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return seqs;
-}
 
 TEST_F(Lifecycle, SigtermCommitsAndAcksWhatIsInFlightThenExitsZero) {
   daemon_->ImportStudents(100);
@@ -62,19 +75,9 @@ TEST_F(Lifecycle, SigtermCommitsAndAcksWhatIsInFlightThenExitsZero) {
                       In(std::chrono::seconds(10))))
       << "the gate was told why the stream ended";
 
-  // Stored and acknowledged are the same set: the drain waits for every
-  // message being handled, commits, acks, then closes (a message read after
-  // the drain began is left in the outbox). The gate drops what was acked
-  // from its outbox once it has settled the last acks.
-  auto events = ReadEvents(daemon_->db_path());
-  std::set<uint64_t> stored;
-  for (const auto& e : events) stored.insert(e.seq);
-  size_t both = 0;
-  EXPECT_TRUE(WaitFor([&] {
-    both = 0;
-    for (uint64_t s : OutboxSeqs(gate.outbox_path())) both += stored.count(s);
-    return both == 0;
-  }, In(std::chrono::seconds(10)))) << both << " committed but never acknowledged";
+  // The drain waits for every message being handled, commits, acks, then
+  // closes (a message read after the drain began is left in the outbox).
+  ExpectEveryStoredScanAcknowledged(gate);
 
   daemon_->Start();
   ASSERT_EQ(gate.Wait(In(std::chrono::seconds(60))), 0) << gate.errors();
@@ -110,15 +113,8 @@ TEST_F(Lifecycle, SigtermDuringAReplayCommitsAndAcksTheBatchBeingStored) {
                       In(std::chrono::seconds(60))));
   daemon_->Signal(SIGTERM);
   ASSERT_EQ(daemon_->Wait(In(std::chrono::seconds(30))), 0) << daemon_->log();
-  std::set<uint64_t> stored;
-  for (const auto& e : ReadEvents(daemon_->db_path())) stored.insert(e.seq);
-  ASSERT_LT(stored.size(), static_cast<size_t>(kScans) + 1) << "the drain must come mid-replay";
-  size_t both = 0;
-  EXPECT_TRUE(WaitFor([&] {
-    both = 0;
-    for (uint64_t s : OutboxSeqs(gate.outbox_path())) both += stored.count(s);
-    return both == 0;
-  }, In(std::chrono::seconds(10)))) << both << " committed but never acknowledged";
+  ASSERT_LT(CountRows(daemon_->db_path(), "events"), kScans + 1) << "the drain must come mid-replay";
+  ExpectEveryStoredScanAcknowledged(gate);
 
   daemon_->Start();
   ASSERT_EQ(gate.Wait(In(std::chrono::seconds(60))), 0) << gate.errors();
