@@ -133,6 +133,10 @@ GATE="$BIN/gate-agent/cordon-gate --insecure --gate-id replay-1 --outbox $WORK/r
 echo "CARD-B0 out" > "$WORK/warm.txt"
 $GATE --input "$WORK/warm.txt" > /dev/null 2>&1    # online once: receive the policy copy
 stop_daemon
+# Plain SQLite and the writer path alone store the replayed rows into copies
+# of the store as the replay finds it (the day's part of the per-person
+# indexes as large; step p).
+if step p; then cp -r "$WORK/data" "$WORK/plain-data"; cp -r "$WORK/data" "$WORK/store-data"; sync; fi
 awk -v n="$REPLAY" -v p="$PEOPLE" 'BEGIN { for (i = 0; i < n; i++) printf "CARD-B%d %s\n", i % p, (int(i / p) % 2) ? "out" : "in" }' \
   > "$WORK/day.txt"
 t0=$(now_ms)
@@ -175,15 +179,27 @@ stop_daemon
 step p || exit 0
 echo
 echo "-- raw limit: plain SQLite on this store (same rows, intervals and indexes; WAL, FULL)"
+if step x; then
+  # The rows cordond stored during the replay, read back from its store: the
+  # gate's and the live scans between them, in the order stored, with their
+  # own times, into the store as it was before the replay. The rate counts
+  # the gate's rows, as the replay's does.
+  echo "  what cordond stored during the replay (the gate's rows and the live scans"
+  echo "  between them), in its order, into the store as the replay found it:"
+  rows="replayed $WORK/data/cordon.db replay-1"
+  plain_db=$WORK/plain-data/cordon.db store_db=$WORK/store-data/cordon.db
+else
+  echo "  a replayed day's rows (one gate; everybody in, then out), on a day of their own:"
+  rows=sequential plain_db=$WORK/data/cordon.db store_db=$WORK/data/cordon.db
+fi
+"$BIN/bench/history_fill" "$plain_db" --plain "$REPLAY" 4096 $rows | tee "$WORK/plain-replay.txt"
+plain_replay=$(field SQLite < "$WORK/plain-replay.txt")
+echo "  the same rows through cordond's writer path alone (no gRPC, no deciding threads):"
+"$BIN/bench/history_fill" "$store_db" --store "$REPLAY" 4096 $rows | tee "$WORK/store-replay.txt"
+store_replay=$(field path < "$WORK/store-replay.txt")
 echo "  people scattered, as the load generator sends them:"
 "$BIN/bench/history_fill" "$WORK/data/cordon.db" --plain 200000 4096 random | tee "$WORK/plain.txt"
 plain=$(field SQLite < "$WORK/plain.txt")
-echo "  the replayed day's rows in its order (one gate; everybody in, then out):"
-"$BIN/bench/history_fill" "$WORK/data/cordon.db" --plain "$REPLAY" 4096 sequential | tee "$WORK/plain-replay.txt"
-plain_replay=$(field SQLite < "$WORK/plain-replay.txt")
-echo "  the same rows through cordond's writer path alone (no gRPC, no deciding threads):"
-"$BIN/bench/history_fill" "$WORK/data/cordon.db" --store "$REPLAY" 4096 sequential | tee "$WORK/store-replay.txt"
-store_replay=$(field path < "$WORK/store-replay.txt")
 
 step l && step x || exit 0
 echo

@@ -14,14 +14,22 @@
 // and their presence intervals, written with plain prepared statements in
 // batched transactions (WAL, synchronous=FULL, as cordond), into the same
 // tables and indexes, timed:
-//   history_fill DB --plain N [batch=4096] [random|sequential|late]
+//   history_fill DB --plain N [batch=4096] [random|sequential|late|replayed SOURCE GATE]
 // and the same rows through cordond's writer path alone (no gRPC, no
 // deciding threads), timed the same way:
-//   history_fill DB --store N [batch=4096] [random|sequential|late]
-// "sequential" writes what bench/history.sh replays: one gate, everybody in,
-// in roster order, then everybody out, after the latest event stored (a
-// gate's buffered scans are the newest); "random" (the default) scatters
-// people and gates, as the load generator does. "late" is "sequential" with
+//   history_fill DB --store N [batch=4096] [random|sequential|late|replayed SOURCE GATE]
+// "sequential" writes what bench/history.sh replays: one gate's backlog from
+// one incarnation, everybody in, in roster order, then everybody out, and
+// again, decided 10 µs apart as the gate decides them offline, all on one
+// day after the latest event stored (a gate's buffered scans are the
+// newest); "random" (the default) scatters
+// people and gates, as the load generator does. "replayed SOURCE GATE" takes
+// the rows cordond stored while bench/history.sh replayed gate GATE's
+// backlog, from SOURCE (the store afterwards): every event after the last
+// one in DB up to the gate's last, in the order stored, so the live scans
+// of the other gates between them too, with their own times; run on a copy
+// of the store taken// before the replay, they meet the state the replay met. "late" is
+// "sequential" with
 // one live scan (an entry by a random person at another gate, dated after
 // the whole backlog) after every 60 replayed rows, as the 1,000 live scans
 // a second beside a replay at 60,000/s in bench/history.sh: the replayed
@@ -49,6 +57,7 @@
 #include <vector>
 
 #include "bench/plain_rows.h"
+#include "core/status_macros.h"
 #include "daemon/storage/sqlite_store.h"
 #include "sqlite/database.h"
 
@@ -111,57 +120,65 @@ double CpuSeconds() {
          static_cast<double>(used.ru_utime.tv_usec + used.ru_stime.tv_usec) / 1e6;
 }
 
+// Prints a timed insert: `counted` of the events per second of the whole
+// (a replayed gate's, with the live scans stored between them), CPU per
+// event over all of them.
+void Report(const char* what, const char* rows, size_t all, long long counted, size_t batch,
+            double secs, double cpu_s) {
+  std::string which = std::to_string(all) + " events";
+  if (static_cast<size_t>(counted) != all) {
+    which = "the gate's " + std::to_string(counted) + " events, with the " +
+            std::to_string(all - static_cast<size_t>(counted)) + " others stored between them";
+  }
+  std::printf("%s %.0f events/s (%s%s, batches of %zu, %.2f s), CPU %.1f µs per event\n", what,
+              static_cast<double>(counted) / secs, which.c_str(), rows, batch, secs,
+              cpu_s * 1e6 / static_cast<double>(all));
+}
+
+// Commits `events` `batch` at a time with `commit`, and reports.
+template <typename CommitFn>
+int Timed(const char* what, const char* rows, const std::vector<storage::RecordedEvent>& events,
+          size_t batch, long long counted, CommitFn commit) {
+  const double cpu_before = CpuSeconds();
+  auto started = Steady::now();
+  for (size_t i = 0; i < events.size(); i += batch) {
+    std::span<const storage::RecordedEvent> part(events.data() + i, std::min(batch, events.size() - i));
+    if (auto st = commit(part); !st.ok()) {
+      std::fprintf(stderr, "history_fill: %s commit: %s\n", what, st.ToString().c_str());
+      return 1;
+    }
+  }
+  double secs = std::chrono::duration<double>(Steady::now() - started).count();
+  Report(what, rows, events.size(), counted > 0 ? counted : static_cast<long long>(events.size()),
+         batch, secs, CpuSeconds() - cpu_before);
+  return 0;
+}
+
 // The same rows through cordond's writer path (SqliteStore::CommitEvents:
 // events, intervals found and closed by the interval journal), without gRPC
 // or the deciding threads: what the writer costs alone, beside PlainInsert.
 int StoreInsert(const std::string& path, const std::vector<storage::RecordedEvent>& events,
-                size_t batch) {
+                size_t batch, long long counted = 0) {
   auto opened = storage::SqliteStore::Open(path);
   if (!opened.ok()) {
     std::fprintf(stderr, "history_fill: %s\n", opened.status().ToString().c_str());
     return 1;
   }
-  const double cpu_before = CpuSeconds();
-  auto started = Steady::now();
-  for (size_t i = 0; i < events.size(); i += batch) {
-    std::span<const storage::RecordedEvent> part(events.data() + i, std::min(batch, events.size() - i));
-    if (auto st = (*opened)->CommitEvents(part); !st.ok()) {
-      std::fprintf(stderr, "history_fill: commit: %s\n", st.ToString().c_str());
-      return 1;
-    }
-  }
-  double secs = std::chrono::duration<double>(Steady::now() - started).count();
-  std::printf("writer path %.0f events/s (%zu events, batches of %zu, %.2f s), CPU %.1f µs per event\n",
-              static_cast<double>(events.size()) / secs, events.size(), batch, secs,
-              (CpuSeconds() - cpu_before) * 1e6 / static_cast<double>(events.size()));
-  return 0;
+  return Timed("writer path", "", events, batch, counted,
+               [&](std::span<const storage::RecordedEvent> part) { return (*opened)->CommitEvents(part); });
 }
 
 // Plain SQLite (bench/plain_rows.h): the same rows with plain prepared
 // statements, one transaction per batch.
 int PlainInsert(const std::string& path, const std::vector<storage::RecordedEvent>& events,
-                size_t batch) {
+                size_t batch, long long counted = 0) {
   auto rows = bench::PlainRows::Open(path);
   if (!rows.ok()) {
     std::fprintf(stderr, "history_fill: %s\n", rows.status().ToString().c_str());
     return 1;
   }
-  const double cpu_before = CpuSeconds();
-  auto started = Steady::now();
-  for (size_t i = 0; i < events.size(); i += batch) {
-    std::span<const storage::RecordedEvent> part(events.data() + i, std::min(batch, events.size() - i));
-    if (auto st = rows->Commit(part); !st.ok()) {
-      std::fprintf(stderr, "history_fill: plain commit: %s\n", st.ToString().c_str());
-      return 1;
-    }
-  }
-  double secs = std::chrono::duration<double>(Steady::now() - started).count();
-  double cpu_us = (CpuSeconds() - cpu_before) * 1e6;
-  std::printf("plain SQLite %.0f events/s (%zu events and their intervals, batches of %zu, %.2f s), "
-              "CPU %.1f µs per event\n",
-              static_cast<double>(events.size()) / secs, events.size(), batch, secs,
-              cpu_us / static_cast<double>(events.size()));
-  return 0;
+  return Timed("plain SQLite", " and their intervals", events, batch, counted,
+               [&](std::span<const storage::RecordedEvent> part) { return rows->Commit(part); });
 }
 
 // A student's allowed entry to the campus or exit from it, numbered later.
@@ -184,12 +201,10 @@ storage::RecordedEvent Movement(const Registered& reg, PersonId person, GateRowI
 }
 
 // One day's visits by distinct people (a stride through the roster from a
-// random start), as events in time order, numbered per gate. `replay_order`:
-// as a gate's replayed day in bench/history.sh: one gate, everybody in, in
-// roster order, then everybody out.
+// random start), as events in time order, numbered per gate.
 std::vector<storage::RecordedEvent> Day(const Registered& reg, TimePoint day_start, long long visits,
                                         uint64_t incarnation, std::vector<uint64_t>& seq,
-                                        std::mt19937_64& rng, bool replay_order = false) {
+                                        std::mt19937_64& rng) {
   using std::chrono::hours;
   using std::chrono::minutes;
   auto pick = [&](long long lo, long long hi) {
@@ -197,18 +212,14 @@ std::vector<storage::RecordedEvent> Day(const Registered& reg, TimePoint day_sta
   };
   const size_t n = reg.people.size();
   std::vector<std::pair<storage::RecordedEvent, size_t>> day;  // with the gate's index
-  size_t at = replay_order ? 0 : static_cast<size_t>(pick(0, static_cast<long long>(n) - 1));
+  size_t at = static_cast<size_t>(pick(0, static_cast<long long>(n) - 1));
   visits = std::min(visits, static_cast<long long>(n));
-  for (long long v = 0; v < visits; ++v, at = (at + (replay_order ? 1 : 7919)) % n) {
+  for (long long v = 0; v < visits; ++v, at = (at + 7919) % n) {
     PersonId person = reg.people[at];
     TimePoint in = day_start + hours(7) + std::chrono::seconds(pick(0, 9 * 3600));
     TimePoint out = in + minutes(pick(10, 360));
-    if (replay_order) {
-      in = day_start + hours(7) + std::chrono::milliseconds(v);
-      out = in + std::chrono::milliseconds(visits);
-    }
     for (Direction dir : {Direction::kIn, Direction::kOut}) {
-      size_t g = replay_order ? 0 : static_cast<size_t>(pick(0, static_cast<long long>(reg.gates.size()) - 1));
+      size_t g = static_cast<size_t>(pick(0, static_cast<long long>(reg.gates.size()) - 1));
       day.emplace_back(
           Movement(reg, person, reg.gates[g], incarnation, dir, dir == Direction::kIn ? in : out), g);
     }
@@ -220,6 +231,85 @@ std::vector<storage::RecordedEvent> Day(const Registered& reg, TimePoint day_sta
   for (auto& [e, g] : day) {
     e.seq = ++seq[g];
     out.push_back(std::move(e));
+  }
+  return out;
+}
+
+// A gate's backlog as bench/history.sh replays it: scan i is the roster's
+// person i % P, in on even passes over the roster and out on odd ones, from
+// one gate and one incarnation, decided offline 10 µs apart (a gate decides
+// about 90,000 a second) from `from` on. The day matters: the per-person
+// indexes are keyed by day first, so each pass over the roster rewrites the
+// whole day's part of them, and a backlog split over two days rewrites half
+// as much.
+std::vector<storage::RecordedEvent> Backlog(const Registered& reg, TimePoint from, long long n,
+                                            uint64_t incarnation) {
+  std::vector<storage::RecordedEvent> out;
+  out.reserve(static_cast<size_t>(n));
+  const auto people = static_cast<long long>(reg.people.size());
+  for (long long i = 0; i < n; ++i) {
+    Direction dir = (i / people) % 2 ? Direction::kOut : Direction::kIn;
+    out.push_back(Movement(reg, reg.people[static_cast<size_t>(i % people)], reg.gates[0],
+                           incarnation, dir, from + std::chrono::microseconds(10 * i)));
+    storage::RecordedEvent& e = out.back();
+    e.seq = static_cast<uint64_t>(i + 1);
+    e.source = DecisionSource::kGateOffline;
+    e.rule.clear();  // an offline decision's rule text is not stored
+  }
+  return out;
+}
+
+// What cordond stored at `source` after the last event in `path`, up to
+// gate `gate_id`'s last event, in the order stored.
+struct StoredRows {
+  std::vector<storage::RecordedEvent> events;
+  long long of_gate = 0;  // how many are the gate's
+};
+
+absl::StatusOr<StoredRows> ReadStoredRows(const std::string& path, const std::string& source,
+                                          const std::string& gate_id) {
+  CORDON_ASSIGN_OR_RETURN(sqlite::Database before,
+                          sqlite::Database::Open(path, sqlite::Database::Mode::kReadOnly));
+  CORDON_ASSIGN_OR_RETURN(sqlite::Statement last, before.Prepare("SELECT max(id) FROM events"));
+  CORDON_ASSIGN_OR_RETURN(bool any, last.Step());
+  const int64_t after = any && !last.IsNull(0) ? last.Int(0) : 0;
+  CORDON_ASSIGN_OR_RETURN(sqlite::Database db,
+                          sqlite::Database::Open(source, sqlite::Database::Mode::kReadOnly));
+  CORDON_ASSIGN_OR_RETURN(sqlite::Statement rows, db.Prepare(R"sql(
+      SELECT e.gate_id, incarnation, seq, person_id, credential_hash, direction, occurred_at,
+             gate_time, received_at, decided_at, allowed, reason, policy_version, source,
+             pass_id, zone, rule, leave_id, at_zone, e.gate_id = g.id
+      FROM events e, (SELECT id FROM gates WHERE gate_id = ?1) g
+      WHERE e.id > ?2
+        AND e.id <= (SELECT max(id) FROM events WHERE gate_id = g.id AND id > ?2)
+      ORDER BY e.id)sql"));
+  rows.Bind(1, gate_id).Bind(2, after);
+  StoredRows out;
+  for (;;) {
+    CORDON_ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) break;
+    storage::RecordedEvent e;
+    e.gate = rows.Int(0);
+    e.incarnation = static_cast<uint64_t>(rows.Int(1));
+    e.seq = static_cast<uint64_t>(rows.Int(2));
+    e.person = rows.IsNull(3) ? 0 : rows.Int(3);
+    e.credential = CredentialHash::FromBytes(rows.Blob(4));
+    e.direction = static_cast<Direction>(rows.Int(5));
+    e.occurred_at = FromUnixMicros(rows.Int(6));
+    e.gate_time = FromUnixMicros(rows.Int(7));
+    e.received_at = FromUnixMicros(rows.Int(8));
+    e.decided_at = FromUnixMicros(rows.Int(9));
+    e.allowed = rows.Int(10) != 0;
+    e.reason = static_cast<Reason>(rows.Int(11));
+    e.policy_version = rows.Int(12);
+    e.source = static_cast<DecisionSource>(rows.Int(13));
+    e.pass = rows.IsNull(14) ? 0 : rows.Int(14);
+    e.zone = rows.IsNull(15) ? "" : rows.Text(15);
+    e.rule = rows.IsNull(16) ? "" : rows.Text(16);
+    e.leave = rows.IsNull(17) ? 0 : rows.Int(17);
+    e.at_zone = rows.IsNull(18) ? "" : rows.Text(18);
+    out.of_gate += rows.Int(19);
+    out.events.push_back(std::move(e));
   }
   return out;
 }
@@ -280,8 +370,8 @@ int main(int argc, char** argv) {
   if (argc < 2) {
     std::fprintf(stderr,
                  "usage: history_fill DB [events=10000000] [days=365]\n"
-                 "       history_fill DB --plain N [batch=4096] [random|sequential|late]\n"
-                 "       history_fill DB --store N [batch=4096] [random|sequential|late]\n"
+                 "       history_fill DB --plain N [batch=4096] [random|sequential|late|replayed SOURCE GATE]\n"
+                 "       history_fill DB --store N [batch=4096] [random|sequential|late|replayed SOURCE GATE]\n"
                  "       history_fill DB --warm\n");
     return 2;
   }
@@ -311,14 +401,46 @@ int main(int argc, char** argv) {
       return 2;
     }
     const std::string order = argc > 5 ? argv[5] : "random";
-    if (order != "random" && order != "sequential" && order != "late") {
-      std::fprintf(stderr, "history_fill: the order is random, sequential or late, not '%s'\n",
+    if (order != "random" && order != "sequential" && order != "late" && order != "replayed") {
+      std::fprintf(stderr,
+                   "history_fill: the order is random, sequential, late or replayed, not '%s'\n",
                    order.c_str());
       return 2;
+    }
+    if (order == "replayed") {
+      if (argc < 8) {
+        std::fprintf(stderr, "history_fill: replayed takes the source store and the gate id\n");
+        return 2;
+      }
+      auto rows = ReadStoredRows(path, argv[6], argv[7]);
+      if (!rows.ok()) {
+        std::fprintf(stderr, "history_fill: %s\n", rows.status().ToString().c_str());
+        return 1;
+      }
+      if (rows->of_gate != n) {
+        std::fprintf(stderr, "history_fill: %s stored %lld events of gate %s after %s's last, not %lld\n",
+                     argv[6], rows->of_gate, argv[7], path.c_str(), n);
+        return 1;
+      }
+      return through_store ? StoreInsert(path, rows->events, batch, n)
+                           : PlainInsert(path, rows->events, batch, n);
     }
     const bool late = order == "late";
     const bool sequential = order == "sequential" || late;
     std::vector<storage::RecordedEvent> events;
+    if (sequential) {
+      // 08:00 on the day after the latest event stored (or today): a day of
+      // its own, as the replayed day in bench/history.sh has, and after
+      // everything stored (the writer path would otherwise take the rows as
+      // late and rebuild stays).
+      TimePoint from = day_start(0) + std::chrono::hours(8);
+      if (reg.latest) from = std::chrono::floor<days>(*reg.latest) + days(1) + std::chrono::hours(8);
+      // A gate's incarnation is random with the top bit clear; a fixed one
+      // of the same size keeps the unique index's keys as long.
+      events = Backlog(reg, from, n, (uint64_t{1} << 62) + reg.next_incarnation);
+      if (late) events = WithLiveScans(reg, std::move(events), n, rng);
+      return through_store ? StoreInsert(path, events, batch) : PlainInsert(path, events, batch);
+    }
     // Rounds of a day's visits each (07:00 to at most 22:00 after the
     // round's start), from incarnations of their own (the history's is 1),
     // an hour apart: times only go forward, as live. They end before now: a
@@ -327,19 +449,13 @@ int main(int argc, char** argv) {
     const long long per_round = 2 * static_cast<long long>(reg.people.size());
     const long long rounds = (n + per_round - 1) / per_round;
     TimePoint first_round = SystemClock().Now() - std::chrono::hours(23 + rounds);
-    // A replay's rows come after everything stored, as a gate's buffered
-    // scans do (the writer path would otherwise take them as late and
-    // rebuild stays).
-    if (sequential && reg.latest) first_round = *reg.latest + std::chrono::milliseconds(1) - std::chrono::hours(7);
     for (uint64_t inc = reg.next_incarnation; static_cast<long long>(events.size()) < n; ++inc) {
       std::fill(seq.begin(), seq.end(), 0);
       auto more = Day(reg, first_round + std::chrono::hours(inc - reg.next_incarnation),
-                      (n - static_cast<long long>(events.size()) + 1) / 2, inc, seq, rng,
-                      sequential);
+                      (n - static_cast<long long>(events.size()) + 1) / 2, inc, seq, rng);
       events.insert(events.end(), std::make_move_iterator(more.begin()),
                     std::make_move_iterator(more.end()));
     }
-    if (late) events = WithLiveScans(reg, std::move(events), n, rng);
     return through_store ? StoreInsert(path, events, batch) : PlainInsert(path, events, batch);
   }
 
