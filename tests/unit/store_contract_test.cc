@@ -472,6 +472,30 @@ TEST_P(StoreContract, ARebuildRemovesStoredStaysThatNoEventMakes) {
   EXPECT_EQ((*stays)[1].begin, kT0 + minutes(60)) << "the live stay stands; the stray ones are gone";
 }
 
+// Late events of a person, as a replaying gate sends them (in time order),
+// around a live one that is later than all of them: each rebuild derives
+// with the live event, here the live exit closing the late entry's stay.
+TEST_P(StoreContract, ALateMovementAfterALiveOneIsDerivedWithIt) {
+  auto at = [](int m) { return kT0 + minutes(m); };
+  auto out = [&](uint64_t seq, int m) {
+    RecordedEvent e = Event(seq, student_, Direction::kOut, true, at(m));
+    e.at_zone = "campus";
+    return std::vector<RecordedEvent>{e};
+  };
+  ASSERT_TRUE(store_->CommitEvents(std::vector{Event(1, student_, Direction::kIn, true, at(100))}).ok());
+  ASSERT_TRUE(store_->CommitEvents(out(2, 200)).ok());
+  ASSERT_TRUE(store_->CommitEvents(out(3, 150)).ok());  // late: rebuilt, kept
+  ASSERT_TRUE(store_->CommitEvents(out(4, 400)).ok());  // live: closes nothing yet
+  ASSERT_TRUE(store_->CommitEvents(std::vector{Event(5, student_, Direction::kIn, true, at(300))}).ok());
+  auto stays = store_->StaysOf(student_, at(0), at(500), at(500));
+  ASSERT_TRUE(stays.ok()) << stays.status();
+  ASSERT_EQ(stays->size(), 2u);
+  EXPECT_EQ((*stays)[0].begin, at(100));
+  EXPECT_EQ((*stays)[0].end, at(150));
+  EXPECT_EQ((*stays)[1].begin, at(300));
+  EXPECT_EQ((*stays)[1].end, at(400)) << "the live exit at 400 closes the late entry's stay";
+}
+
 // After a start the writer knows the open stays only. A late event for
 // someone with none is checked against their latest stay, sought days back.
 TEST_P(StoreContract, ALateMovementAfterAStartFindsTheLatestStayDaysBack) {
