@@ -7,9 +7,10 @@
 #
 #   bench/history.sh [BUILD] [EVENTS] [PEOPLE] [REPLAY]
 #     defaults: build 10000000 100000 1000000
-# The history (~1.6 GB for 10 M events; ~10 min to generate through the real
+# The history (~2.2 GB for 10 M events; ~10 min to generate through the real
 # ingest path) is kept in $CORDON_HISTORY (default
-# /var/tmp/cordon-history-EVENTS) and reused; each run works on a copy.
+# /var/tmp/cordon-history-EVENTS) and reused; each run works on copies (up
+# to four with the replay and plain SQLite steps, about 9 GB for 10 M events).
 # CORDON_HISTORY_STEPS picks parts: r restart, l load, x replay, p plain
 # SQLite (default rlxp; the ratios need l, x and p). The load and replay
 # steps also run the durable echo (the echo storing each scan's rows with
