@@ -18,23 +18,23 @@
 // and the same rows through cordond's writer path alone (no gRPC, no
 // deciding threads), timed the same way:
 //   history_fill DB --store N [batch=4096] [random|sequential|late|replayed SOURCE GATE]
-// "sequential" writes what bench/history.sh replays: one gate's backlog from
-// one incarnation, everybody in, in roster order, then everybody out, and
-// again, decided 10 µs apart as the gate decides them offline, all on one
-// day after the latest event stored (a gate's buffered scans are the
-// newest); "random" (the default) scatters
-// people and gates, as the load generator does. "replayed SOURCE GATE" takes
-// the rows cordond stored while bench/history.sh replayed gate GATE's
-// backlog, from SOURCE (the store afterwards): every event after the last
-// one in DB up to the gate's last, in the order stored, so the live scans
-// of the other gates between them too, with their own times; run on a copy
-// of the store taken// before the replay, they meet the state the replay met. "late" is
-// "sequential" with
-// one live scan (an entry by a random person at another gate, dated after
-// the whole backlog) after every 60 replayed rows, as the 1,000 live scans
-// a second beside a replay at 60,000/s in bench/history.sh: the replayed
-// rows of those people then arrive older than their latest stay, and the
-// writer rebuilds their stays (N counts the live scans too).
+// "random" (the default) scatters people and gates, as the load generator
+// does. "sequential" writes what bench/history.sh replays: one gate's
+// backlog from one incarnation, everybody in, in roster order, then
+// everybody out, and again, decided 10 µs apart as the gate decides them
+// offline, all on one day after the latest event stored (a gate's buffered
+// scans are the newest). "late" is "sequential" with one live scan (an
+// entry by a random person at another gate, dated after the whole backlog)
+// after every 60 replayed rows, as the 1,000 live scans a second beside a
+// replay at 60,000/s in bench/history.sh: the replayed rows of those people
+// then arrive older than their latest stay, and the writer rebuilds their
+// stays (N counts the live scans too). "replayed SOURCE GATE" takes the
+// rows cordond stored while bench/history.sh replayed gate GATE's backlog,
+// from SOURCE (the store afterwards): every event after the last one in DB
+// up to the gate's last, in the order stored (the live scans of the other
+// gates between them too), with their own times. Run on a copy of the store
+// taken before the replay, they meet the state the replay met; the rate
+// counts the gate's N events.
 //
 // A store that cordond has been using holds in the page cache only pages
 // SQLite read, one at a time (no readahead, sqlite/database.h). After a
