@@ -134,9 +134,9 @@ GATE="$BIN/gate-agent/cordon-gate --insecure --gate-id replay-1 --outbox $WORK/r
 echo "CARD-B0 out" > "$WORK/warm.txt"
 $GATE --input "$WORK/warm.txt" > /dev/null 2>&1    # online once: receive the policy copy
 stop_daemon
-# Plain SQLite and the writer path alone store the replayed rows into copies
-# of the store as the replay finds it (the day's part of the per-person
-# indexes as large; step p).
+# Step p stores what the replay stored into copies of the store as the
+# replay finds it, once with plain SQLite and once through the writer path
+# alone: the same rows meet the same indexes.
 if step p; then cp -r "$WORK/data" "$WORK/plain-data"; cp -r "$WORK/data" "$WORK/store-data"; sync; fi
 awk -v n="$REPLAY" -v p="$PEOPLE" 'BEGIN { for (i = 0; i < n; i++) printf "CARD-B%d %s\n", i % p, (int(i / p) % 2) ? "out" : "in" }' \
   > "$WORK/day.txt"

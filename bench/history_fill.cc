@@ -393,7 +393,6 @@ int main(int argc, char** argv) {
   };
   std::mt19937_64 rng(42);
   if (timed_rows) {
-    std::vector<uint64_t> seq(reg.gates.size(), 0);
     const long long n = argc > 3 ? std::atoll(argv[3]) : 200'000;
     const size_t batch = argc > 4 ? std::strtoul(argv[4], nullptr, 10) : 4096;
     if (n < 1 || batch < 1) {
@@ -446,6 +445,7 @@ int main(int argc, char** argv) {
     // an hour apart: times only go forward, as live. They end before now: a
     // daemon started afterwards would otherwise take every live scan as
     // older than the person's latest stay, and rebuild their stays.
+    std::vector<uint64_t> seq(reg.gates.size(), 0);
     const long long per_round = 2 * static_cast<long long>(reg.people.size());
     const long long rounds = (n + per_round - 1) / per_round;
     TimePoint first_round = SystemClock().Now() - std::chrono::hours(23 + rounds);
