@@ -76,7 +76,8 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
                  {"clock_skew_alert_ms", uint(next.clock_skew_alert_ms)},
                  {"ack_delay_ms", uint(next.gate_ack_delay_ms, true)},
                  {"max_messages_per_second", uint(next.gate_max_messages_per_second)},
-                 {"message_burst", uint(next.gate_message_burst)}}},
+                 {"message_burst", uint(next.gate_message_burst)},
+                 {"decision_slice_us", uint(next.gate_decision_slice_us, true)}}},
       {"journal", {{"max_batch", uint(next.journal_max_batch)},
                    {"commit_window_ms", uint(next.journal_commit_window_ms, true)},
                    {"max_uncommitted", uint(next.journal_max_uncommitted)},
@@ -143,6 +144,11 @@ absl::Status ValidateConfig(const DaemonConfig& config) {
     return absl::InvalidArgumentError("gates.ack_delay_ms must be at most 10000 (gates keep "
                                       "scans in their outbox until told they are stored)");
   }
+  if (config.gate_decision_slice_us != 0 &&
+      (config.gate_decision_slice_us < 100 || config.gate_decision_slice_us > 100000)) {
+    return absl::InvalidArgumentError("gates.decision_slice_us must be 0 (the kernel's default) "
+                                      "or 100 to 100000 (the range Linux accepts)");
+  }
   if (config.journal_max_uncommitted < 100) {
     return absl::InvalidArgumentError("journal.max_uncommitted must be at least 100 (gate "
                                       "streams pause above it)");
@@ -185,6 +191,8 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
   check("gates.max_messages_per_second",
         running.gate_max_messages_per_second != reloaded.gate_max_messages_per_second ||
             running.gate_message_burst != reloaded.gate_message_burst);
+  check("gates.decision_slice_us",
+        running.gate_decision_slice_us != reloaded.gate_decision_slice_us);
   check("queries.threads", running.query_threads != reloaded.query_threads);
   check("presence.max_stay_hours",
         running.presence_max_stay_hours != reloaded.presence_max_stay_hours);

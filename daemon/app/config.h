@@ -20,6 +20,10 @@ struct DaemonConfig {
   // Per gate: messages a second and the burst; beyond, RESOURCE_EXHAUSTED.
   uint32_t gate_max_messages_per_second = 1000;
   uint32_t gate_message_burst = 2000;
+  // The time slice the threads deciding scans ask the kernel for (Linux
+  // 6.12+; daemon/cpu/thread_slice.h): 100-100000 µs, or 0 for the
+  // kernel's default. Shorter than the storage writer's, so they preempt it.
+  uint32_t gate_decision_slice_us = 100;
   // How long a commit waits to be told in a gate's next Decision before it
   // goes in a PersistAck of its own (a commit of 8 scans or more goes at
   // once). Scans stay in the gate's outbox until then.

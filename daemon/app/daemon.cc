@@ -17,6 +17,7 @@
 
 #include "daemon/app/campus_secret.h"
 #include "daemon/app/logging.h"
+#include "daemon/cpu/thread_slice.h"
 #include "daemon/fault/failpoint.h"
 #include "tls/client_credentials.h"
 
@@ -110,6 +111,14 @@ absl::Status Daemon::Start() {
   if (std::string note = journal_->PriorityNote(); !note.empty()) {
     spdlog::info("storage writer: never yields the CPU to gate decisions: {}", note);
   }
+  if (auto slice = std::chrono::microseconds(config_.gate_decision_slice_us); slice.count() > 0) {
+    if (std::string why = cpu::ProbeSlice(slice); why.empty()) {
+      spdlog::info("deciding threads: {} µs time slice (storage and replay threads keep the "
+                   "kernel's {} µs)", slice.count(), cpu::SliceOf().value_or(slice).count());
+    } else {
+      spdlog::info("deciding threads: the kernel's time slice, not {} µs: {}", slice.count(), why);
+    }
+  }
   work_.emplace(queries_.get_executor());
   for (uint32_t i = 0; i < config_.query_threads; ++i) {
     query_threads_.emplace_back([this] {
@@ -187,7 +196,8 @@ absl::Status Daemon::StartServer() {
                            std::chrono::milliseconds(config_.clock_skew_alert_ms),
                            [this] { alerts_.Notify(); }, 65536,
                            static_cast<double>(config_.gate_max_messages_per_second),
-                           static_cast<double>(config_.gate_message_burst)});
+                           static_cast<double>(config_.gate_message_burst),
+                           std::chrono::microseconds(config_.gate_decision_slice_us)});
   admin_service_ = std::make_unique<rpc::AdminService>(rpc::AdminServiceDeps{
       *policy_, presence_, *journal_, ledger_, *hasher_, clock_, lifecycle_, *guard_, run_query,
       *store_, config_.data_dir});

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "core/identifiers.h"
+#include "daemon/cpu/thread_slice.h"
 #include "daemon/fault/failpoint.h"
 #include "daemon/rpc/convert.h"
 
@@ -81,6 +82,7 @@ class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
 
  private:
   void OnReadDone(bool ok) override {
+    cpu::MarkDecidingThread(deps_.decision_slice);
     if (!ok) {  // the gate finished sending, or the stream broke
       Close(grpc::Status::OK);
       return;
@@ -196,6 +198,7 @@ class GateStream final : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::
   }
 
   void OnWriteDone(bool ok) override {
+    cpu::MarkDecidingThread(deps_.decision_slice);
     {
       std::lock_guard lock(mu_);
       write_in_flight_ = false;

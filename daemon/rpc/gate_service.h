@@ -50,6 +50,9 @@ struct GateServiceDeps {
   // gate's outbox and come back when it reconnects after its backoff).
   double max_messages_per_second = 1000;
   double message_burst = 2000;
+  // The time slice a thread asks for once it decides scans; 0 keeps the
+  // kernel's (daemon/cpu/thread_slice.h).
+  std::chrono::microseconds decision_slice{0};
 };
 
 // Each gate's token bucket, kept across its reconnections.

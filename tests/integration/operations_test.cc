@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "daemon/cpu/thread_slice.h"
 #include "tests/support/campus.h"
 #include "tests/support/ops.h"
 
@@ -225,6 +226,59 @@ TEST_F(Operations, MetricsCountWhatTheGatesDid) {
 }
 
 // ---------------------------------------------------------------- SIGHUP
+
+// ---------------------------------------------------------------- CPU
+
+// Each thread of process `pid`: its name and the slice the kernel keeps for it.
+std::vector<std::pair<std::string, std::optional<std::chrono::microseconds>>> Slices(pid_t pid) {
+  std::vector<std::pair<std::string, std::optional<std::chrono::microseconds>>> out;
+  for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task")) {
+    std::string name = ReadFile(task.path().string() + "/comm");
+    if (!name.empty() && name.back() == '\n') name.pop_back();
+    out.emplace_back(name, cpu::SliceOf(std::stoi(task.path().filename().string())));
+  }
+  return out;
+}
+
+// gates.decision_slice_us: the threads that decided a scan ask for it; the
+// storage writer, the replay lane and the query threads keep the kernel's.
+TEST_F(Operations, DecidingThreadsAskForAShortTimeSliceAndStorageKeepsTheKernels) {
+  if (std::string why = cpu::ProbeSlice(cpu::kMinSlice); !why.empty()) GTEST_SKIP() << why;
+  const std::chrono::microseconds kernels = *cpu::SliceOf();
+  for (uint32_t slice_us : {250u, 0u}) {
+    SCOPED_TRACE("gates.decision_slice_us: " + std::to_string(slice_us));
+    std::string dir = dir_ + "/slice-" + std::to_string(slice_us);
+    fs::create_directories(dir);
+    WriteFile(dir + "/cordond.yaml",
+              "gates:\n  decision_slice_us: " + std::to_string(slice_us) + "\n");
+    DaemonUnderTest daemon(dir);
+    daemon.Start({"--config", dir + "/cordond.yaml"});
+    daemon.RegisterGate("north-1");
+    daemon.ImportStudents(1);
+    ScannerGate gate(dir, "north-1", daemon.address());
+    auto d = gate.Scan("CARD-S0", "in");
+    ASSERT_TRUE(d && d->allowed);
+    int deciding = 0, bulk = 0;
+    for (const auto& [name, slice] : Slices(daemon.pid())) {
+      if (name == "cordon-writer" || name == "cordon-replay" || name == "cordon-query") {
+        ++bulk;
+        EXPECT_EQ(slice, kernels) << name;
+      } else if (slice != kernels) {
+        ++deciding;
+        EXPECT_EQ(slice, std::chrono::microseconds(slice_us)) << name;
+      }
+    }
+    EXPECT_GE(bulk, 4) << "the writer, the replay lane and two query threads";
+    bool logged = daemon.log().find("deciding threads: 250 µs time slice") != std::string::npos;
+    if (slice_us == 0) {
+      EXPECT_EQ(deciding, 0) << "every thread keeps the kernel's slice";
+      EXPECT_FALSE(logged);
+    } else {
+      EXPECT_GE(deciding, 1) << "the thread that decided the scan";
+      EXPECT_TRUE(logged) << daemon.log();
+    }
+  }
+}
 
 TEST_F(Operations, SighupReloadsTheConfigWithoutDroppingGates) {
   std::string config = dir_ + "/cordond.yaml";

@@ -101,6 +101,30 @@ TEST_F(ConfigTest, TheAckDelayIsAtMostTenSeconds) {
   EXPECT_NE(std::find(restart.begin(), restart.end(), "gates.ack_delay_ms"), restart.end());
 }
 
+TEST_F(ConfigTest, TheDecisionSliceIsZeroOrWhatLinuxAccepts) {
+  DaemonConfig c;
+  c.insecure = true;
+  EXPECT_EQ(c.gate_decision_slice_us, 100u);
+  ASSERT_TRUE(Load("gates:\n  decision_slice_us: 0\n", c).ok());
+  EXPECT_EQ(c.gate_decision_slice_us, 0u) << "0: the kernel's slice";
+  EXPECT_TRUE(ValidateConfig(c).ok());
+  for (uint32_t bad : {1u, 99u, 100001u}) {
+    c.gate_decision_slice_us = bad;
+    auto st = ValidateConfig(c);
+    EXPECT_NE(std::string(st.message()).find("gates.decision_slice_us must be 0"),
+              std::string::npos) << bad << ": " << st;
+  }
+  c.gate_decision_slice_us = 100000;
+  EXPECT_TRUE(ValidateConfig(c).ok());
+  auto st = Load("gates:\n  decision_slice_us: fast\n", c);
+  EXPECT_NE(std::string(st.message()).find(":2: gates.decision_slice_us: must be a whole number"),
+            std::string::npos) << st;
+  DaemonConfig reloaded = c;
+  reloaded.gate_decision_slice_us = 200;
+  auto restart = SettingsNeedingRestart(c, reloaded);
+  EXPECT_NE(std::find(restart.begin(), restart.end(), "gates.decision_slice_us"), restart.end());
+}
+
 // The file the package installs: every key it sets is one cordond knows,
 // and its values are the defaults documented beside them.
 TEST_F(ConfigTest, ThePackagedFileLoadsWithTheDefaults) {
@@ -111,6 +135,7 @@ TEST_F(ConfigTest, ThePackagedFileLoadsWithTheDefaults) {
   EXPECT_EQ(c.gate_ack_delay_ms, defaults.gate_ack_delay_ms);
   EXPECT_EQ(c.journal_commit_window_ms, defaults.journal_commit_window_ms);
   EXPECT_EQ(c.journal_writer_yields, defaults.journal_writer_yields);
+  EXPECT_EQ(c.gate_decision_slice_us, defaults.gate_decision_slice_us);
 }
 
 TEST_F(ConfigTest, TheBacklogLimitIsAtLeastAHundredEvents) {
