@@ -27,6 +27,10 @@
 //       or the commit holds 8 or more of its scans). Serves a replaying
 //       cordon-gate too (ScanBatch). What any server that decides at once
 //       and stores durably pays here.
+//   run and echo: --thread-slice-us N (default 100, 0 = the kernel's): the
+//       time slice their gRPC threads and the sender ask for, as cordond's
+//       deciding threads do (gates.decision_slice_us), so that the load
+//       generator and the limits meet the same scheduler as cordond.
 #include <grpcpp/grpcpp.h>
 
 #include <CLI/CLI.hpp>
@@ -53,11 +57,15 @@
 #include "bench/plain_rows.h"
 #include "cordon/v1/admin.grpc.pb.h"
 #include "cordon/v1/gate.grpc.pb.h"
+#include "daemon/cpu/thread_slice.h"
 
 namespace {
 
 using Clock = std::chrono::steady_clock;
 using namespace cordon;
+
+// --thread-slice-us; set once in main, before any thread starts.
+std::chrono::microseconds g_thread_slice{100};
 
 google::protobuf::Timestamp Now() {
   auto us = std::chrono::duration_cast<std::chrono::microseconds>(
@@ -197,6 +205,7 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
     }
   }
   void OnWriteDone(bool ok) override {
+    cordon::cpu::MarkDecidingThread(g_thread_slice);
     {
       std::lock_guard lock(mu_);
       writing_ = false;
@@ -212,6 +221,7 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
     Pump();
   }
   void OnReadDone(bool ok) override {
+    cordon::cpu::MarkDecidingThread(g_thread_slice);
     if (!ok) {  // the stream is over; if cordond ended it, finish our side so OnDone comes
       {
         std::lock_guard lock(mu_);
@@ -407,6 +417,7 @@ void WriteWhole(const std::string& path, const std::string& text) {
 int Run(const std::string& daemon, int streams, double rate, double seconds, double warmup,
         int people, int pid, bool json, bool timeline, bool held_policy,
         const std::string& measuring_file) {
+  cordon::cpu::MarkDecidingThread(g_thread_slice);
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   // As cordon-gate: the policy copy for a large campus is several megabytes.
@@ -749,6 +760,7 @@ class EchoStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
 
  private:
   void OnReadDone(bool ok) override {
+    cordon::cpu::MarkDecidingThread(g_thread_slice);
     if (!ok) {
       Close();
       return;
@@ -826,6 +838,7 @@ class EchoStream final : public grpc::ServerBidiReactor<v1::GateMessage, v1::Dae
     journal_->Submit(link_, std::move(ev));
   }
   void OnWriteDone(bool ok) override {
+    cordon::cpu::MarkDecidingThread(g_thread_slice);
     std::lock_guard lock(mu_);
     writing_ = false;
     if (!ok) out_.clear();
@@ -1042,7 +1055,15 @@ int main(int argc, char** argv) {
   echo->add_option("--commit-window-ms", commit_window_ms,
                    "with --store: commit every this many ms, as cordond's journal.commit_window_ms")
       ->check(CLI::Range(1, 10000));
+  int slice_us = 100;
+  for (auto* sub : {run, echo}) {
+    sub->add_option("--thread-slice-us", slice_us,
+                    "time slice the gRPC threads and the sender ask for, as cordond's deciding "
+                    "threads do (Linux 6.12+); 0 = the kernel's (default 100)")
+        ->check(CLI::IsMember({0}) | CLI::Range(100, 100000));
+  }
   CLI11_PARSE(app, argc, argv);
+  g_thread_slice = std::chrono::microseconds(slice_us);
   if (setup->parsed()) return Setup(daemon, streams, people);
   if (run->parsed()) {
     return Run(daemon, streams, rate, seconds, warmup, people, pid, json, timeline, held_policy,
