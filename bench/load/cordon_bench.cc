@@ -1056,11 +1056,18 @@ int main(int argc, char** argv) {
                    "with --store: commit every this many ms, as cordond's journal.commit_window_ms")
       ->check(CLI::Range(1, 10000));
   int slice_us = 100;
+  // The range Linux accepts, as cordond's gates.decision_slice_us.
+  auto slice_ok = [](const std::string& v) -> std::string {
+    char* end = nullptr;
+    long n = std::strtol(v.c_str(), &end, 10);
+    if (!v.empty() && *end == '\0' && (n == 0 || (n >= 100 && n <= 100000))) return {};
+    return "must be 0 (the kernel's slice) or 100 to 100000 µs, not '" + v + "'";
+  };
   for (auto* sub : {run, echo}) {
     sub->add_option("--thread-slice-us", slice_us,
                     "time slice the gRPC threads and the sender ask for, as cordond's deciding "
                     "threads do (Linux 6.12+); 0 = the kernel's (default 100)")
-        ->check(CLI::IsMember({0}) | CLI::Range(100, 100000));
+        ->check(slice_ok);
   }
   CLI11_PARSE(app, argc, argv);
   g_thread_slice = std::chrono::microseconds(slice_us);

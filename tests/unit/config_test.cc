@@ -21,6 +21,12 @@ class ConfigTest : public ::testing::Test {
     testing::WriteFile(dir_ + "/c.yaml", yaml);
     return LoadConfigFile(dir_ + "/c.yaml", config);
   }
+  // Whether SIGHUP from `running` to `reloaded` says `key` waits for a restart.
+  static bool NeedsRestart(const DaemonConfig& running, const DaemonConfig& reloaded,
+                           const std::string& key) {
+    auto restart = SettingsNeedingRestart(running, reloaded);
+    return std::find(restart.begin(), restart.end(), key) != restart.end();
+  }
   std::string dir_;
 };
 
@@ -80,8 +86,7 @@ TEST_F(ConfigTest, TheWriterYieldsUnlessToldNotTo) {
   EXPECT_FALSE(c.journal_writer_yields) << "a bad file changes nothing";
   DaemonConfig reloaded = c;
   reloaded.journal_writer_yields = true;
-  auto restart = SettingsNeedingRestart(c, reloaded);
-  EXPECT_NE(std::find(restart.begin(), restart.end(), "journal.writer_yields"), restart.end());
+  EXPECT_TRUE(NeedsRestart(c, reloaded, "journal.writer_yields"));
 }
 
 TEST_F(ConfigTest, TheAckDelayIsAtMostTenSeconds) {
@@ -97,8 +102,7 @@ TEST_F(ConfigTest, TheAckDelayIsAtMostTenSeconds) {
             std::string::npos) << st;
   DaemonConfig reloaded = c;
   reloaded.gate_ack_delay_ms = 200;
-  auto restart = SettingsNeedingRestart(c, reloaded);
-  EXPECT_NE(std::find(restart.begin(), restart.end(), "gates.ack_delay_ms"), restart.end());
+  EXPECT_TRUE(NeedsRestart(c, reloaded, "gates.ack_delay_ms"));
 }
 
 TEST_F(ConfigTest, TheDecisionSliceIsZeroOrWhatLinuxAccepts) {
@@ -121,8 +125,7 @@ TEST_F(ConfigTest, TheDecisionSliceIsZeroOrWhatLinuxAccepts) {
             std::string::npos) << st;
   DaemonConfig reloaded = c;
   reloaded.gate_decision_slice_us = 200;
-  auto restart = SettingsNeedingRestart(c, reloaded);
-  EXPECT_NE(std::find(restart.begin(), restart.end(), "gates.decision_slice_us"), restart.end());
+  EXPECT_TRUE(NeedsRestart(c, reloaded, "gates.decision_slice_us"));
 }
 
 // The file the package installs: every key it sets is one cordond knows,
