@@ -81,7 +81,8 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
       {"journal", {{"max_batch", uint(next.journal_max_batch)},
                    {"commit_window_ms", uint(next.journal_commit_window_ms, true)},
                    {"max_uncommitted", uint(next.journal_max_uncommitted)},
-                   {"writer_yields", boolean(next.journal_writer_yields)}}},
+                   {"writer_yields", boolean(next.journal_writer_yields)},
+                   {"sync_thread", boolean(next.journal_sync_thread)}}},
       {"queries", {{"threads", uint(next.query_threads)}}},
       {"presence", {{"max_stay_hours", uint(next.presence_max_stay_hours)}}},
       {"shutdown", {{"drain_timeout_ms", uint(next.drain_timeout_ms)}}},
@@ -182,6 +183,7 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
   check("port_file", running.port_file != reloaded.port_file);
   check("journal.max_batch", running.journal_max_batch != reloaded.journal_max_batch);
   check("journal.writer_yields", running.journal_writer_yields != reloaded.journal_writer_yields);
+  check("journal.sync_thread", running.journal_sync_thread != reloaded.journal_sync_thread);
   check("journal.commit_window_ms",
         running.journal_commit_window_ms != reloaded.journal_commit_window_ms);
   check("journal.max_uncommitted",

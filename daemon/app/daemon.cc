@@ -84,6 +84,17 @@ absl::Status Daemon::Start() {
   jopts.on_commit_failure = [this] { metrics_.CountCommitFailure(); };
   jopts.yield_when_light = config_.journal_writer_yields;
   jopts.after_commit = [this] { ledger_.ResumeIfRoom(); };
+  jopts.sync_thread = config_.journal_sync_thread;
+  jopts.on_sync_timing = [this](std::chrono::nanoseconds took) { metrics_.ObserveSync(took); };
+  jopts.on_sync_failure = [](const absl::Status&) {
+    // As PostgreSQL does on a failed fsync: the kernel may have dropped the
+    // pages it could not write, and only a start from the disk knows what
+    // is stored. Nothing since the last sync was acknowledged; the gates
+    // resend it.
+    spdlog::critical("cordond stops: the disk may not hold committed events (restart to recover)");
+    spdlog::default_logger()->flush();
+    std::_Exit(74);  // EX_IOERR
+  };
   acks_ = std::make_unique<rpc::AckSender>(
       ledger_, rpc::GateLedger::AckPolicy{
                    .delay = std::chrono::milliseconds(config_.gate_ack_delay_ms)});

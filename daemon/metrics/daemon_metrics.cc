@@ -61,9 +61,16 @@ DaemonMetrics::DaemonMetrics(prometheus::Registry& registry) {
                        .Add({}, ExponentialBuckets(1, 2, 13));
   commit_latency_ = &BuildHistogram()
                          .Name("cordon_commit_duration_seconds")
-                         .Help("Time to write and commit one batch, fsync included")
+                         .Help("Time to write and commit one batch (its fsync included "
+                               "only with journal.sync_thread off)")
                          .Register(registry)
                          .Add({}, ExponentialBuckets(50e-6, 2, 14));
+  sync_latency_ = &BuildHistogram()
+                       .Name("cordon_wal_sync_duration_seconds")
+                       .Help("Time the sync thread waited for the disk to hold the commits "
+                             "made since its last sync (journal.sync_thread)")
+                       .Register(registry)
+                       .Add({}, ExponentialBuckets(50e-6, 2, 14));
   stream_ends_ = &BuildCounter()
                       .Name("cordon_gate_streams_ended_total")
                       .Help("Gate streams that ended, by gRPC status code")
@@ -89,6 +96,10 @@ void DaemonMetrics::ObserveCommit(size_t events, std::chrono::nanoseconds took) 
   events_committed_->Increment(static_cast<double>(events));
   commit_batch_->Observe(static_cast<double>(events));
   commit_latency_->Observe(std::chrono::duration<double>(took).count());
+}
+
+void DaemonMetrics::ObserveSync(std::chrono::nanoseconds took) {
+  sync_latency_->Observe(std::chrono::duration<double>(took).count());
 }
 
 void DaemonMetrics::CountStreamEnd(const std::string& code) { stream_ends_->Add({{"code", code}}).Increment(); }

@@ -30,6 +30,7 @@ class DaemonMetrics {
   void ObserveDecision(std::chrono::nanoseconds took);
   void CountAlert(AlertKind kind);
   void ObserveCommit(size_t events, std::chrono::nanoseconds took);
+  void ObserveSync(std::chrono::nanoseconds took);
   void CountCommitFailure() { commit_failures_->Increment(); }
   // A gate stream stopped reading until the journal writer caught up.
   void CountStreamPause() { stream_pauses_->Increment(); }
@@ -48,6 +49,7 @@ class DaemonMetrics {
   prometheus::Counter* stream_pauses_;
   prometheus::Histogram* commit_batch_;
   prometheus::Histogram* commit_latency_;
+  prometheus::Histogram* sync_latency_;
   prometheus::Family<prometheus::Counter>* stream_ends_;
 };
 

@@ -38,6 +38,12 @@ void JournalWriter::Start() {
     period_cpu_s_ = ThreadCpuSeconds();
     Run();
   });
+  if (options_.sync_thread) {
+    sync_thread_ = std::thread([this] {
+      pthread_setname_np(pthread_self(), "cordon-sync");
+      RunSync();
+    });
+  }
 }
 
 void JournalWriter::Stop() {
@@ -47,6 +53,14 @@ void JournalWriter::Stop() {
   }
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
+  // The writer has committed what was queued; the sync thread makes it
+  // durable and reports it before it ends.
+  {
+    std::lock_guard lock(mu_);
+    sync_stopping_ = true;
+  }
+  sync_wake_.notify_all();
+  if (sync_thread_.joinable()) sync_thread_.join();
 }
 
 void JournalWriter::Submit(RecordedEvent event) {
@@ -91,6 +105,7 @@ JournalWriter::Stats JournalWriter::stats() const {
   std::lock_guard lock(mu_);
   Stats s = stats_;
   s.queue_depth = events_.size();
+  s.batches_unsynced = unsynced_.size();
   s.writer_yields = light_.load(std::memory_order_relaxed);
   s.priority_changes = priority_.changes();
   return s;
@@ -136,6 +151,7 @@ void JournalWriter::Run() {
       events_.erase(events_.begin(), events_.begin() + static_cast<std::ptrdiff_t>(n));
       behind = !events_.empty();
     }
+    if (!jobs.empty()) WaitSynced();
     for (Job& job : jobs) job(store_);
     jobs.clear();
     if (!batch.empty()) {
@@ -155,7 +171,8 @@ void JournalWriter::CommitWithRetry(std::vector<RecordedEvent>& batch) {
     if (light_.load(std::memory_order_relaxed) && !boosted_.load(std::memory_order_acquire)) {
       priority_.Set(true);
     }
-    absl::Status st = store_.CommitEvents(batch);
+    absl::Status st =
+        options_.sync_thread ? store_.CommitEventsUnsynced(batch) : store_.CommitEvents(batch);
     priority_.Set(false);
     if (st.ok()) {
       if (options_.on_commit_timing) {
@@ -184,6 +201,20 @@ void JournalWriter::CommitWithRetry(std::vector<RecordedEvent>& batch) {
     delay = std::min(delay * 2, options_.retry_max);
   }
   if (failures > 0) spdlog::info("journal: commit succeeded after {} failures", failures);
+  if (options_.sync_thread) {
+    {
+      std::lock_guard lock(mu_);
+      unsynced_.push_back(std::move(batch));
+      ++handed_;
+    }
+    batch = {};
+    sync_wake_.notify_one();
+    return;
+  }
+  Report(batch);
+}
+
+void JournalWriter::Report(std::span<const RecordedEvent> batch) {
   on_commit_(batch);
   {
     std::lock_guard lock(mu_);
@@ -194,6 +225,51 @@ void JournalWriter::CommitWithRetry(std::vector<RecordedEvent>& batch) {
   }
   committed_.notify_all();
   if (options_.after_commit) options_.after_commit();
+}
+
+void JournalWriter::WaitSynced() {
+  std::unique_lock lock(mu_);
+  synced_.wait(lock, [&] { return reported_ == handed_ || sync_failed_; });
+}
+
+void JournalWriter::RunSync() {
+  std::deque<std::vector<RecordedEvent>> todo;
+  for (;;) {
+    {
+      std::unique_lock lock(mu_);
+      sync_wake_.wait(lock, [&] { return !unsynced_.empty() || sync_stopping_; });
+      if (unsynced_.empty()) return;  // stopping, everything reported
+      todo.swap(unsynced_);
+    }
+    // One sync covers every batch taken: those committed while the last
+    // sync ran share this one (group commit across commits).
+    auto started = std::chrono::steady_clock::now();
+    absl::Status st = store_.SyncCommitted();
+    if (!st.ok()) {
+      spdlog::critical("journal: syncing {} committed batches failed; none is acknowledged: {}",
+                       todo.size(), st.ToString());
+      {
+        std::lock_guard lock(mu_);
+        sync_failed_ = true;
+      }
+      synced_.notify_all();
+      if (options_.on_sync_failure) options_.on_sync_failure(st);
+      // Nothing is reported committed again; the events stay in the gates'
+      // outboxes for the next start.
+      std::unique_lock lock(mu_);
+      sync_wake_.wait(lock, [&] { return sync_stopping_; });
+      return;
+    }
+    if (options_.on_sync_timing) options_.on_sync_timing(std::chrono::steady_clock::now() - started);
+    for (const std::vector<RecordedEvent>& batch : todo) Report(batch);
+    {
+      std::lock_guard lock(mu_);
+      reported_ += todo.size();
+      ++stats_.syncs;
+    }
+    synced_.notify_all();
+    todo.clear();
+  }
 }
 
 }  // namespace cordon::storage

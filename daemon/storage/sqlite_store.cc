@@ -1,5 +1,10 @@
 #include "daemon/storage/sqlite_store.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -444,6 +449,55 @@ absl::Status SqliteStore::CommitEvents(std::span<const RecordedEvent> events) {
   absl::Status st = CommitEventsInTransaction(events);
   if (!st.ok()) (void)intervals_->Reload();  // rolled back: re-read what meta holds
   return st;
+}
+
+absl::Status SqliteStore::CommitEventsUnsynced(std::span<const RecordedEvent> events) {
+  // WAL with synchronous=NORMAL: the commit writes its frames and returns.
+  // SQLite still syncs the WAL before a checkpoint copies it into the
+  // database, so nothing unsynced ever overwrites the database itself.
+  CORDON_RETURN_IF_ERROR(writer_.Exec("PRAGMA synchronous=NORMAL"));
+  absl::Status st = CommitEvents(events);
+  // Every other transaction on this connection waits for the disk.
+  absl::Status full = writer_.Exec("PRAGMA synchronous=FULL");
+  return st.ok() ? full : st;
+}
+
+bool SqliteStore::WriterSyncsEachCommit() {
+  auto s = writer_.Prepare("PRAGMA synchronous");
+  if (!s.ok()) return false;
+  auto row = s->Step();
+  return row.ok() && *row && s->Int(0) == 2;  // 2 = FULL
+}
+
+absl::Status SqliteStore::SyncCommitted() {
+  // The WAL by name, on a descriptor of our own: fdatasync flushes the file,
+  // whichever descriptor asks. SQLite deletes the WAL only after copying it
+  // all into the database and syncing that, so a missing one holds nothing.
+  const std::string wal = path_ + "-wal";
+  int fd = ::open(wal.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return absl::OkStatus();
+    return absl::InternalError("open " + wal + ": " + std::strerror(errno));
+  }
+  struct stat st {};
+  absl::Status result = absl::OkStatus();
+  if (::fstat(fd, &st) != 0 || ::fdatasync(fd) != 0) {
+    result = absl::InternalError("fdatasync " + wal + ": " + std::strerror(errno));
+  } else if (st.st_ino != wal_dir_synced_) {
+    // A new WAL file: its name must reach the disk too, or a crash could
+    // leave the directory without it.
+    std::string dir = std::filesystem::path(path_).parent_path().string();
+    int dfd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 || ::fsync(dfd) != 0) {
+      result = absl::InternalError("fsync " + (dir.empty() ? std::string(".") : dir) + ": " +
+                                   std::strerror(errno));
+    } else {
+      wal_dir_synced_ = st.st_ino;
+    }
+    if (dfd >= 0) ::close(dfd);
+  }
+  ::close(fd);
+  return result;
 }
 
 absl::Status SqliteStore::CommitEventsInTransaction(std::span<const RecordedEvent> events) {

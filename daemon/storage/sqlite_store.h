@@ -3,6 +3,8 @@
 // from a small pool, so they never wait for a commit.
 #pragma once
 
+#include <sys/types.h>
+
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,6 +41,8 @@ class SqliteStore final : public Store {
   absl::StatusOr<std::vector<IncarnationMark>> LoadIncarnations() override;
 
   absl::Status CommitEvents(std::span<const RecordedEvent> events) override;
+  absl::Status CommitEventsUnsynced(std::span<const RecordedEvent> events) override;
+  absl::Status SyncCommitted() override;
   absl::StatusOr<Gate> RegisterGate(const Gate& gate, int64_t version) override;
   absl::StatusOr<std::vector<Person>> UpsertPeople(std::span<const PersonRecord> people,
                                                    int64_t version, TimePoint now) override;
@@ -84,6 +88,9 @@ class SqliteStore final : public Store {
   absl::StatusOr<int64_t> LatestAlertId() override;
 
   const std::string& path() const { return path_; }
+  // Writer thread: whether the next transaction waits for the disk
+  // (synchronous=FULL), as all but CommitEventsUnsynced's do.
+  bool WriterSyncsEachCommit();
 
  private:
   SqliteStore(std::string path, Database writer) : path_(std::move(path)), writer_(std::move(writer)) {}
@@ -117,6 +124,9 @@ class SqliteStore final : public Store {
 
   std::string path_;
   Database writer_;
+  // The WAL (inode) whose directory entry SyncCommitted() made durable;
+  // the syncing thread's own.
+  ino_t wal_dir_synced_ = 0;
   // Hot-path statements, prepared once for the writer connection.
   std::optional<Statement> insert_event_;
   std::optional<Statement> insert_alert_;

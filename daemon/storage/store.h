@@ -42,6 +42,15 @@ class Store {
   // Appends events in one transaction. Events already stored (same gate,
   // incarnation, seq) are skipped, and so are their alerts and pass steps.
   virtual absl::Status CommitEvents(std::span<const RecordedEvent> events) = 0;
+  // The same, without waiting for the disk: readers see the events at once;
+  // they are durable once a SyncCommitted() called after this returns. Other
+  // transactions (the administrative changes below) still wait for the disk.
+  virtual absl::Status CommitEventsUnsynced(std::span<const RecordedEvent> events) = 0;
+  // One thread beside the writer: makes every commit that returned before
+  // the call durable. An error means the disk may not hold them, and a
+  // retry cannot tell (the kernel may have dropped the pages it could not
+  // write): only a restart from the disk knows what is stored.
+  virtual absl::Status SyncCommitted() = 0;
 
   // Administrative changes; each runs in one transaction and records
   // `version` as the new policy version.

@@ -89,6 +89,20 @@ TEST_F(ConfigTest, TheWriterYieldsUnlessToldNotTo) {
   EXPECT_TRUE(NeedsRestart(c, reloaded, "journal.writer_yields"));
 }
 
+TEST_F(ConfigTest, CommitsAreSyncedOnTheirOwnThreadUnlessToldNotTo) {
+  DaemonConfig c;
+  EXPECT_TRUE(c.journal_sync_thread);
+  ASSERT_TRUE(Load("journal:\n  sync_thread: false\n", c).ok());
+  EXPECT_FALSE(c.journal_sync_thread);
+  auto st = Load("journal:\n  sync_thread: 1x\n", c);
+  EXPECT_NE(std::string(st.message()).find(":2: journal.sync_thread: must be true or false"),
+            std::string::npos) << st;
+  EXPECT_FALSE(c.journal_sync_thread) << "a bad file changes nothing";
+  DaemonConfig reloaded = c;
+  reloaded.journal_sync_thread = true;
+  EXPECT_TRUE(NeedsRestart(c, reloaded, "journal.sync_thread"));
+}
+
 TEST_F(ConfigTest, TheAckDelayIsAtMostTenSeconds) {
   DaemonConfig c;
   c.insecure = true;

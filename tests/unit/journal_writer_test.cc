@@ -39,6 +39,11 @@ class FailingStore : public Store {
     if (failures_.fetch_sub(1) > 0) return absl::ResourceExhaustedError("disk full (injected)");
     return real_.CommitEvents(events);
   }
+  absl::Status CommitEventsUnsynced(std::span<const RecordedEvent> events) override {
+    if (failures_.fetch_sub(1) > 0) return absl::ResourceExhaustedError("disk full (injected)");
+    return real_.CommitEventsUnsynced(events);
+  }
+  absl::Status SyncCommitted() override { return real_.SyncCommitted(); }
   absl::StatusOr<PolicySnapshot> LoadPolicy() override { return real_.LoadPolicy(); }
   absl::Status RestoreCampusState(const PolicySnapshot& p, CampusState& s) override {
     return real_.RestoreCampusState(p, s);
@@ -204,6 +209,44 @@ class HeldStore final : public FailingStore {
   int fail_through_ = 0;
 };
 
+// Injected fault: syncs wait while held, as on a slow disk, or fail as a
+// disk that lost a write would.
+class SyncHeldStore final : public FailingStore {
+ public:
+  explicit SyncHeldStore(Store& real) : FailingStore(real, 0) {}
+  absl::Status SyncCommitted() override {
+    std::unique_lock lock(mu_);
+    ++arrivals_;
+    cv_.notify_all();
+    cv_.wait(lock, [&] { return !held_; });
+    if (fail_) return absl::DataLossError("fdatasync: EIO (injected)");
+    lock.unlock();
+    return FailingStore::SyncCommitted();
+  }
+  void Hold() {
+    std::lock_guard lock(mu_);
+    held_ = true;
+  }
+  void Release(bool fail = false) {
+    std::lock_guard lock(mu_);
+    held_ = false;
+    fail_ = fail;
+    cv_.notify_all();
+  }
+  // Until `n` syncs in all have reached the store.
+  bool WaitForSyncs(int n, testing::Deadline deadline) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_until(lock, deadline, [&] { return arrivals_ >= n; });
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool held_ = false;
+  bool fail_ = false;
+  int arrivals_ = 0;
+};
+
 // The scheduling policy the kernel has for the writer thread (-1: none).
 int WriterThreadPolicy() {
   for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
@@ -335,6 +378,124 @@ TEST_F(JournalWriterTest, JobsRunOnTheWriterThreadInOrder) {
   ASSERT_EQ(order.size(), 10u);
   for (int i = 0; i < 10; ++i) EXPECT_EQ(order[i], i);
   EXPECT_NE(writer_thread, std::this_thread::get_id());
+}
+
+JournalWriter::Options SyncThreadOptions() {
+  JournalWriter::Options opts;
+  opts.sync_thread = true;
+  return opts;
+}
+
+TEST_F(JournalWriterTest, WithASyncThreadEveryEventIsReportedInOrderAndOnlyOnce) {
+  std::mutex mu;
+  std::vector<uint64_t> acked;
+  std::thread::id listener_thread;
+  JournalWriter writer(*store_, SyncThreadOptions(), [&](std::span<const RecordedEvent> batch) {
+    std::lock_guard lock(mu);
+    for (const auto& e : batch) acked.push_back(e.seq);
+    listener_thread = std::this_thread::get_id();
+  });
+  writer.Start();
+  for (uint64_t i = 1; i <= 5000; ++i) writer.Submit(Event(i));
+  ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(30))));
+  writer.Stop();
+  EXPECT_EQ(*store_->CountEvents(), 5000);
+  ASSERT_EQ(acked.size(), 5000u);
+  for (size_t i = 0; i < acked.size(); ++i) EXPECT_EQ(acked[i], i + 1) << "acks in order";
+  EXPECT_EQ(writer.stats().events_committed, 5000u);
+  EXPECT_GE(writer.stats().syncs, 1u);
+  EXPECT_LE(writer.stats().syncs, writer.stats().batches_committed);
+  EXPECT_NE(listener_thread, std::this_thread::get_id());
+}
+
+TEST_F(JournalWriterTest, WithASyncThreadNothingIsReportedBeforeItsSyncAndTheWriterGoesOn) {
+  SyncHeldStore disk(*store_);
+  std::atomic<size_t> acked{0};
+  JournalWriter::Options opts = SyncThreadOptions();
+  opts.max_batch = 10;
+  opts.commit_window = std::chrono::seconds(60);  // only full batches commit
+  JournalWriter writer(disk, opts, [&](auto batch) { acked += batch.size(); });
+  writer.Start();
+  disk.Hold();
+  for (uint64_t i = 1; i <= 10; ++i) writer.Submit(Event(i));
+  ASSERT_TRUE(disk.WaitForSyncs(1, testing::In(std::chrono::seconds(20))));
+  // Committed (readers see it) but not yet durable: not acknowledged.
+  EXPECT_EQ(*store_->CountEvents(), 10);
+  EXPECT_EQ(acked.load(), 0u);
+  EXPECT_EQ(writer.Uncommitted(), 10u);
+  EXPECT_FALSE(writer.WaitUntilCommitted(testing::In(std::chrono::milliseconds(50))));
+  // The writer commits the next two batches while the disk is still busy.
+  for (uint64_t i = 11; i <= 30; ++i) writer.Submit(Event(i));
+  ASSERT_TRUE(testing::WaitFor([&] { return writer.stats().batches_unsynced == 2; },
+                               testing::In(std::chrono::seconds(20))));
+  EXPECT_EQ(*store_->CountEvents(), 30);
+  EXPECT_EQ(acked.load(), 0u);
+  disk.Release();
+  ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(20))));
+  EXPECT_EQ(acked.load(), 30u);
+  writer.Stop();
+  EXPECT_EQ(writer.stats().syncs, 2u) << "the second sync covers both batches committed meanwhile";
+  EXPECT_EQ(writer.stats().batches_committed, 3u);
+}
+
+TEST_F(JournalWriterTest, WithASyncThreadJobsRunOnlyOnceEveryCommitIsDurable) {
+  SyncHeldStore disk(*store_);
+  std::atomic<size_t> acked{0};
+  JournalWriter writer(disk, SyncThreadOptions(), [&](auto batch) { acked += batch.size(); });
+  writer.Start();
+  disk.Hold();
+  for (uint64_t i = 1; i <= 10; ++i) writer.Submit(Event(i));
+  ASSERT_TRUE(disk.WaitForSyncs(1, testing::In(std::chrono::seconds(20))));
+  std::atomic<bool> ran{false};
+  std::atomic<size_t> acked_when_run{0};
+  writer.Post([&](Store&) {
+    acked_when_run = acked.load();
+    ran = true;
+  });
+  EXPECT_FALSE(testing::WaitFor([&] { return ran.load(); }, testing::In(std::chrono::milliseconds(100))))
+      << "a job waits for the sync in flight";
+  disk.Release();
+  ASSERT_TRUE(testing::WaitFor([&] { return ran.load(); }, testing::In(std::chrono::seconds(20))));
+  EXPECT_EQ(acked_when_run.load(), 10u) << "the job saw every commit reported";
+  writer.Stop();
+}
+
+TEST_F(JournalWriterTest, AFailedSyncAcknowledgesNothingAgainAndStopStillReturns) {
+  SyncHeldStore disk(*store_);
+  std::atomic<size_t> acked{0};
+  std::mutex mu;
+  std::vector<std::string> failures;
+  JournalWriter::Options opts = SyncThreadOptions();
+  opts.on_sync_failure = [&](const absl::Status& st) {
+    std::lock_guard lock(mu);
+    failures.push_back(std::string(st.message()));
+  };
+  JournalWriter writer(disk, opts, [&](auto batch) { acked += batch.size(); });
+  writer.Start();
+  writer.Submit(Event(1));
+  ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(20))));
+  disk.Hold();
+  for (uint64_t i = 2; i <= 10; ++i) writer.Submit(Event(i));
+  ASSERT_TRUE(disk.WaitForSyncs(2, testing::In(std::chrono::seconds(20))));
+  disk.Release(/*fail=*/true);
+  ASSERT_TRUE(testing::WaitFor(
+      [&] {
+        std::lock_guard lock(mu);
+        return !failures.empty();
+      },
+      testing::In(std::chrono::seconds(20))));
+  EXPECT_NE(failures[0].find("EIO"), std::string::npos);
+  // Later events are committed, and never reported either.
+  for (uint64_t i = 11; i <= 20; ++i) writer.Submit(Event(i));
+  ASSERT_TRUE(testing::WaitFor([&] { return *store_->CountEvents() == 20; },
+                               testing::In(std::chrono::seconds(20))));
+  // Jobs do not wait for a sync that will not come.
+  std::atomic<bool> ran{false};
+  writer.Post([&](Store&) { ran = true; });
+  ASSERT_TRUE(testing::WaitFor([&] { return ran.load(); }, testing::In(std::chrono::seconds(20))));
+  writer.Stop();
+  EXPECT_EQ(acked.load(), 1u) << "only the event synced before the failure";
+  EXPECT_EQ(writer.Uncommitted(), 19u);
 }
 
 

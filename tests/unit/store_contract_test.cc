@@ -97,6 +97,27 @@ TEST_P(StoreContract, AResentEventIsStoredOnceAndItsAlertOnce) {
   EXPECT_EQ(alerts->size(), 1u);
 }
 
+TEST_P(StoreContract, EventsCommittedUnsyncedAreReadAtOnceAndKeptOnceSynced) {
+  std::vector<RecordedEvent> batch = {Event(1, student_, Direction::kIn, true, kT0),
+                                      Event(2, student_, Direction::kOut, true, kT0 + hours(1))};
+  ASSERT_TRUE(store_->CommitEventsUnsynced(batch).ok());
+  ASSERT_TRUE(store_->CommitEventsUnsynced(batch).ok()) << "a resend is skipped";
+  EXPECT_EQ(*store_->CountEvents(), 2);
+  auto stays = store_->StaysOf(student_, kT0, kT0 + hours(2), kT0 + hours(2));
+  ASSERT_TRUE(stays.ok()) << stays.status();
+  ASSERT_EQ(stays->size(), 1u);
+  EXPECT_EQ(stays->front().end, kT0 + hours(1));
+  ASSERT_TRUE(store_->SyncCommitted().ok());
+  // Again once the WAL has been copied into the database and truncated.
+  ASSERT_TRUE(store_->CompactAndCheckpoint().ok());
+  ASSERT_TRUE(store_->SyncCommitted().ok());
+  store_.reset();
+  store_ = GetParam().open(dir_);
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(*store_->CountEvents(), 2);
+  ASSERT_TRUE(store_->SyncCommitted().ok()) << "nothing committed yet on this connection";
+}
+
 TEST_P(StoreContract, SameSequenceInANewIncarnationIsANewEvent) {
   std::vector<RecordedEvent> batch = {Event(1, student_, Direction::kIn, true, kT0, 77),
                                       Event(1, student_, Direction::kOut, true, kT0, 78)};
@@ -623,6 +644,25 @@ TEST(Schema, RefusesADatabaseNewerThanThisBinary) {
   }
   auto store = SqliteStore::Open(dir + "/c.db");
   EXPECT_TRUE(absl::IsFailedPrecondition(store.status())) << store.status();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(SqliteStore, OnlyUnsyncedEventCommitsSkipTheWaitForTheDisk) {
+  std::string dir = testing::MakeTempDir("sync");
+  auto store = SqliteStore::Open(dir + "/cordon.db");
+  ASSERT_TRUE(store.ok());
+  EXPECT_TRUE((*store)->WriterSyncsEachCommit());
+  RecordedEvent e;
+  e.gate = 1;
+  e.incarnation = 1;
+  e.seq = 1;
+  e.occurred_at = e.gate_time = e.received_at = e.decided_at = kT0;
+  std::vector<RecordedEvent> batch = {e};
+  ASSERT_TRUE((*store)->CommitEventsUnsynced(batch).ok());
+  EXPECT_TRUE((*store)->WriterSyncsEachCommit()) << "administrative changes still wait for the disk";
+  EXPECT_TRUE(std::filesystem::exists(dir + "/cordon.db-wal"));
+  ASSERT_TRUE((*store)->SyncCommitted().ok());
+  store->reset();
   std::filesystem::remove_all(dir);
 }
 
