@@ -17,4 +17,11 @@ void Failpoint(const char* name) {
   }
 }
 
+bool Fails(const char* name) {
+  std::string var = std::string("CORDON_FAILPOINT_") + name + "_FAIL";
+  if (std::getenv(var.c_str()) == nullptr) return false;
+  spdlog::warn("failpoint {}: failing", name);
+  return true;
+}
+
 }  // namespace cordon::fault

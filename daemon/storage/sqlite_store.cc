@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "core/status_macros.h"
+#include "daemon/fault/failpoint.h"
 #include "spdlog/spdlog.h"
 #include "daemon/storage/person_days.h"
 #include "daemon/storage/schema.h"
@@ -481,7 +482,10 @@ absl::Status SqliteStore::SyncCommitted() {
   }
   struct stat st {};
   absl::Status result = absl::OkStatus();
-  if (::fstat(fd, &st) != 0 || ::fdatasync(fd) != 0) {
+  if (fault::Fails("WAL_SYNC")) {  // tests: a disk that lost a write
+    errno = EIO;
+    result = absl::DataLossError("fdatasync " + wal + ": " + std::strerror(errno));
+  } else if (::fstat(fd, &st) != 0 || ::fdatasync(fd) != 0) {
     result = absl::InternalError("fdatasync " + wal + ": " + std::strerror(errno));
   } else if (st.st_ino != wal_dir_synced_) {
     // A new WAL file: its name must reach the disk too, or a crash could

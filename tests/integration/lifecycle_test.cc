@@ -122,6 +122,37 @@ TEST_F(Lifecycle, SigtermDuringAReplayCommitsAndAcksTheBatchBeingStored) {
   EXPECT_EQ(QueryInt(daemon_->db_path(), "SELECT count(DISTINCT seq) FROM events"), kScans + 1);
 }
 
+// A failed fdatasync of the WAL: cordond stops (exit 74) without
+// acknowledging what it could not make durable, and the gate sends it again
+// to the next start, which stores each scan once.
+TEST_F(Lifecycle, AFailedSyncStopsTheDaemonAndTheGateResendsWhatWasNotAcknowledged) {
+  daemon_->ImportStudents(10);
+  daemon_->Signal(SIGTERM);
+  ASSERT_EQ(daemon_->Wait(In(std::chrono::seconds(30))), 0);
+  setenv("CORDON_FAILPOINT_WAL_SYNC_FAIL", "1", 1);
+  daemon_->Start();
+  unsetenv("CORDON_FAILPOINT_WAL_SYNC_FAIL");
+  constexpr int kScans = 20;
+  std::vector<std::string> lines;
+  for (int i = 0; i < kScans; ++i) lines.push_back("CARD-S" + std::to_string(i % 10) + (i < 10 ? " in" : " out"));
+  WriteLines(dir_ + "/scans.txt", lines);
+  GateUnderTest gate(dir_, "north-1");
+  gate.Start(daemon_->address(), dir_ + "/scans.txt");
+  ASSERT_EQ(daemon_->Wait(In(std::chrono::seconds(30))), 74) << daemon_->log() << gate.errors();
+  EXPECT_NE(daemon_->log().find("cordond stops: the disk may not hold committed events"),
+            std::string::npos) << daemon_->log();
+  EXPECT_GT(CountRows(daemon_->db_path(), "events"), 0) << "committed, never synced";
+  std::set<uint64_t> waiting = OutboxSeqs(gate.outbox_path());
+  for (const auto& e : ReadEvents(daemon_->db_path())) {
+    EXPECT_EQ(waiting.count(e.seq), 1u) << "scan " << e.seq << " was acknowledged unsynced";
+  }
+
+  daemon_->Start();
+  ASSERT_EQ(gate.Wait(In(std::chrono::seconds(60))), 0) << gate.errors();
+  EXPECT_EQ(CountRows(daemon_->db_path(), "events"), kScans);
+  EXPECT_EQ(QueryInt(daemon_->db_path(), "SELECT count(DISTINCT seq) FROM events"), kScans);
+}
+
 TEST_F(Lifecycle, PresenceAndPassUseSurviveARestart) {
   daemon_->AddPerson("S1", v1::PERSON_CATEGORY_STUDENT, "CARD-S1");
   daemon_->AddPerson("V1", v1::PERSON_CATEGORY_SINGLE_VISIT, "CARD-V1");
