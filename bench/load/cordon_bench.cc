@@ -309,7 +309,10 @@ class GateStream final : public grpc::ClientBidiReactor<v1::GateMessage, v1::Dae
 
 struct ProcStat {
   double cpu_s = 0;
-  double writer_cpu_s = 0;  // cordond's storage thread ("cordon-writer")
+  // cordond's storage threads: the writer, and the thread that waits for
+  // the disk beside it (journal.sync_thread).
+  double writer_cpu_s = 0;  // "cordon-writer"
+  double sync_cpu_s = 0;    // "cordon-sync"
   long peak_rss_kb = 0;
 };
 
@@ -343,6 +346,7 @@ ProcStat ReadProc(int pid) {
     std::string name;
     std::getline(comm, name);
     if (name == "cordon-writer") p.writer_cpu_s += CpuSeconds(task.path() / "stat");
+    if (name == "cordon-sync") p.sync_cpu_s += CpuSeconds(task.path() / "stat");
   }
   std::ifstream status(dir + "/status");
   std::string line;
@@ -561,6 +565,7 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, dou
   double a50 = Percentile(samples.ack_us, 0.50), a99 = Percentile(samples.ack_us, 0.99);
   double cpu = after.cpu_s - before.cpu_s;
   double writer_cores = (after.writer_cpu_s - before.writer_cpu_s) / wall;
+  double sync_cores = (after.sync_cpu_s - before.sync_cpu_s) / wall;
   double cpu_per_event_us = acked ? cpu * 1e6 / static_cast<double>(acked) : 0;
   if (json) {
     std::printf("{\"streams\":%d,\"rate\":%.0f,\"sent\":%llu,\"acked\":%llu,\"ingest_per_s\":%.0f,"
@@ -568,14 +573,15 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, dou
                 "\"to_decided_us\":{\"p50\":%.0f,\"p99\":%.0f},"
                 "\"from_decided_us\":{\"p50\":%.0f,\"p99\":%.0f},"
                 "\"ack_us\":{\"p50\":%.0f,\"p99\":%.0f},\"server_cpu_s\":%.2f,"
-                "\"server_cpu_per_event_us\":%.1f,\"storage_thread_core_share\":%.3f,"
+                "\"server_cpu_per_event_us\":%.1f,\"storage_core_share\":%.3f,"
+                "\"writer_core_share\":%.3f,\"sync_core_share\":%.3f,"
                 "\"server_peak_rss_mb\":%.1f}\n",
                 streams, rate, static_cast<unsigned long long>(sent),
                 static_cast<unsigned long long>(acked), static_cast<double>(acked) / wall, d50, d99,
                 d999, Percentile(samples.to_decided_us, 0.50), Percentile(samples.to_decided_us, 0.99),
                 Percentile(samples.from_decided_us, 0.50), Percentile(samples.from_decided_us, 0.99),
-                a50, a99, cpu, cpu_per_event_us, writer_cores,
-                static_cast<double>(after.peak_rss_kb) / 1024);
+                a50, a99, cpu, cpu_per_event_us, writer_cores + sync_cores, writer_cores,
+                sync_cores, static_cast<double>(after.peak_rss_kb) / 1024);
   } else {
     std::printf("streams %d, target %s scans/s, %.1f s measured after %.1f s of warm-up\n",
                 streams, rate > 0 ? std::to_string(static_cast<long>(rate)).c_str() : "max", wall,
@@ -592,7 +598,8 @@ int Run(const std::string& daemon, int streams, double rate, double seconds, dou
       std::printf("  server CPU %.2f s (%.1f µs per acknowledged scan), peak RSS %.1f MB\n", cpu,
                   cpu_per_event_us, static_cast<double>(after.peak_rss_kb) / 1024);
       if (after.writer_cpu_s > 0) {
-        std::printf("  storage thread (cordon-writer) %.1f%% of a core\n", 100 * writer_cores);
+        std::printf("  storage threads %.1f%% of a core (cordon-writer %.1f%%, cordon-sync %.1f%%)\n",
+                    100 * (writer_cores + sync_cores), 100 * writer_cores, 100 * sync_cores);
       }
     }
     if (timeline) PrintTimeline(samples, measure_from);
