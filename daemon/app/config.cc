@@ -82,7 +82,8 @@ absl::Status LoadConfigFile(const std::string& path, DaemonConfig& config) {
                    {"commit_window_ms", uint(next.journal_commit_window_ms, true)},
                    {"max_uncommitted", uint(next.journal_max_uncommitted)},
                    {"writer_yields", boolean(next.journal_writer_yields)},
-                   {"sync_thread", boolean(next.journal_sync_thread)}}},
+                   {"sync_thread", boolean(next.journal_sync_thread)},
+                   {"commit_yield_events", uint(next.journal_commit_yield_events, true)}}},
       {"queries", {{"threads", uint(next.query_threads)}}},
       {"presence", {{"max_stay_hours", uint(next.presence_max_stay_hours)}}},
       {"shutdown", {{"drain_timeout_ms", uint(next.drain_timeout_ms)}}},
@@ -184,6 +185,8 @@ std::vector<std::string> SettingsNeedingRestart(const DaemonConfig& running,
   check("journal.max_batch", running.journal_max_batch != reloaded.journal_max_batch);
   check("journal.writer_yields", running.journal_writer_yields != reloaded.journal_writer_yields);
   check("journal.sync_thread", running.journal_sync_thread != reloaded.journal_sync_thread);
+  check("journal.commit_yield_events",
+        running.journal_commit_yield_events != reloaded.journal_commit_yield_events);
   check("journal.commit_window_ms",
         running.journal_commit_window_ms != reloaded.journal_commit_window_ms);
   check("journal.max_uncommitted",

@@ -74,6 +74,7 @@ absl::Status Daemon::Start() {
     memory_trim_.Changed();
   });
   store_->SetMaxStay([this](std::string_view zone) { return MaxStayIn(*policy_->Get(), zone); });
+  store_->YieldEvery(config_.journal_commit_yield_events);
   if (auto st = DeriveStaysOfAnOldStore(); !st.ok()) return st;
   storage::JournalWriter::Options jopts;
   jopts.max_batch = config_.journal_max_batch;

@@ -1,6 +1,7 @@
 #include "daemon/storage/sqlite_store.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -463,6 +464,11 @@ absl::Status SqliteStore::CommitEventsUnsynced(std::span<const RecordedEvent> ev
   return st.ok() ? full : st;
 }
 
+void SqliteStore::YieldEvery(size_t events, std::function<void()> yield) {
+  yield_every_ = events;
+  yield_ = yield ? std::move(yield) : [] { sched_yield(); };
+}
+
 bool SqliteStore::WriterSyncsEachCommit() {
   auto s = writer_.Prepare("PRAGMA synchronous");
   if (!s.ok()) return false;
@@ -507,7 +513,12 @@ absl::Status SqliteStore::SyncCommitted() {
 absl::Status SqliteStore::CommitEventsInTransaction(std::span<const RecordedEvent> events) {
   CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
   std::map<std::pair<GateRowId, uint64_t>, uint64_t> highest;
+  size_t since_yield = 0;
   for (const RecordedEvent& e : events) {
+    if (yield_every_ > 0 && ++since_yield > yield_every_) {
+      since_yield = 1;
+      yield_();
+    }
     Statement& ins = *insert_event_;
     ins.Bind(1, e.gate)
         .Bind(2, AsStored(e.incarnation))

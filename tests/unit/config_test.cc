@@ -103,6 +103,20 @@ TEST_F(ConfigTest, CommitsAreSyncedOnTheirOwnThreadUnlessToldNotTo) {
   EXPECT_TRUE(NeedsRestart(c, reloaded, "journal.sync_thread"));
 }
 
+TEST_F(ConfigTest, TheWriterOffersTheCpuWithinACommitUnlessToldNot) {
+  DaemonConfig c;
+  EXPECT_EQ(c.journal_commit_yield_events, 32u);
+  ASSERT_TRUE(Load("journal:\n  commit_yield_events: 0\n", c).ok());
+  EXPECT_EQ(c.journal_commit_yield_events, 0u);
+  auto st = Load("journal:\n  commit_yield_events: -4\n", c);
+  EXPECT_NE(std::string(st.message()).find(":2: journal.commit_yield_events"), std::string::npos)
+      << st;
+  EXPECT_EQ(c.journal_commit_yield_events, 0u) << "a bad file changes nothing";
+  DaemonConfig reloaded = c;
+  reloaded.journal_commit_yield_events = 8;
+  EXPECT_TRUE(NeedsRestart(c, reloaded, "journal.commit_yield_events"));
+}
+
 TEST_F(ConfigTest, TheAckDelayIsAtMostTenSeconds) {
   DaemonConfig c;
   c.insecure = true;

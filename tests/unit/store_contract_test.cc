@@ -666,6 +666,33 @@ TEST(SqliteStore, OnlyUnsyncedEventCommitsSkipTheWaitForTheDisk) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(SqliteStore, AnEventCommitOffersTheCpuEverySoManyEvents) {
+  std::string dir = testing::MakeTempDir("yield");
+  auto store = SqliteStore::Open(dir + "/cordon.db");
+  ASSERT_TRUE(store.ok());
+  int yields = 0;
+  (*store)->YieldEvery(32, [&] { ++yields; });
+  std::vector<RecordedEvent> batch;
+  for (uint64_t seq = 1; seq <= 100; ++seq) {
+    RecordedEvent e;
+    e.gate = 1;
+    e.incarnation = 1;
+    e.seq = seq;
+    e.occurred_at = e.gate_time = e.received_at = e.decided_at = kT0;
+    batch.push_back(e);
+  }
+  ASSERT_TRUE((*store)->CommitEvents(std::span(batch).first(32)).ok());
+  EXPECT_EQ(yields, 0) << "a commit of 32 events runs through";
+  ASSERT_TRUE((*store)->CommitEvents(batch).ok());
+  EXPECT_EQ(yields, 3) << "before the 33rd, 65th and 97th of 100";
+  (*store)->YieldEvery(0);
+  ASSERT_TRUE((*store)->CommitEventsUnsynced(batch).ok());
+  EXPECT_EQ(yields, 3) << "0: never";
+  EXPECT_EQ(*(*store)->CountEvents(), 100);
+  store->reset();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Schema, EveryEarlierVersionMigratesToTheLatest) {
   for (int from = 0; from < LatestSchemaVersion(); ++from) {
     std::string dir = testing::MakeTempDir("migrate");
