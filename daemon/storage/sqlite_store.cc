@@ -489,8 +489,7 @@ absl::Status SqliteStore::SyncCommitted() {
   struct stat st {};
   absl::Status result = absl::OkStatus();
   if (fault::Fails("WAL_SYNC")) {  // tests: a disk that lost a write
-    errno = EIO;
-    result = absl::DataLossError("fdatasync " + wal + ": " + std::strerror(errno));
+    result = absl::DataLossError("fdatasync " + wal + ": Input/output error (injected)");
   } else if (::fstat(fd, &st) != 0 || ::fdatasync(fd) != 0) {
     result = absl::InternalError("fdatasync " + wal + ": " + std::strerror(errno));
   } else if (st.st_ino != wal_dir_synced_) {

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "daemon/storage/sqlite_store.h"
 #include "tests/support/process.h"
@@ -267,31 +268,41 @@ class JournalWriterTest : public ::testing::Test {
     store_ = std::move(*s);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
+  // Submits 5,000 events and checks that each is reported once, in order,
+  // once readable, in fewer transactions than events. Returns the writer's
+  // stats and the thread the listener ran on.
+  std::pair<JournalWriter::Stats, std::thread::id> ExpectEveryEventAckedInOrder(
+      JournalWriter::Options opts) {
+    std::mutex mu;
+    std::vector<uint64_t> acked;
+    size_t batches = 0;
+    std::thread::id listener_thread;
+    JournalWriter writer(*store_, opts, [&](std::span<const RecordedEvent> batch) {
+      // The listener runs after COMMIT: what it acks must already be readable.
+      auto count = store_->CountEvents();
+      std::lock_guard lock(mu);
+      EXPECT_GE(*count, static_cast<int64_t>(acked.size() + batch.size()));
+      for (const auto& e : batch) acked.push_back(e.seq);
+      ++batches;
+      listener_thread = std::this_thread::get_id();
+    });
+    writer.Start();
+    for (uint64_t i = 1; i <= 5000; ++i) writer.Submit(Event(i));
+    EXPECT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(30))));
+    writer.Stop();
+    EXPECT_EQ(*store_->CountEvents(), 5000);
+    EXPECT_EQ(acked.size(), 5000u);
+    for (size_t i = 0; i < acked.size(); ++i) EXPECT_EQ(acked[i], i + 1) << "acks in order";
+    EXPECT_LT(batches, 5000u) << "events were grouped into fewer transactions";
+    EXPECT_EQ(writer.stats().events_committed, 5000u);
+    return {writer.stats(), listener_thread};
+  }
   std::string dir_;
   std::unique_ptr<SqliteStore> store_;
 };
 
 TEST_F(JournalWriterTest, EverySubmittedEventIsCommittedBeforeItsAck) {
-  std::mutex mu;
-  std::vector<uint64_t> acked;
-  size_t batches = 0;
-  JournalWriter writer(*store_, {}, [&](std::span<const RecordedEvent> batch) {
-    // The listener runs after COMMIT: what it acks must already be readable.
-    auto count = store_->CountEvents();
-    std::lock_guard lock(mu);
-    EXPECT_GE(*count, static_cast<int64_t>(acked.size() + batch.size()));
-    for (const auto& e : batch) acked.push_back(e.seq);
-    ++batches;
-  });
-  writer.Start();
-  for (uint64_t i = 1; i <= 5000; ++i) writer.Submit(Event(i));
-  ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(30))));
-  writer.Stop();
-  EXPECT_EQ(*store_->CountEvents(), 5000);
-  ASSERT_EQ(acked.size(), 5000u);
-  for (size_t i = 0; i < acked.size(); ++i) EXPECT_EQ(acked[i], i + 1) << "acks in order";
-  EXPECT_LT(batches, 5000u) << "events were grouped into fewer transactions";
-  EXPECT_EQ(writer.stats().events_committed, 5000u);
+  ExpectEveryEventAckedInOrder({});
 }
 
 TEST_F(JournalWriterTest, FailedCommitsAreRetriedAndNothingIsLostOrAckedEarly) {
@@ -387,24 +398,9 @@ JournalWriter::Options SyncThreadOptions() {
 }
 
 TEST_F(JournalWriterTest, WithASyncThreadEveryEventIsReportedInOrderAndOnlyOnce) {
-  std::mutex mu;
-  std::vector<uint64_t> acked;
-  std::thread::id listener_thread;
-  JournalWriter writer(*store_, SyncThreadOptions(), [&](std::span<const RecordedEvent> batch) {
-    std::lock_guard lock(mu);
-    for (const auto& e : batch) acked.push_back(e.seq);
-    listener_thread = std::this_thread::get_id();
-  });
-  writer.Start();
-  for (uint64_t i = 1; i <= 5000; ++i) writer.Submit(Event(i));
-  ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(30))));
-  writer.Stop();
-  EXPECT_EQ(*store_->CountEvents(), 5000);
-  ASSERT_EQ(acked.size(), 5000u);
-  for (size_t i = 0; i < acked.size(); ++i) EXPECT_EQ(acked[i], i + 1) << "acks in order";
-  EXPECT_EQ(writer.stats().events_committed, 5000u);
-  EXPECT_GE(writer.stats().syncs, 1u);
-  EXPECT_LE(writer.stats().syncs, writer.stats().batches_committed);
+  auto [stats, listener_thread] = ExpectEveryEventAckedInOrder(SyncThreadOptions());
+  EXPECT_GE(stats.syncs, 1u);
+  EXPECT_LE(stats.syncs, stats.batches_committed);
   EXPECT_NE(listener_thread, std::this_thread::get_id());
 }
 
