@@ -510,6 +510,9 @@ absl::Status SqliteStore::SyncCommitted() {
 }
 
 absl::Status SqliteStore::CommitEventsInTransaction(std::span<const RecordedEvent> events) {
+  // Its writes give way too: the frames at the commit (two writes each)
+  // and the pages of a checkpoint it runs.
+  sqlite::WriteYield writes(2 * yield_every_, yield_);
   CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
   std::map<std::pair<GateRowId, uint64_t>, uint64_t> highest;
   size_t since_yield = 0;

@@ -91,9 +91,10 @@ class SqliteStore final : public Store {
   const std::string& path() const { return path_; }
   // Writer thread: within an event commit, `yield` (by default
   // sched_yield: the CPU to a thread waiting for it, else straight back)
-  // after every `events` events; 0 = never. A 1,000-event commit is one
-  // unbroken 4 ms run, and a thread deciding a scan that woke behind it
-  // waited that long.
+  // after every `events` events and every 2 × `events` file writes (the
+  // commit's WAL frames, a checkpoint's pages; sqlite::WriteYield); 0 =
+  // never. A 1,000-event commit is one unbroken 4 ms run, and a thread
+  // deciding a scan that woke behind it waited that long.
   void YieldEvery(size_t events, std::function<void()> yield = nullptr);
   // Writer thread: whether the next transaction waits for the disk
   // (synchronous=FULL), as all but CommitEventsUnsynced's do.

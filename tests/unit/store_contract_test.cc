@@ -689,6 +689,22 @@ TEST(SqliteStore, AnEventCommitOffersTheCpuEverySoManyEvents) {
   ASSERT_TRUE((*store)->CommitEventsUnsynced(batch).ok());
   EXPECT_EQ(yields, 3) << "0: never";
   EXPECT_EQ(*(*store)->CountEvents(), 100);
+
+  // 3,000 events: 93 yields between events, and more while the commit
+  // writes its WAL frames (every 64 writes).
+  (*store)->YieldEvery(32, [&] { ++yields; });
+  std::vector<RecordedEvent> many;
+  for (uint64_t seq = 101; seq <= 3100; ++seq) {
+    RecordedEvent e;
+    e.gate = 1;
+    e.incarnation = 1;
+    e.seq = seq;
+    e.occurred_at = e.gate_time = e.received_at = e.decided_at = kT0 + std::chrono::seconds(seq);
+    many.push_back(e);
+  }
+  yields = 0;
+  ASSERT_TRUE((*store)->CommitEvents(many).ok());
+  EXPECT_GT(yields, 93) << "the commit's writes gave way too";
   store->reset();
   std::filesystem::remove_all(dir);
 }
