@@ -4,8 +4,6 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <array>
 #include <functional>
 #include <mutex>
 #include <type_traits>
@@ -27,70 +25,31 @@ ssize_t (*real_pwrite64)(int, const void*, size_t, off_t) = nullptr;
 thread_local size_t yield_every_writes = 0;
 thread_local size_t writes_since_yield = 0;
 thread_local const std::function<void()>* write_yield = nullptr;
-thread_local WriteYield::Counts write_counts;
-// What was written since the last yield: at most the WAL and the database.
-struct Written {
-  int fd = -1;
-  off_t from = 0, to = 0;  // to == 0: the whole file
-};
-thread_local std::array<Written, 2> written;
+thread_local size_t yields_done = 0;
 
-void NoteWrite(int fd, off_t from, off_t to) {
-  if (yield_every_writes == 0) return;
-  bool noted = false;
-  for (Written& w : written) {
-    if (w.fd == fd) {
-      w.from = std::min(w.from, from);
-      w.to = (w.to == 0 || to == 0) ? 0 : std::max(w.to, to);
-      noted = true;
-      break;
-    }
-  }
-  if (!noted) {
-    for (Written& w : written) {
-      if (w.fd < 0) {
-        w = Written{fd, from, to};
-        noted = true;
-        break;
-      }
-    }
-  }
-  if (!noted) written[0] = Written{fd, 0, 0};  // a third file: rare, covered whole
-  if (++writes_since_yield < yield_every_writes) return;
+void NoteWrite() {
+  if (yield_every_writes == 0 || ++writes_since_yield < yield_every_writes) return;
   writes_since_yield = 0;
-  // Start writing back what these writes dirtied. The fsync that follows
-  // (the sync thread's, a checkpoint's) would otherwise submit it all at
-  // once, on this CPU: at a checkpoint of 10,000 pages, 5-6 ms of CPU
-  // without a break (docs/BENCHMARKS.md, nineteenth pass). PostgreSQL does
-  // the same (checkpoint_flush_after). Only a start: the fsync still
-  // waits for all of it, and reports any error.
-  for (Written& w : written) {
-    if (w.fd < 0) continue;
-    if (sync_file_range(w.fd, w.from, w.to == 0 ? 0 : w.to - w.from, SYNC_FILE_RANGE_WRITE) == 0) {
-      ++write_counts.writebacks;
-    }
-    w = Written{};
-  }
-  ++write_counts.yields;
+  ++yields_done;
   (*write_yield)();
 }
 
 // SQLite writes with one of these, depending on how it was built.
 ssize_t WriteNoted(int fd, const void* buf, size_t n) {
   ssize_t r = real_write(fd, buf, n);
-  NoteWrite(fd, 0, 0);
+  NoteWrite();
   return r;
 }
 
 ssize_t PwriteNoted(int fd, const void* buf, size_t n, off_t offset) {
   ssize_t r = real_pwrite(fd, buf, n, offset);
-  NoteWrite(fd, offset, offset + static_cast<off_t>(n));
+  NoteWrite();
   return r;
 }
 
 ssize_t Pwrite64Noted(int fd, const void* buf, size_t n, off_t offset) {
   ssize_t r = real_pwrite64(fd, buf, n, offset);
-  NoteWrite(fd, offset, offset + static_cast<off_t>(n));
+  NoteWrite();
   return r;
 }
 
@@ -154,17 +113,15 @@ WriteYield::WriteYield(size_t every, const std::function<void()>& yield) {
   yield_every_writes = yield ? every : 0;
   writes_since_yield = 0;
   write_yield = &yield;
-  write_counts = Counts{};
-  written = {};
+  yields_done = 0;
 }
 
 WriteYield::~WriteYield() {
   yield_every_writes = 0;
   write_yield = nullptr;
-  written = {};
 }
 
-WriteYield::Counts WriteYield::counts() const { return write_counts; }
+size_t WriteYield::yields() const { return yields_done; }
 
 absl::Status SqliteStatus(sqlite3* db, int rc, std::string_view what) {
   if (rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE) return absl::OkStatus();

@@ -27,12 +27,12 @@ absl::Status CopyDatabase(Database& source, const std::string& dest_path);
 bool ReadaheadDisabled();
 
 // While alive, the file writes SQLite makes on this thread are counted (a
-// WAL frame is two, a page a checkpoint copies one). After every `every`
-// of them (0 = never) the kernel is told to start writing back what they
-// wrote, and `yield` runs. `yield` must outlive this; one per thread at a
-// time. A commit's frames and its checkpoint are otherwise long unbroken
-// runs of CPU: at 10,000 scans/s, about 2,000 frames a commit and 10,000
-// pages a checkpoint (docs/BENCHMARKS.md, nineteenth pass).
+// WAL frame is two, a page a checkpoint copies one), and after every
+// `every` of them (0 = never) `yield` runs. `yield` must outlive this; one
+// per thread at a time. A commit's frames and its checkpoint are otherwise
+// long unbroken runs of CPU: at 10,000 scans/s, about 2,000 frames a
+// commit and 10,000 pages a checkpoint (docs/BENCHMARKS.md, nineteenth
+// pass).
 class WriteYield {
  public:
   WriteYield(size_t every, const std::function<void()>& yield);
@@ -40,12 +40,8 @@ class WriteYield {
   WriteYield(const WriteYield&) = delete;
   WriteYield& operator=(const WriteYield&) = delete;
 
-  struct Counts {
-    size_t yields = 0;      // times `yield` ran
-    size_t writebacks = 0;  // files whose writeback was started, summed over the yields
-  };
-  // Since construction; on this thread.
-  Counts counts() const;
+  // Times `yield` ran since construction.
+  size_t yields() const;
 };
 
 // One SQLite connection. Not thread-safe: one thread uses it at a time.

@@ -50,8 +50,7 @@ struct DaemonConfig {
   bool journal_sync_thread = true;
   // Within a commit, the writer offers the CPU to a waiting thread after
   // every this many events, and after every twice this many file writes
-  // (its WAL frames, a checkpoint's pages), having started their writeback
-  // (sched_yield; 0 = never). At 10,000 scans/s a commit holds 1,000
+  // (its WAL frames, a checkpoint's pages; sched_yield; 0 = never). At 10,000 scans/s a commit holds 1,000
   // events, 4 ms of CPU, and a thread deciding a scan waited behind all of
   // it: p99 3.2-3.4 ms against 3.9-4.7 ms without; the writes add
   // 2,000 frames and more (BENCHMARKS, nineteenth pass).
