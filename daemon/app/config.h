@@ -50,10 +50,11 @@ struct DaemonConfig {
   bool journal_sync_thread = true;
   // Within a commit, the writer offers the CPU to a waiting thread after
   // every this many events, and after every twice this many file writes
-  // (its WAL frames, a checkpoint's pages; sched_yield; 0 = never). At 10,000 scans/s a commit holds 1,000
-  // events, 4 ms of CPU, and a thread deciding a scan waited behind all of
-  // it: p99 3.2-3.4 ms against 3.9-4.7 ms without; the writes add
-  // 2,000 frames and more (BENCHMARKS, nineteenth pass).
+  // (its WAL frames, a checkpoint's pages; sched_yield; 0 = never). At
+  // 10,000 scans/s a commit holds 1,000 events and 2,000 frames, and a
+  // thread deciding a scan waited behind all of it: p99 1.6-2.4 ms, against
+  // 3.1-3.7 ms with the writes unbroken and 3.9-4.7 ms with neither
+  // yielding (BENCHMARKS, eighteenth and nineteenth passes).
   uint32_t journal_commit_yield_events = 32;
   uint32_t query_threads = 2;
   // A stay in a zone longer than this without an exit scan is cut here and
