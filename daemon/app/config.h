@@ -52,8 +52,8 @@ struct DaemonConfig {
   // every this many events, and after every twice this many file writes
   // (its WAL frames, a checkpoint's pages; sched_yield; 0 = never). At
   // 10,000 scans/s a commit holds 1,000 events and 2,000 frames, and a
-  // thread deciding a scan waited behind all of it: p99 1.6-2.4 ms, against
-  // 3.1-3.7 ms with the writes unbroken and 3.9-4.7 ms with neither
+  // thread deciding a scan waited behind all of it: p99 1.6-3.5 ms, against
+  // 3.1-4.6 ms with the writes unbroken and 3.9-4.7 ms with neither
   // yielding (BENCHMARKS, eighteenth and nineteenth passes).
   uint32_t journal_commit_yield_events = 32;
   uint32_t query_threads = 2;
