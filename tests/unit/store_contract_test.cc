@@ -666,21 +666,28 @@ TEST(SqliteStore, OnlyUnsyncedEventCommitsSkipTheWaitForTheDisk) {
   std::filesystem::remove_all(dir);
 }
 
+// Gate 1's scans `first` to `last` of no one, a second apart.
+std::vector<RecordedEvent> GateScans(uint64_t first, uint64_t last) {
+  std::vector<RecordedEvent> out;
+  for (uint64_t seq = first; seq <= last; ++seq) {
+    RecordedEvent e;
+    e.gate = 1;
+    e.incarnation = 1;
+    e.seq = seq;
+    e.occurred_at = e.gate_time = e.received_at = e.decided_at =
+        kT0 + std::chrono::seconds(seq);
+    out.push_back(e);
+  }
+  return out;
+}
+
 TEST(SqliteStore, AnEventCommitOffersTheCpuEverySoManyEvents) {
   std::string dir = testing::MakeTempDir("yield");
   auto store = SqliteStore::Open(dir + "/cordon.db");
   ASSERT_TRUE(store.ok());
   int yields = 0;
   (*store)->YieldEvery(32, [&] { ++yields; });
-  std::vector<RecordedEvent> batch;
-  for (uint64_t seq = 1; seq <= 100; ++seq) {
-    RecordedEvent e;
-    e.gate = 1;
-    e.incarnation = 1;
-    e.seq = seq;
-    e.occurred_at = e.gate_time = e.received_at = e.decided_at = kT0;
-    batch.push_back(e);
-  }
+  std::vector<RecordedEvent> batch = GateScans(1, 100);
   ASSERT_TRUE((*store)->CommitEvents(std::span(batch).first(32)).ok());
   EXPECT_EQ(yields, 0) << "a commit of 32 events runs through";
   ASSERT_TRUE((*store)->CommitEvents(batch).ok());
@@ -693,15 +700,7 @@ TEST(SqliteStore, AnEventCommitOffersTheCpuEverySoManyEvents) {
   // 3,000 events: 93 yields between events, and more while the commit
   // writes its WAL frames (every 64 writes).
   (*store)->YieldEvery(32, [&] { ++yields; });
-  std::vector<RecordedEvent> many;
-  for (uint64_t seq = 101; seq <= 3100; ++seq) {
-    RecordedEvent e;
-    e.gate = 1;
-    e.incarnation = 1;
-    e.seq = seq;
-    e.occurred_at = e.gate_time = e.received_at = e.decided_at = kT0 + std::chrono::seconds(seq);
-    many.push_back(e);
-  }
+  std::vector<RecordedEvent> many = GateScans(101, 3100);
   yields = 0;
   ASSERT_TRUE((*store)->CommitEvents(many).ok());
   EXPECT_GT(yields, 93) << "the commit's writes gave way too";
