@@ -30,10 +30,13 @@ struct DaemonConfig {
   uint32_t gate_ack_delay_ms = 500;
   uint32_t journal_max_batch = 4096;
   // Group commit: how long the writer gathers events after the first before
-  // committing. Acks come up to this much later; decisions never wait.
-  // 100 rather than 50: storage at 1,000/s on a year's store fell from
-  // 5.0-5.4% to 4.2-4.6% of a core (docs/BENCHMARKS.md, eleventh pass).
-  uint32_t journal_commit_window_ms = 100;
+  // committing (or until half of max_batch is queued). Acks come up to this
+  // much later; decisions never wait. Each commit rewrites the index leaves
+  // its scattered people touch, so longer windows share more of them. 100
+  // rather than 50 took storage at 1,000/s from 5.0-5.4% to 4.2-4.6% of a
+  // core (eleventh pass); 200 rather than 100 from 4.0-4.3% to 3.5-3.6%
+  // (twentieth pass, docs/BENCHMARKS.md).
+  uint32_t journal_commit_window_ms = 200;
   // Events decided and not yet committed (about 0.5 KB each): beyond, a gate
   // sending its backlog stops being read until the writer is down to half;
   // beyond 4 times this, every gate (GateLedger::LimitBacklog).

@@ -79,6 +79,10 @@ absl::Status Daemon::Start() {
   storage::JournalWriter::Options jopts;
   jopts.max_batch = config_.journal_max_batch;
   jopts.commit_window = std::chrono::milliseconds(config_.journal_commit_window_ms);
+  // Half a batch (2,048 by default) ends the window: at full rate a 200 ms
+  // window otherwise held the acknowledgements back and durable ingest fell
+  // from 25,000 to 20,000 /s (BENCHMARKS, twentieth pass).
+  jopts.commit_at = std::max<size_t>(1, config_.journal_max_batch / 2);
   jopts.on_commit_timing = [this](size_t events, std::chrono::nanoseconds took) {
     metrics_.ObserveCommit(events, took);
   };

@@ -98,7 +98,11 @@ class GateLedger {
   // 1,000 scans/s) that held back the decisions behind them (issue 7).
   struct AckPolicy {
     std::chrono::milliseconds delay{500};  // how long a commit may wait for a Decision
-    uint64_t bulk = 8;                     // a commit of this many scans goes at once
+    // A commit of this many scans for one gate goes at once (a backlog being
+    // replayed). 16, not 8: at 10,000 scans/s a 200 ms commit carries 10
+    // per gate, whose next decisions tell them within 20 ms; at 8 each
+    // commit sent all 200 gates a PersistAck in one burst.
+    uint64_t bulk = 16;
   };
   struct AckRound {
     std::vector<Key> waiting;     // not told yet, not due yet

@@ -67,13 +67,14 @@ void JournalWriter::Submit(RecordedEvent event) {
   bool wake, boost = false;
   {
     std::lock_guard lock(mu_);
-    // The writer waits for the first event, or for a full batch: only those
-    // wake it (a wake-up is a syscall; most events need none).
+    // The writer waits for the first event, or for enough to end the
+    // window: only those wake it (a wake-up is a syscall; most events need
+    // none).
     if (events_.empty()) first_queued_at_ = std::chrono::steady_clock::now();
     events_.push_back(std::move(event));
     ++submitted_;
     uncommitted_.store(static_cast<size_t>(submitted_ - done_), std::memory_order_release);
-    wake = events_.size() == 1 || events_.size() == options_.max_batch;
+    wake = events_.size() == 1 || events_.size() == CommitAt();
     if (priority_.background()) {
       boost = events_.size() >= std::max<size_t>(1, options_.max_batch / 4) ||
               std::chrono::steady_clock::now() - first_queued_at_ > StarvedAfter(options_);
@@ -130,6 +131,11 @@ void JournalWriter::AdjustPriority(bool behind) {
   light_.store(share < options_.light_share, std::memory_order_relaxed);
 }
 
+size_t JournalWriter::CommitAt() const {
+  const size_t full = std::max<size_t>(1, options_.max_batch);
+  return options_.commit_at == 0 ? full : std::min(options_.commit_at, full);
+}
+
 void JournalWriter::Run() {
   std::vector<RecordedEvent> batch;
   std::deque<Job> jobs;
@@ -141,7 +147,7 @@ void JournalWriter::Run() {
       if (stopping_ && events_.empty() && jobs_.empty()) return;
       if (options_.commit_window.count() > 0) {
         wake_.wait_until(lock, first_queued_at_ + options_.commit_window, [&] {
-          return stopping_ || !jobs_.empty() || events_.size() >= options_.max_batch;
+          return stopping_ || !jobs_.empty() || events_.size() >= CommitAt();
         });
       }
       jobs.swap(jobs_);

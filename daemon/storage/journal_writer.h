@@ -42,6 +42,11 @@ class JournalWriter {
     // carries; at low rates one per event would cost far more than the
     // events. Acknowledgements come this much later; decisions do not wait.
     std::chrono::microseconds commit_window{0};
+    // The window also ends once this many events are queued (0: a full
+    // batch). Past a few thousand, a commit's cost per event is near its
+    // floor, and waiting on only delays the acknowledgements that a gate
+    // sending its backlog waits for.
+    size_t commit_at = 0;
     // A failed commit is retried with exponential backoff; the events stay
     // queued (and in the gates' outboxes) until it succeeds.
     std::chrono::milliseconds retry_initial{20};
@@ -115,6 +120,8 @@ class JournalWriter {
 
  private:
   void Run();
+  // Queued events that end the commit window.
+  size_t CommitAt() const;
   void CommitWithRetry(std::vector<RecordedEvent>& batch);
   // The batch is durable: tell the listener, count it, wake the waiters.
   void Report(std::span<const RecordedEvent> batch);

@@ -63,7 +63,7 @@ TEST_F(ConfigTest, BadValuesAndSyntaxNameTheLine) {
 TEST_F(ConfigTest, TheCommitWindowMayBeZeroButNotOverASecond) {
   DaemonConfig c;
   c.insecure = true;
-  EXPECT_EQ(c.journal_commit_window_ms, 100u);
+  EXPECT_EQ(c.journal_commit_window_ms, 200u);
   ASSERT_TRUE(Load("journal:\n  commit_window_ms: 0\n", c).ok());
   EXPECT_EQ(c.journal_commit_window_ms, 0u);
   auto st = Load("journal:\n  commit_window_ms: -1\n", c);

@@ -361,6 +361,31 @@ TEST_F(JournalWriterTest, TheCommitWindowGathersEventsUntilItEndsABatchFillsOrAJ
   EXPECT_EQ(batches, (std::vector<size_t>{4, 3}));
 }
 
+TEST_F(JournalWriterTest, EnoughQueuedEventsEndTheWindowBeforeABatchIsFull) {
+  std::mutex mu;
+  std::vector<size_t> batches;
+  JournalWriter::Options opts;
+  opts.commit_window = std::chrono::seconds(60);  // longer than any test
+  opts.max_batch = 8;
+  opts.commit_at = 4;
+  JournalWriter writer(*store_, opts, [&](std::span<const RecordedEvent> batch) {
+    std::lock_guard lock(mu);
+    batches.push_back(batch.size());
+  });
+  writer.Start();
+  // Three wait for the window ...
+  for (uint64_t i = 1; i <= 3; ++i) writer.Submit(Event(i));
+  EXPECT_FALSE(writer.WaitUntilCommitted(testing::In(std::chrono::milliseconds(300))));
+  EXPECT_EQ(*store_->CountEvents(), 0);
+  // ... the fourth ends it, half a batch.
+  writer.Submit(Event(4));
+  ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(30))));
+  EXPECT_EQ(*store_->CountEvents(), 4);
+  writer.Stop();
+  std::lock_guard lock(mu);
+  EXPECT_EQ(batches, (std::vector<size_t>{4}));
+}
+
 TEST_F(JournalWriterTest, AShortCommitWindowCommitsOnItsOwn) {
   JournalWriter::Options opts;
   opts.commit_window = std::chrono::milliseconds(200);
