@@ -34,7 +34,8 @@ struct DaemonConfig {
   // much later; decisions never wait. Each commit rewrites the index leaves
   // its scattered people touch, so longer windows share more of them. 100
   // rather than 50 took storage at 1,000/s from 5.0-5.4% to 4.2-4.6% of a
-  // core (eleventh pass); 200 rather than 100 from 4.0-4.3% to 3.5-3.6%
+  // core (eleventh pass); 200 rather than 100 from 4.0-4.3% to 3.5-3.6% on
+  // a fresh day, and about 6% both ways once today holds 600,000 scans
   // (twentieth pass, docs/BENCHMARKS.md).
   uint32_t journal_commit_window_ms = 200;
   // Events decided and not yet committed (about 0.5 KB each): beyond, a gate
