@@ -333,16 +333,28 @@ TEST_F(JournalWriterTest, StopCommitsWhatIsQueued) {
   EXPECT_EQ(acked.load(), 1000u);
 }
 
-TEST_F(JournalWriterTest, TheCommitWindowGathersEventsUntilItEndsABatchFillsOrAJobComes) {
+// The size of each batch the listener is told of, in order.
+struct BatchSizes {
   std::mutex mu;
-  std::vector<size_t> batches;
+  std::vector<size_t> sizes;
+  JournalWriter::CommitListener Listener() {
+    return [this](std::span<const RecordedEvent> batch) {
+      std::lock_guard lock(mu);
+      sizes.push_back(batch.size());
+    };
+  }
+  std::vector<size_t> Get() {
+    std::lock_guard lock(mu);
+    return sizes;
+  }
+};
+
+TEST_F(JournalWriterTest, TheCommitWindowGathersEventsUntilItEndsABatchFillsOrAJobComes) {
+  BatchSizes batches;
   JournalWriter::Options opts;
   opts.commit_window = std::chrono::seconds(60);  // longer than any test: only the others commit
   opts.max_batch = 4;
-  JournalWriter writer(*store_, opts, [&](std::span<const RecordedEvent> batch) {
-    std::lock_guard lock(mu);
-    batches.push_back(batch.size());
-  });
+  JournalWriter writer(*store_, opts, batches.Listener());
   writer.Start();
   // A full batch commits at once.
   for (uint64_t i = 1; i <= 4; ++i) writer.Submit(Event(i));
@@ -357,21 +369,16 @@ TEST_F(JournalWriterTest, TheCommitWindowGathersEventsUntilItEndsABatchFillsOrAJ
   ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(30))));
   writer.Stop();
   EXPECT_EQ(*store_->CountEvents(), 7);
-  std::lock_guard lock(mu);
-  EXPECT_EQ(batches, (std::vector<size_t>{4, 3}));
+  EXPECT_EQ(batches.Get(), (std::vector<size_t>{4, 3}));
 }
 
 TEST_F(JournalWriterTest, EnoughQueuedEventsEndTheWindowBeforeABatchIsFull) {
-  std::mutex mu;
-  std::vector<size_t> batches;
+  BatchSizes batches;
   JournalWriter::Options opts;
   opts.commit_window = std::chrono::seconds(60);  // longer than any test
   opts.max_batch = 8;
   opts.commit_at = 4;
-  JournalWriter writer(*store_, opts, [&](std::span<const RecordedEvent> batch) {
-    std::lock_guard lock(mu);
-    batches.push_back(batch.size());
-  });
+  JournalWriter writer(*store_, opts, batches.Listener());
   writer.Start();
   // Three wait for the window ...
   for (uint64_t i = 1; i <= 3; ++i) writer.Submit(Event(i));
@@ -382,8 +389,7 @@ TEST_F(JournalWriterTest, EnoughQueuedEventsEndTheWindowBeforeABatchIsFull) {
   ASSERT_TRUE(writer.WaitUntilCommitted(testing::In(std::chrono::seconds(30))));
   EXPECT_EQ(*store_->CountEvents(), 4);
   writer.Stop();
-  std::lock_guard lock(mu);
-  EXPECT_EQ(batches, (std::vector<size_t>{4}));
+  EXPECT_EQ(batches.Get(), (std::vector<size_t>{4}));
 }
 
 TEST_F(JournalWriterTest, AShortCommitWindowCommitsOnItsOwn) {
