@@ -71,7 +71,7 @@ struct Registered {
   std::unordered_map<PersonId, CredentialHash> credential_of;
   std::vector<GateRowId> gates;
   std::vector<uint64_t> history_seq;  // per gate: the highest seq of incarnation 1 stored
-  uint64_t next_incarnation = 2;      // one no stored event uses
+  uint64_t next_incarnation = 2;      // one no stored event uses (gate_incarnations has each)
   std::optional<TimePoint> latest;    // the latest event stored
 };
 
@@ -91,13 +91,6 @@ Registered Load(const std::string& path) {
   }
   auto gates = db->Prepare("SELECT id FROM gates ORDER BY id");
   while (*gates->Step()) r.gates.push_back(gates->Int(0));
-  auto last = db->Prepare("SELECT max(incarnation) FROM events WHERE gate_id = ?1");  // an index seek
-  for (GateRowId g : r.gates) {
-    if (*last->Bind(1, g).Step() && !last->IsNull(0)) {
-      r.next_incarnation = std::max(r.next_incarnation, static_cast<uint64_t>(last->Int(0)) + 1);
-    }
-    last->Reset();
-  }
   r.history_seq.assign(r.gates.size(), 0);
   auto marks = db->Prepare("SELECT gate_id, incarnation, highest_seq FROM gate_incarnations");
   while (*marks->Step()) {
@@ -435,7 +428,7 @@ int main(int argc, char** argv) {
       TimePoint from = day_start(0) + std::chrono::hours(8);
       if (reg.latest) from = std::chrono::floor<days>(*reg.latest) + days(1) + std::chrono::hours(8);
       // A gate's incarnation is random with the top bit clear; a fixed one
-      // of the same size keeps the unique index's keys as long.
+      // of the same size keeps the rows as long.
       events = Backlog(reg, from, n, (uint64_t{1} << 62) + reg.next_incarnation);
       if (late) events = WithLiveScans(reg, std::move(events), n, rng);
       return through_store ? StoreInsert(path, events, batch) : PlainInsert(path, events, batch);

@@ -42,8 +42,7 @@ double PlainSqlite(const std::string& path, const std::vector<storage::RecordedE
   auto ins = db->Prepare(
       "INSERT INTO events(gate_id, incarnation, seq, person_id, credential_hash, direction, "
       "occurred_at, gate_time, received_at, decided_at, allowed, reason, policy_version, source, "
-      "pass_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15) "
-      "ON CONFLICT (gate_id, incarnation, seq) DO NOTHING");
+      "pass_id) VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15)");
   auto start = Clock::now();
   for (size_t i = 0; i < events.size(); i += batch) {
     (void)db->Exec("BEGIN IMMEDIATE");

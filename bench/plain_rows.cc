@@ -13,7 +13,7 @@ absl::StatusOr<PlainRows> PlainRows::Open(const std::string& path) {
       "INSERT INTO events(gate_id, incarnation, seq, person_id, credential_hash, direction, "
       "occurred_at, gate_time, received_at, decided_at, allowed, reason, policy_version, source, "
       "pass_id, zone, rule, leave_id, at_zone) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-      "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19) ON CONFLICT (gate_id, incarnation, seq) DO NOTHING");
+      "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)");
   if (!insert.ok()) return insert.status();
   auto open = db->Prepare(
       "INSERT INTO presence_intervals(person_id, zone, entered_at, span_class, enter_event) "

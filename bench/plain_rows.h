@@ -24,8 +24,8 @@ class PlainRows {
   static absl::StatusOr<PlainRows> Open(const std::string& path);
 
   // One transaction: the events, their intervals, and the highest sequence
-  // per gate incarnation. An event already stored (same gate, incarnation
-  // and sequence) is an error: the raw limit stores every row it is given.
+  // per gate incarnation. The raw limit stores every row it is given; it
+  // does not look for resends.
   absl::Status Commit(std::span<const storage::RecordedEvent> events);
 
  private:

@@ -293,7 +293,49 @@ CREATE INDEX intervals_by_person
   ON presence_intervals(entered_at / 86400000000, person_id, entered_at);
 )sql";
 
-constexpr std::array<Migration, 10> kMigrations{{
+// v11: events without the unique (gate, incarnation, seq) index. Its keys
+// are gate first, so a commit wrote a leaf of it per gate: at 1,000
+// scans/s over 200 gates, a page per event. Resends are told apart without
+// it (daemon/storage/committed_seqs.h, from gate_incarnations). SQLite
+// drops a table constraint only by copying the table: about a minute, once,
+// on a store of 10 M events; the old pages are zeroed (secure_delete) and
+// reused by later events.
+constexpr std::string_view kV11 = R"sql(
+CREATE TABLE events_v11 (
+  id              INTEGER PRIMARY KEY,
+  gate_id         INTEGER NOT NULL,
+  incarnation     INTEGER NOT NULL,
+  seq             INTEGER NOT NULL,
+  person_id       INTEGER,
+  credential_hash BLOB NOT NULL,
+  direction       INTEGER NOT NULL,
+  occurred_at     INTEGER NOT NULL,
+  gate_time       INTEGER NOT NULL,
+  received_at     INTEGER NOT NULL,
+  decided_at      INTEGER NOT NULL,
+  allowed         INTEGER NOT NULL,
+  reason          INTEGER NOT NULL,
+  policy_version  INTEGER NOT NULL,
+  source          INTEGER NOT NULL,
+  pass_id         INTEGER,
+  zone            TEXT,
+  rule            TEXT,
+  leave_id        INTEGER,
+  at_zone         TEXT
+);
+INSERT INTO events_v11(id, gate_id, incarnation, seq, person_id, credential_hash, direction,
+                       occurred_at, gate_time, received_at, decided_at, allowed, reason,
+                       policy_version, source, pass_id, zone, rule, leave_id, at_zone)
+  SELECT id, gate_id, incarnation, seq, person_id, credential_hash, direction,
+         occurred_at, gate_time, received_at, decided_at, allowed, reason,
+         policy_version, source, pass_id, zone, rule, leave_id, at_zone FROM events;
+DROP TABLE events;
+ALTER TABLE events_v11 RENAME TO events;
+CREATE INDEX events_by_time ON events(occurred_at, allowed, reason);
+CREATE INDEX events_by_person ON events(occurred_at / 86400000000, person_id, occurred_at);
+)sql";
+
+constexpr std::array<Migration, 11> kMigrations{{
     {1, "initial schema", kV1},
     {2, "backups log", kV2},
     {3, "zones, policy documents, health codes, leaves, disinfections", kV3},
@@ -304,6 +346,7 @@ constexpr std::array<Migration, 10> kMigrations{{
     {8, "no index of events by gate", kV8},
     {9, "people the presence snapshot leaves to the journal", kV9},
     {10, "per-person indexes keyed by day", kV10},
+    {11, "events without the unique (gate, incarnation, seq) index", kV11},
 }};
 
 }  // namespace

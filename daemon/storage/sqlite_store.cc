@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <unordered_set>
 #include <utility>
 
@@ -68,8 +69,7 @@ absl::Status SqliteStore::PrepareWriterStatements() {
       INSERT INTO events(gate_id, incarnation, seq, person_id, credential_hash, direction,
                          occurred_at, gate_time, received_at, decided_at, allowed, reason,
                          policy_version, source, pass_id, zone, rule, leave_id, at_zone)
-      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)
-      ON CONFLICT (gate_id, incarnation, seq) DO NOTHING)sql"));
+      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19))sql"));
   CORDON_ASSIGN_OR_RETURN(insert_alert_, writer_.Prepare(R"sql(
       INSERT INTO alerts(kind, severity, raised_at, person_id, gate_id, event_id, detail)
       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7))sql"));
@@ -86,6 +86,8 @@ absl::Status SqliteStore::PrepareWriterStatements() {
   CORDON_ASSIGN_OR_RETURN(leave_returned_, writer_.Prepare(
       "UPDATE leaves SET returned_at = coalesce(returned_at, ?2) WHERE id = ?1"));
   CORDON_ASSIGN_OR_RETURN(intervals_, IntervalJournal::Prepare(writer_));
+  CORDON_ASSIGN_OR_RETURN(std::vector<IncarnationMark> marks, LoadIncarnations());
+  for (const IncarnationMark& m : marks) committed_.Restore({m.gate, m.incarnation}, m.highest_seq);
   return absl::OkStatus();
 }
 
@@ -514,13 +516,19 @@ absl::Status SqliteStore::CommitEventsInTransaction(std::span<const RecordedEven
   // and the pages of a checkpoint it runs.
   sqlite::WriteYield writes(2 * yield_every_, yield_);
   CORDON_ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(writer_));
-  std::map<std::pair<GateRowId, uint64_t>, uint64_t> highest;
+  std::map<CommittedSeqs::Key, uint64_t> highest;
+  // What this transaction stores, marked held once it commits.
+  std::set<std::pair<CommittedSeqs::Key, uint64_t>> stored;
   size_t since_yield = 0;
   for (const RecordedEvent& e : events) {
     if (yield_every_ > 0 && ++since_yield > yield_every_) {
       since_yield = 1;
       yield_();
     }
+    const CommittedSeqs::Key key{e.gate, e.incarnation};
+    auto& h = highest[key];
+    h = std::max(h, e.seq);
+    if (committed_.Holds(key, e.seq) || !stored.emplace(key, e.seq).second) continue;  // a resend
     Statement& ins = *insert_event_;
     ins.Bind(1, e.gate)
         .Bind(2, AsStored(e.incarnation))
@@ -542,9 +550,6 @@ absl::Status SqliteStore::CommitEventsInTransaction(std::span<const RecordedEven
         .Bind(18, e.leave ? std::optional<int64_t>(e.leave) : std::nullopt)
         .Bind(19, e.at_zone);
     CORDON_RETURN_IF_ERROR(ins.Run());
-    auto& h = highest[{e.gate, e.incarnation}];
-    h = std::max(h, e.seq);
-    if (writer_.Changes() == 0) continue;  // already recorded: a resend
     int64_t event_id = writer_.LastInsertRowId();
     if (e.person != 0) {
       Sighting sighting{e.occurred_at, e.at_zone, e.allowed, e.allowed ? e.zone : std::string(),
@@ -578,7 +583,9 @@ absl::Status SqliteStore::CommitEventsInTransaction(std::span<const RecordedEven
                                .Bind(3, AsStored(seq))
                                .Run());
   }
-  return txn.Commit();
+  CORDON_RETURN_IF_ERROR(txn.Commit());
+  for (const auto& [key, seq] : stored) committed_.Add(key, seq);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Gate> SqliteStore::RegisterGate(const Gate& gate, int64_t version) {

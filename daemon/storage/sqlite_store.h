@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "sqlite/database.h"
+#include "daemon/storage/committed_seqs.h"
 #include "daemon/storage/interval_journal.h"
 #include "daemon/storage/store.h"
 
@@ -144,6 +145,7 @@ class SqliteStore final : public Store {
   std::optional<Statement> leave_exited_;
   std::optional<Statement> leave_returned_;
   std::unique_ptr<IntervalJournal> intervals_;
+  CommittedSeqs committed_;  // the writer's: what is stored, for resends
   size_t yield_every_ = 0;
   std::function<void()> yield_;
   MaxStayFn max_stay_ = [](std::string_view) -> Micros { return std::chrono::hours(16); };

@@ -82,6 +82,18 @@ TEST_P(Migrations, AnEarlierSchemaOpensAtTheLatestWithItsData) {
     auto marks = (*store)->LoadIncarnations();
     ASSERT_TRUE(marks.ok());
     ASSERT_EQ(marks->size(), 1u);
+    // The stored scan resent is skipped; the gate's next is stored.
+    RecordedEvent e;
+    e.gate = 1;
+    e.incarnation = 42;
+    e.seq = 1;
+    e.occurred_at = e.gate_time = e.received_at = e.decided_at = FromUnixMicros(20);
+    std::vector<RecordedEvent> batch = {e};
+    ASSERT_TRUE((*store)->CommitEvents(batch).ok());
+    EXPECT_EQ(*(*store)->CountEvents(), 1);
+    batch[0].seq = 2;
+    ASSERT_TRUE((*store)->CommitEvents(batch).ok());
+    EXPECT_EQ(*(*store)->CountEvents(), 2);
   }
   // What the latest schema adds works on the migrated file.
   BackupInfo info;
